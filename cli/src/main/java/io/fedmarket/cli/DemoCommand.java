@@ -1,0 +1,71 @@
+package io.fedmarket.cli;
+
+import io.fedmarket.cli.demo.DemoRunner;
+import io.fedmarket.cli.report.DemoRun;
+import io.fedmarket.cli.report.HtmlReport;
+import io.fedmarket.cli.report.TerminalSummary;
+import io.fedmarket.config.ProjectPaths;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** ./mkt demo: the main job, on a local stack of its own that it stops at the end. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run a whole marketplace job end to end on the local stack, with faults, and report the result.")
+final class DemoCommand implements Runnable {
+
+    @Option(names = "--workers", defaultValue = "5", description = "GPU/data providers (default ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--rounds", defaultValue = "10", description = "federated rounds (default ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(names = "--cheaters", defaultValue = "2", description = "workers that cheat (default ${DEFAULT-VALUE})")
+    int cheaters;
+
+    @Option(names = "--seed", defaultValue = "7", description = "seed of the run (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--no-faults", description = "no cheaters, no interruptions")
+    boolean noFaults;
+
+    @Option(names = "--steps", defaultValue = "60", description = "local SGD steps per task (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--out", description = "run folder (default .mkt/demo/<time>)")
+    Path out;
+
+    static final double TARGET_ACCURACY = 0.70;
+
+    @Override
+    public void run() {
+        if (workers < 2 || workers > 8 || rounds < 1 || cheaters < 0 || cheaters >= workers - 1 || steps < 20 || steps % 20 != 0) {
+            throw new IllegalArgumentException("need 2 ≤ --workers ≤ 8, --rounds ≥ 1, 0 ≤ --cheaters < --workers - 1 (two honest workers at least)"
+                    + " and --steps a multiple of 20 (got workers=" + workers + ", rounds=" + rounds + ", cheaters=" + cheaters + ", steps=" + steps + ")");
+        }
+        Path dir = out != null ? out : ProjectPaths.home().resolve("demo").resolve(java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-'));
+        DemoRunner.Options opts = new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), TARGET_ACCURACY);
+        DemoRun run;
+        try {
+            run = new DemoRunner(opts, System.out::println).run();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        TerminalSummary.print(run, System.out);
+        Path report = HtmlReport.write(run, dir.resolve("report.html"));
+        try {
+            io.fedmarket.cli.report.RunRecords.write(run, dir.resolve("run.json"));
+        } catch (RuntimeException e) {
+            System.out.println("could not write run.json: " + e.getMessage());
+        }
+        System.out.println();
+        System.out.println("report: " + report.toAbsolutePath() + "  (opens offline in any browser)");
+        if (run.finalAccuracy() < run.targetAccuracy()) {
+            throw new IllegalStateException(String.format(java.util.Locale.ROOT, "final accuracy %.1f%% is below the target %.1f%%",
+                    run.finalAccuracy() * 100, run.targetAccuracy() * 100));
+        }
+    }
+}

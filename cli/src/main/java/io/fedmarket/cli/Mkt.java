@@ -1,0 +1,27 @@
+package io.fedmarket.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The user's command. The ./mkt launcher handles test/up/down/status itself and passes the rest here. */
+@Command(name = "mkt", mixinStandardHelpOptions = true, version = "fedmarket 0.1.0",
+        description = "A proof-of-useful-work marketplace for federated learning.",
+        subcommands = {DemoCommand.class, BenchCommand.class})
+public final class Mkt implements Runnable {
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Mkt()).setExecutionExceptionHandler((ex, cl, parsed) -> {
+            cl.getErr().println("mkt " + cl.getCommandName() + ": " + ex.getMessage());
+            return 1;
+        });
+    }
+}

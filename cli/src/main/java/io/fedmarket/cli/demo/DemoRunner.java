@@ -1,0 +1,408 @@
+package io.fedmarket.cli.demo;
+
+import io.fedmarket.chain.DevAccounts;
+import io.fedmarket.chain.MarketplaceChain;
+import io.fedmarket.chain.MarketplaceDeployer;
+import io.fedmarket.cli.report.DemoRun;
+import io.fedmarket.config.Queues;
+import io.fedmarket.config.StackEndpoints;
+import io.fedmarket.crypto.PayoutTree;
+import io.fedmarket.fl.aggregation.AggregationRegistry;
+import io.fedmarket.fl.payout.PayoutLedger;
+import io.fedmarket.fl.payout.TaskSettlement;
+import io.fedmarket.fl.proof.Hashes;
+import io.fedmarket.fl.verify.CheapCheckPolicy;
+import io.fedmarket.fl.verify.ComparisonPolicy;
+import io.fedmarket.fl.verify.UpdateVerifier;
+import io.fedmarket.infra.local.LocalStack;
+import io.fedmarket.matching.DataCandidate;
+import io.fedmarket.matching.GpuCandidate;
+import io.fedmarket.matching.Match;
+import io.fedmarket.matching.MatchRequest;
+import io.fedmarket.matching.MatchResult;
+import io.fedmarket.matching.MatchingSolver;
+import io.fedmarket.matching.NoMatch;
+import io.fedmarket.matching.ReliabilityStats;
+import io.fedmarket.pol.SubmissionSigner;
+import io.fedmarket.worker.data.Datasets;
+import io.fedmarket.worker.data.ImageData;
+import io.fedmarket.worker.data.Partitions;
+import io.fedmarket.worker.model.ModelSpec;
+import io.fedmarket.worker.store.ArtifactStore;
+import io.fedmarket.worker.train.ModelState;
+import io.fedmarket.worker.train.TrainingSession;
+import org.web3j.crypto.Credentials;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+import java.math.BigInteger;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+
+/**
+ * The main job: a whole marketplace job on the embedded local stack, with faults injected and
+ * reported. Everything real: SQS/S3 stand-ins, anvil with the compiled contracts, separate worker
+ * JVMs training with DJL on Fashion-MNIST shards, re-execution by other workers, robust
+ * aggregation, Merkle payouts posted per round off the training critical path, slashes and claims.
+ */
+public final class DemoRunner {
+    public record Options(int workers, int rounds, int cheaters, long seed, boolean faults, int steps, Path runDir,
+                          double targetAccuracy) {
+    }
+
+    static final BigInteger TOKEN = BigInteger.TEN.pow(18);
+    static final String[] CHEATS = {"free-ride", "noise", "partial:0.3"};
+
+    private final Options o;
+    private final Consumer<String> out;
+    private final long t0 = System.currentTimeMillis();
+    private final List<DemoRun.Event> timeline = new ArrayList<>();
+    private final Map<String, Long> gas = new ConcurrentHashMap<>();
+
+    public DemoRunner(Options o, Consumer<String> out) {
+        this.o = o;
+        this.out = out;
+    }
+
+    private void step(String kind, String text) {
+        long at = System.currentTimeMillis() - t0;
+        synchronized (timeline) {
+            timeline.add(new DemoRun.Event(at, kind, text));
+        }
+        out.accept(String.format(Locale.ROOT, "[%6.1fs] %s", at / 1000.0, text));
+    }
+
+    private void gas(MarketplaceChain.TxResult r) {
+        gas.merge(r.operation(), r.gasUsed().longValueExact(), Long::sum);
+    }
+
+    public DemoRun run() throws Exception {
+        if (o.workers() < 2 || o.workers() > 8) {
+            throw new IllegalArgumentException("--workers must be 2..8 (the local chain funds 10 dev accounts: operator, builder and workers), got " + o.workers());
+        }
+        int cheaters = o.faults() ? o.cheaters() : 0;
+        step("stack", "starting the local stack (SQS, S3, EVM, PostgreSQL) in " + o.runDir());
+        try (LocalStack stack = LocalStack.builder().dataDir(o.runDir().resolve("stack")).databaseName("fedmarket_demo")
+                .progress(l -> out.accept("          " + l.strip())).start()) {
+            String rpc = stack.endpoints().evm().rpcUrl();
+            Map<String, String> contracts = MarketplaceDeployer.deployLocal(rpc);
+            StackEndpoints ep = stack.endpoints().withEvm(new StackEndpoints.Evm(rpc, stack.endpoints().evm().chainId(), contracts));
+            Path endpointsFile = o.runDir().resolve("endpoints.json");
+            ep.write(endpointsFile);
+            step("chain", "contracts compiled by solc deployed: Marketplace " + contracts.get(MarketplaceDeployer.MARKETPLACE)
+                    + ", test token " + contracts.get(MarketplaceDeployer.TOKEN));
+            return runJob(ep, endpointsFile, contracts, cheaters);
+        }
+    }
+
+    private DemoRun runJob(StackEndpoints ep, Path endpointsFile, Map<String, String> contracts, int cheaters) throws Exception {
+        Credentials operator = DevAccounts.account(0); // marketplace operator: coordinator + verifier roles
+        Credentials builder = DevAccounts.account(1);
+        MarketplaceChain.Options chainOpts = MarketplaceChain.Options.defaults();
+        ExecutorService settlement = Executors.newSingleThreadExecutor(r -> new Thread(r, "settlement"));
+        try (MarketplaceChain chain = MarketplaceChain.connect(ep.evm().rpcUrl(), operator, contracts, chainOpts);
+             SqsClient sqs = sqs(ep); S3Client s3 = s3(ep);
+             WorkerFleet fleet = new WorkerFleet(o.runDir(), endpointsFile)) {
+            ArtifactStore store = new ArtifactStore(s3, ep.s3().bucket());
+            // providers: each worker brings a GPU and one non-IID data shard; the last `cheaters` ones cheat
+            BigInteger bond = TOKEN.multiply(BigInteger.valueOf(100));
+            Map<String, String> nameOf = new HashMap<>();
+            Map<String, String> behaviour = new LinkedHashMap<>();
+            List<WorkerFleet.Spec> specs = new ArrayList<>();
+            for (int i = 0; i < o.workers(); i++) {
+                Credentials c = DevAccounts.account(2 + i);
+                String name = "gpu-" + (i + 1);
+                String fault = i >= o.workers() - cheaters ? CHEATS[(i - (o.workers() - cheaters)) % CHEATS.length] : "none";
+                specs.add(new WorkerFleet.Spec(name, c.getEcKeyPair().getPrivateKey().toString(16), c.getAddress().toLowerCase(), fault));
+                nameOf.put(c.getAddress().toLowerCase(), name);
+                behaviour.put(name, fault.equals("none") ? "honest" : fault);
+                MarketplaceChain w = chain.as(c);
+                gas(w.approve(bond));
+                gas(w.bond(bond));
+            }
+            step("bond", o.workers() + " GPU/data providers bonded " + tokens(bond) + " tokens each on chain"
+                    + (cheaters > 0 ? " (" + cheaters + " will cheat: " + behaviour.entrySet().stream().filter(e -> !e.getValue().equals("honest")).map(e -> e.getKey() + "=" + e.getValue()).toList() + ")" : ""));
+
+            // the intent and the match
+            ImageData train = Datasets.load("fashion-mnist");
+            ImageData test = Datasets.load("fashion-mnist-test");
+            String partition = "dirichlet:0.5";
+            int[][] shards = Partitions.split(train, partition, o.workers(), o.seed());
+            BigInteger budget = TOKEN.multiply(BigInteger.valueOf(1000));
+            BigInteger maxPrice = TOKEN.divide(BigInteger.valueOf(10)); // 0.1 token per GPU-second
+            Match match = match(shards, train, specs, budget, maxPrice, bond);
+            step("match", "intent matched: " + match.assignments().size() + " participants, clearing price "
+                    + tokens(match.clearingPricePerGpuSecond()) + " tokens/GPU-s (" + match.priceExplanation() + ")");
+            UUID jobId = UUID.nameUUIDFromBytes(("demo-" + o.seed() + "-" + t0).getBytes());
+            byte[] jobKey = Hashes.keccak(jobId.toString().getBytes());
+            MarketplaceChain asBuilder = chain.as(builder);
+            gas(asBuilder.approve(budget));
+            gas(asBuilder.openJob(jobKey, budget, Instant.now().plus(Duration.ofHours(2)).getEpochSecond()));
+            step("escrow", "builder escrowed " + tokens(budget) + " tokens for job " + jobId);
+
+            Map<Integer, String> commitments = new HashMap<>();
+            for (int c = 0; c < shards.length; c++) {
+                commitments.put(c, Hashes.hex(Partitions.commitment(train, shards[c])));
+            }
+            for (WorkerFleet.Spec s : specs) {
+                fleet.start(s);
+            }
+            step("workers", o.workers() + " worker JVMs started (DJL PyTorch CPU, 1 thread each), pulling tasks from SQS");
+
+            RoundCoordinator.Config rc = new RoundCoordinator.Config(jobId, o.seed(), "mlp", "fashion-mnist", partition, o.workers(),
+                    o.steps(), Math.max(1, o.steps() / 20), 64, 0.05, 0.5, Duration.ofSeconds(240), Duration.ofSeconds(45));
+            SubmissionSigner signer = new SubmissionSigner(chain.chainId(), contracts.get(MarketplaceDeployer.MARKETPLACE));
+            Set<String> slashedAddrs = ConcurrentHashMap.newKeySet();
+            UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(CheapCheckPolicy.NONE, 1, 2, new ComparisonPolicy.BitExact()));
+            RoundCoordinator coordinator = new RoundCoordinator(rc, sqs, ep.sqs().queueUrl(Queues.TASKS), ep.sqs().queueUrl(Queues.REEXEC),
+                    ep.sqs().queueUrl(Queues.SUBMISSIONS), store, signer,
+                    addr -> !slashedAddrs.contains(addr.toLowerCase()) && chain.bondOf(addr).bonded.signum() > 0,
+                    verifier, AggregationRegistry.create("fedavg"), test, commitments, l -> step("round", l), t0);
+
+            ModelState global = TrainingSession.initialState(ModelSpec.parse(rc.modelSpec()), o.seed());
+            PayoutLedger ledger = PayoutLedger.open(budget);
+            List<DemoRun.Round> rounds = new ArrayList<>();
+            List<DemoRun.Slash> slashes = new ArrayList<>();
+            List<Future<?>> pending = new ArrayList<>();
+            Map<Integer, String[]> roundTx = new ConcurrentHashMap<>();
+            long trainedSteps = 0;
+            long reexecSteps = 0;
+            Map<String, Double> gpuSeconds = new TreeMap<>();
+            for (int r = 1; r <= o.rounds(); r++) {
+                final int round = r;
+                Runnable tick = () -> {
+                    for (String replaced : fleet.replaceExited()) {
+                        step("fault", replaced + " exited; a replacement spot instance starts it again");
+                    }
+                    // the notice goes out while the round's tasks are being worked on
+                    if (o.faults() && round == 2) {
+                        interruptOnce(fleet, "gpu-1", "spot interruption notice sent to gpu-1 mid-task (it must checkpoint, release its task and exit)");
+                    }
+                    if (o.faults() && round == Math.min(3, o.rounds())) {
+                        killOnce(fleet, "gpu-2", "gpu-2 (also a verifier) goes offline: killed without notice");
+                    }
+                };
+                RoundCoordinator.RoundOutcome ro = coordinator.runRound(r, global, tick);
+                global = ro.nextGlobal();
+                trainedSteps += ro.trainedSteps();
+                reexecSteps += ro.reexecSteps();
+                Set<String> caught = new java.util.HashSet<>(slashedAddrs);
+                ro.rejected().forEach(v -> caught.add(v.submission().worker().toLowerCase()));
+                List<TaskSettlement> settle = new ArrayList<>();
+                for (RoundCoordinator.Verified v : ro.verified()) {
+                    if (v.verdict() == null) {
+                        continue; // inconclusive verification: neither paid nor slashed
+                    }
+                    int client = Integer.parseInt(v.submission().taskId().replaceAll(".*-c", ""));
+                    // a slashed provider is out of the job in both roles: its shard earns no data share any more
+                    String dataOwner = caught.contains(specs.get(client).address()) ? null : specs.get(client).address();
+                    settle.add(new TaskSettlement(v.submission().taskId(), v.submission().worker().toLowerCase(), dataOwner,
+                            v.verdict().accepted(), v.verdict().accepted() ? v.submission().gpuSeconds() : 0));
+                    if (v.verdict().accepted()) {
+                        gpuSeconds.merge(nameOf.getOrDefault(v.submission().worker().toLowerCase(), "?"),
+                                v.submission().trainMillis() / 1000.0, Double::sum);
+                    }
+                }
+                ledger = ledger.settleRound(r, match.clearingPricePerGpuSecond(), 1000, settle).ledger();
+                Map<String, BigInteger> cumulative = ledger.cumulative();
+                BigInteger total = cumulative.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
+                // nothing earned yet (every update rejected): the round still records its model hash, with an empty root
+                byte[] payoutRoot = cumulative.isEmpty() ? new byte[32] : PayoutTree.of(cumulative).root();
+                byte[] modelHash = global.paramsHash();
+                // the chain is never on the round's critical path: round r settles while round r+1 trains
+                pending.add(settlement.submit(() -> {
+                    MarketplaceChain.TxResult tx = chain.postRound(jobKey, round, modelHash, payoutRoot, total);
+                    gas(tx);
+                    roundTx.put(round, new String[] {tx.txHash(), Hashes.hex(payoutRoot)});
+                    return null;
+                }));
+                for (RoundCoordinator.Verified v : ro.rejected()) {
+                    String addr = v.submission().worker().toLowerCase();
+                    String name = nameOf.getOrDefault(addr, addr);
+                    if (slashedAddrs.add(addr)) {
+                        BigInteger amount = chain.bondOf(addr).bonded;
+                        fleet.retire(name);
+                        String evidence = v.verdict().evidenceHash();
+                        Future<String> slashTx = settlement.submit(() -> {
+                            MarketplaceChain.TxResult tx = chain.slash(addr, amount, jobKey, Hashes.fromHex(evidence));
+                            gas(tx);
+                            return tx.txHash();
+                        });
+                        slashes.add(new DemoRun.Slash(name, addr, r, v.verdict().reason() + ": " + v.verdict().evidence().detail(),
+                                evidence, amount, slashTx.get()));
+                        step("slash", name + " slashed " + tokens(amount) + " tokens on chain (" + v.verdict().reason() + ", evidence " + evidence.substring(0, 12) + "…); removed from the job");
+                    }
+                }
+                rounds.add(new DemoRun.Round(r, ro.accuracy(), Hashes.hex(modelHash), null, null, ro.accepted().size(),
+                        ro.rejected().size(), ro.droppedTasks().size() + ro.inconclusive().size(), ro.startedMs(), ro.closedMs()));
+                step("round", String.format(Locale.ROOT, "round %d closed: test accuracy %.2f%%, %d accepted, %d rejected, %d dropped",
+                        r, ro.accuracy() * 100, ro.accepted().size(), ro.rejected().size(), ro.droppedTasks().size() + ro.inconclusive().size()));
+            }
+            for (Future<?> f : pending) {
+                f.get();
+            }
+            settlement.shutdown();
+            List<DemoRun.Round> withTx = new ArrayList<>();
+            for (DemoRun.Round r : rounds) {
+                String[] tx = roundTx.get(r.round());
+                withTx.add(new DemoRun.Round(r.round(), r.testAccuracy(), r.modelHash(), tx[1], tx[0], r.accepted(), r.rejected(),
+                        r.dropped(), r.startedMs(), r.closedMs()));
+            }
+            gas(chain.finishJob(jobKey));
+            step("chain", o.rounds() + " rounds posted on chain (model hash + cumulative payout root each)");
+
+            // providers claim with Merkle proofs of their cumulative amount
+            PayoutTree finalTree = ledger.cumulative().isEmpty() ? null : PayoutTree.of(ledger.cumulative());
+            List<DemoRun.Provider> providers = new ArrayList<>();
+            for (WorkerFleet.Spec s : specs) {
+                BigInteger owed = ledger.of(s.address());
+                BigInteger before = chain.tokenBalance(s.address());
+                if (owed.signum() > 0) {
+                    gas(chain.as(Credentials.create(s.privateKeyHex())).claim(jobKey, s.address(), owed, finalTree.proof(s.address())));
+                }
+                BigInteger received = chain.tokenBalance(s.address()).subtract(before);
+                BigInteger slashed = slashes.stream().filter(x -> x.address().equals(s.address())).map(DemoRun.Slash::amount)
+                        .reduce(BigInteger.ZERO, BigInteger::add);
+                providers.add(new DemoRun.Provider(s.name(), s.address(), behaviour.get(s.name()), owed, received, slashed,
+                        gpuSeconds.getOrDefault(s.name(), 0.0)));
+            }
+            step("claim", "providers claimed on chain; balances checked against the ledger");
+            List<Double> baseline = baseline(shards, train, test, rc, o.rounds());
+            Map<String, String> cfg = new LinkedHashMap<>();
+            cfg.put("workers", Integer.toString(o.workers()));
+            cfg.put("rounds", Integer.toString(o.rounds()));
+            cfg.put("cheaters", Integer.toString(cheaters));
+            cfg.put("seed", Long.toString(o.seed()));
+            cfg.put("model", rc.modelSpec());
+            cfg.put("partition", partition);
+            cfg.put("localSteps", Integer.toString(o.steps()));
+            cfg.put("restarts", fleet.restarts().toString());
+            double overhead = trainedSteps == 0 ? 0 : reexecSteps / (double) trainedSteps;
+            return new DemoRun("fedmarket demo: Fashion-MNIST, " + o.workers() + " providers, " + o.rounds() + " rounds",
+                    t0, System.currentTimeMillis(), cfg, withTx, baseline, providers, slashes, List.copyOf(timeline),
+                    new TreeMap<>(gas), overhead, o.targetAccuracy());
+        } finally {
+            settlement.shutdownNow();
+        }
+    }
+
+    private final Set<String> injected = ConcurrentHashMap.newKeySet();
+
+    private void interruptOnce(WorkerFleet fleet, String name, String text) {
+        if (injected.add("interrupt-" + name)) {
+            fleet.interrupt(name);
+            step("fault", text);
+        }
+    }
+
+    private void killOnce(WorkerFleet fleet, String name, String text) {
+        if (injected.add("kill-" + name)) {
+            fleet.kill(name);
+            step("fault", text);
+        }
+    }
+
+    private Match match(int[][] shards, ImageData train, List<WorkerFleet.Spec> specs, BigInteger budget, BigInteger maxPrice, BigInteger bond) {
+        List<DataCandidate> data = new ArrayList<>();
+        List<GpuCandidate> gpus = new ArrayList<>();
+        java.util.Random rnd = new java.util.Random(o.seed());
+        for (int i = 0; i < specs.size(); i++) {
+            Map<String, Long> hist = new TreeMap<>();
+            for (int idx : shards[i]) {
+                hist.merge(Integer.toString(train.labels()[idx]), 1L, Long::sum);
+            }
+            data.add(new DataCandidate(specs.get(i).address(), "fashion-mnist", "eu-west", shards[i].length, hist, bond, null, ReliabilityStats.NONE));
+            BigInteger ask = TOKEN.divide(BigInteger.valueOf(100)).multiply(BigInteger.valueOf(1 + rnd.nextInt(4))); // 0.01–0.04 token/GPU-s
+            gpus.add(new GpuCandidate(specs.get(i).address(), "eu-west", 1, ask, 2000, bond, null, ReliabilityStats.NONE));
+        }
+        List<String> labels = new ArrayList<>();
+        for (int l = 0; l < 10; l++) {
+            labels.add(Integer.toString(l));
+        }
+        MatchRequest req = MatchRequest.builder().intentId("demo").domain("fashion-mnist").requiredLabels(labels)
+                .rounds(o.rounds()).localSteps(o.steps(), 64).participants(2, specs.size()).budget(budget)
+                .maxPricePerGpuSecond(maxPrice).deadline(Instant.now().plus(Duration.ofHours(2))).now(Instant.now())
+                .requiredBond(bond).build();
+        MatchResult result = new MatchingSolver().solve(req, data, gpus);
+        if (result instanceof NoMatch n) {
+            throw new IllegalStateException("the demo intent could not be matched: " + n.message());
+        }
+        return (Match) result;
+    }
+
+    /** The same job with every participant honest, trained in this process: the curve the report compares to. */
+    private List<Double> baseline(int[][] shards, ImageData train, ImageData test, RoundCoordinator.Config rc, int rounds) {
+        ModelSpec spec = ModelSpec.parse(rc.modelSpec());
+        ModelState global = TrainingSession.initialState(spec, o.seed());
+        List<Double> acc = new ArrayList<>();
+        step("baseline", "training the all-honest baseline in-process for comparison");
+        for (int r = 1; r <= rounds; r++) {
+            List<float[]> updates = new ArrayList<>();
+            List<Long> weights = new ArrayList<>();
+            for (int c = 0; c < shards.length; c++) {
+                try (TrainingSession s = TrainingSession.open(spec, rc.batch(), global.withoutVelocity(), null, rc.lr(), rc.momentum(), 0)) {
+                    java.util.SplittableRandom rnd = new java.util.SplittableRandom(o.seed() * 31 + r * 7L + c);
+                    for (int st = 0; st < rc.steps(); st++) {
+                        int[] batch = new int[rc.batch()];
+                        for (int b = 0; b < batch.length; b++) {
+                            batch[b] = shards[c][rnd.nextInt(shards[c].length)];
+                        }
+                        s.step(train, batch);
+                    }
+                    updates.add(RoundCoordinator.flatten(s.snapshot(false)));
+                    weights.add((long) shards[c].length);
+                }
+            }
+            float[] avg = new float[updates.get(0).length];
+            long total = weights.stream().mapToLong(Long::longValue).sum();
+            for (int c = 0; c < updates.size(); c++) {
+                double w = weights.get(c) / (double) total;
+                float[] u = updates.get(c);
+                for (int i = 0; i < avg.length; i++) {
+                    avg[i] += (float) (w * u[i]);
+                }
+            }
+            global = RoundCoordinator.unflatten(avg, global);
+            try (TrainingSession s = TrainingSession.open(spec, 500, global, null, 0.01, 0, 0)) {
+                acc.add(s.accuracy(test, 500));
+            }
+        }
+        return acc;
+    }
+
+    static String tokens(BigInteger units) {
+        return new java.math.BigDecimal(units).movePointLeft(18).stripTrailingZeros().toPlainString();
+    }
+
+    private static SqsClient sqs(StackEndpoints ep) {
+        return SqsClient.builder().endpointOverride(URI.create(ep.sqs().endpoint())).region(Region.of(ep.sqs().region()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ep.sqs().accessKey(), ep.sqs().secretKey())))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+    }
+
+    private static S3Client s3(StackEndpoints ep) {
+        return S3Client.builder().endpointOverride(URI.create(ep.s3().endpoint())).region(Region.of(ep.s3().region())).forcePathStyle(true)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ep.s3().accessKey(), ep.s3().secretKey())))
+                .httpClient(UrlConnectionHttpClient.create()).build();
+    }
+}

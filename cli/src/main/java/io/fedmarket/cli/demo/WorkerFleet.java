@@ -1,0 +1,138 @@
+package io.fedmarket.cli.demo;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The GPU workers of a demo, each a separate JVM as on a spot instance, running
+ * {@code io.fedmarket.worker.WorkerMain} from the same classpath. Spot interruptions are injected
+ * through each worker's notice file; a worker that exits is restarted (a fresh spot instance) unless
+ * it was retired (slashed).
+ */
+final class WorkerFleet implements AutoCloseable {
+    record Spec(String name, String privateKeyHex, String address, String fault) {
+    }
+
+    private final Path runDir;
+    private final Path endpointsFile;
+    private final Map<String, Spec> specs = new LinkedHashMap<>();
+    private final Map<String, Process> processes = new LinkedHashMap<>();
+    private final Map<String, Boolean> retired = new LinkedHashMap<>();
+    private final List<String> restarts = new ArrayList<>();
+
+    WorkerFleet(Path runDir, Path endpointsFile) {
+        this.runDir = runDir;
+        this.endpointsFile = endpointsFile;
+    }
+
+    synchronized void start(Spec spec) {
+        specs.put(spec.name(), spec);
+        retired.put(spec.name(), false);
+        launch(spec);
+    }
+
+    private void launch(Spec spec) {
+        Path log = runDir.resolve("logs").resolve(spec.name() + ".log");
+        try {
+            Files.createDirectories(log.getParent());
+            Files.deleteIfExists(noticeFile(spec.name()));
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx512m",
+                    "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
+                    "-cp", System.getProperty("java.class.path"), "io.fedmarket.worker.WorkerMain"));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            Map<String, String> env = pb.environment();
+            env.put("MKT_ENDPOINTS", endpointsFile.toString());
+            env.put("FEDMARKET_WORKER_ID", spec.name());
+            env.put("FEDMARKET_WORKER_KEY", spec.privateKeyHex());
+            env.put("FEDMARKET_SPOT_NOTICE", "file:" + noticeFile(spec.name()));
+            env.put("FEDMARKET_POLL_SECONDS", "1");
+            env.put("FEDMARKET_VISIBILITY_SECONDS", "20");
+            if (spec.fault() != null && !spec.fault().equals("none")) {
+                env.put("FEDMARKET_FAULT", spec.fault());
+            } else {
+                env.remove("FEDMARKET_FAULT");
+            }
+            processes.put(spec.name(), pb.start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start worker " + spec.name(), e);
+        }
+    }
+
+    Path noticeFile(String name) {
+        return runDir.resolve("spot").resolve(name + ".notice");
+    }
+
+    /** Sends the two-minute spot notice (the worker checkpoints, releases its task and exits). */
+    void interrupt(String name) {
+        try {
+            Files.createDirectories(noticeFile(name).getParent());
+            Files.writeString(noticeFile(name), "{\"action\":\"terminate\",\"time\":\"now\"}");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Kills a worker outright (kill -9: a verifier or worker going offline). */
+    synchronized void kill(String name) {
+        Process p = processes.get(name);
+        if (p != null) {
+            p.destroyForcibly();
+        }
+    }
+
+    /** Stops a slashed worker for good (no grace: its in-flight task returns to the queue for an honest worker). */
+    synchronized void retire(String name) {
+        retired.put(name, true);
+        Process p = processes.get(name);
+        if (p != null) {
+            p.destroyForcibly();
+        }
+    }
+
+    /** Restarts exited workers that are not retired, as the ASG would replace a reclaimed spot instance. */
+    synchronized List<String> replaceExited() {
+        List<String> replaced = new ArrayList<>();
+        for (Map.Entry<String, Process> e : processes.entrySet()) {
+            if (!e.getValue().isAlive() && !retired.getOrDefault(e.getKey(), false)) {
+                launch(specs.get(e.getKey()));
+                replaced.add(e.getKey());
+                restarts.add(e.getKey());
+            }
+        }
+        return replaced;
+    }
+
+    synchronized Map<String, Spec> specs() {
+        return Map.copyOf(specs);
+    }
+
+    List<String> restarts() {
+        return List.copyOf(restarts);
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Process p : processes.values()) {
+            p.destroy();
+        }
+        for (Process p : processes.values()) {
+            try {
+                if (!p.waitFor(15, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.fedmarket.cli.report;
+
+import java.math.BigInteger;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a demo run recorded, the single input of the terminal summary and of the HTML report,
+ * so that what the report plots is exactly what the run measured.
+ */
+public record DemoRun(
+        String title,
+        long startedAtEpochMs,
+        long finishedAtEpochMs,
+        Map<String, String> config,
+        List<Round> rounds,
+        List<Double> baselineAccuracy,
+        List<Provider> providers,
+        List<Slash> slashes,
+        List<Event> timeline,
+        Map<String, Long> gasByOperation,
+        double verificationOverhead,
+        double targetAccuracy) {
+
+    /** One federated round as closed by the coordinator. */
+    public record Round(int round, double testAccuracy, String modelHash, String payoutRoot, String chainTx,
+                        int accepted, int rejected, int dropped, long startedMs, long closedMs) {
+    }
+
+    /** A GPU/data provider or verifier; {@code behaviour} is what the demo injected (honest, noise, …). */
+    public record Provider(String name, String address, String behaviour, BigInteger ledgerPaid, BigInteger claimedOnChain,
+                           BigInteger slashed, double gpuSeconds) {
+    }
+
+    public record Slash(String provider, String address, int round, String reason, String evidenceHash,
+                        BigInteger amount, String chainTx) {
+    }
+
+    /** Something that happened, in ms since the run started. */
+    public record Event(long atMs, String kind, String text) {
+    }
+
+    public double finalAccuracy() {
+        return rounds.isEmpty() ? 0 : rounds.get(rounds.size() - 1).testAccuracy();
+    }
+}

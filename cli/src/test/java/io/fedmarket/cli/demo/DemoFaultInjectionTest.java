@@ -1,0 +1,80 @@
+package io.fedmarket.cli.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedmarket.cli.report.DemoRun;
+import io.fedmarket.cli.report.HtmlReport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * The demo's acceptance in a shorter configuration: real stack, real contracts, separate worker
+ * JVMs training with DJL on Fashion-MNIST, two cheaters, a spot interruption and a worker killed.
+ */
+class DemoFaultInjectionTest {
+    static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @Test
+    void everyCheaterIsSlashedNoHonestOneIsAndClaimsMatchTheLedger(@TempDir Path dir) throws Exception {
+        DemoRunner.Options opts = new DemoRunner.Options(4, 3, 2, 11, true, 40, dir, 0.55);
+        DemoRun run = new DemoRunner(opts, System.out::println).run();
+
+        assertThat(run.rounds()).hasSize(3);
+        assertThat(run.finalAccuracy()).as("final test accuracy").isGreaterThanOrEqualTo(0.55);
+        Set<String> cheaters = run.providers().stream().filter(p -> !p.behaviour().equals("honest"))
+                .map(DemoRun.Provider::name).collect(Collectors.toSet());
+        assertThat(cheaters).hasSize(2);
+        // tasks are pulled by whoever is free, so a cheater may go a short run without a task; any that submitted was caught
+        assertThat(run.slashes()).isNotEmpty();
+        assertThat(run.slashes()).extracting(DemoRun.Slash::provider).allMatch(cheaters::contains).doesNotHaveDuplicates();
+        for (DemoRun.Provider p : run.providers()) {
+            assertThat(p.claimedOnChain()).as("%s received on chain what the ledger says", p.name()).isEqualTo(p.ledgerPaid());
+            if (cheaters.contains(p.name())) {
+                assertThat(p.ledgerPaid()).as("a cheater earns nothing").isEqualTo(BigInteger.ZERO);
+            } else {
+                assertThat(p.slashed()).isZero();
+            }
+        }
+        assertThat(run.providers().stream().map(DemoRun.Provider::ledgerPaid).reduce(BigInteger.ZERO, BigInteger::add)).isPositive();
+        assertThat(run.rounds()).allSatisfy(r -> {
+            assertThat(r.chainTx()).startsWith("0x");
+            assertThat(r.modelHash()).startsWith("0x");
+        });
+        assertThat(run.timeline()).extracting(DemoRun.Event::text).anyMatch(t -> t.contains("spot interruption"));
+        assertThat(run.verificationOverhead()).isLessThanOrEqualTo(0.10);
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList())
+                .as("no worker or anvil process left running").isEmpty();
+
+        // the report of this run shows exactly its records
+        Path html = HtmlReport.write(run, dir.resolve("report.html"));
+        Process p = new ProcessBuilder("node", ROOT.resolve("cli/src/test/js/render-report.mjs").toString(), html.toString(),
+                dir.resolve("report.png").toString()).directory(ROOT.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isZero();
+        JsonNode shown = new ObjectMapper().readTree(out);
+        List<JsonNode> ours = new java.util.ArrayList<>();
+        shown.get("points").forEach(pt -> {
+            if (pt.get("series").asText().equals("marketplace")) {
+                ours.add(pt);
+            }
+        });
+        assertThat(ours).hasSize(run.rounds().size());
+        for (int i = 0; i < ours.size(); i++) {
+            assertThat(ours.get(i).get("value").asDouble()).isCloseTo(run.rounds().get(i).testAccuracy(), within(1e-12));
+        }
+        assertThat(shown.get("slashRows")).extracting(JsonNode::asText)
+                .containsExactlyElementsOf(run.slashes().stream().map(DemoRun.Slash::provider).toList());
+    }
+}

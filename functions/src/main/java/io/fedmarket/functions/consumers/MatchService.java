@@ -1,0 +1,182 @@
+package io.fedmarket.functions.consumers;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.fedmarket.functions.http.Db;
+import io.fedmarket.functions.http.Json;
+import io.fedmarket.matching.Assignment;
+import io.fedmarket.matching.DataCandidate;
+import io.fedmarket.matching.GpuCandidate;
+import io.fedmarket.matching.Match;
+import io.fedmarket.matching.MatchRequest;
+import io.fedmarket.matching.MatchResult;
+import io.fedmarket.matching.MatchingSolver;
+import io.fedmarket.matching.NoMatch;
+import io.fedmarket.matching.ReliabilityStats;
+import io.fedmarket.matching.Weights;
+import io.fedmarket.messages.IntentSubmitted;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.hibernate.reactive.mutiny.Mutiny;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Loads the intent and the candidate providers with their mirrored bonds, runs the shared
+ * {@link MatchingSolver}, and in one transaction either opens the job (participants, clearing
+ * price, explanation, round 1) and marks the intent MATCHED, or marks it UNMATCHED with the
+ * solver's reason. Idempotent on the intent: only a SUBMITTED intent is matched, and the
+ * transition happens under a row lock, so a redelivered message opens no second job.
+ */
+@ApplicationScoped
+public class MatchService {
+    private static final Logger LOG = Logger.getLogger(MatchService.class);
+    private static final MatchingSolver SOLVER = new MatchingSolver();
+
+    @ConfigProperty(name = "fedmarket.match.required-bond", defaultValue = "1")
+    BigInteger requiredBond;
+
+    @ConfigProperty(name = "fedmarket.match.batch-size", defaultValue = "64")
+    int batchSize;
+
+    public record Outcome(String status, UUID jobId, String reason) {
+    }
+
+    public Outcome match(IntentSubmitted m) {
+        if (m.intentId() == null) {
+            throw new Records.PoisonRecord("IntentSubmitted without intentId");
+        }
+        MDC.put("intentId", m.intentId().toString());
+        Outcome out = Db.session(s -> s.createNativeQuery(
+                        "select status, data_domain, required_labels, rounds, local_epochs, min_participants, max_participants, budget, "
+                                + "max_price_per_gpu_second, deadline, builder from intents where id = :id for update", Object[].class)
+                .setParameter("id", m.intentId()).getResultList()
+                .chain(rows -> {
+                    if (rows.isEmpty()) {
+                        // stored-and-queued in one transaction: a message without its intent is poison
+                        return Uni.createFrom().failure(new Records.PoisonRecord("intent " + m.intentId() + " does not exist"));
+                    }
+                    Object[] r = rows.get(0);
+                    if (!"SUBMITTED".equals(r[0])) {
+                        return Uni.createFrom().item(new Outcome((String) r[0], null, "already " + r[0] + ": nothing to do"));
+                    }
+                    return s.createNativeQuery("update intents set status = 'MATCHING', updated_at = :t where id = :id")
+                            .setParameter("t", Instant.now()).setParameter("id", m.intentId()).executeUpdate()
+                            .chain(() -> candidates(s, (String) r[1], Sql.big(r[8])))
+                            .chain(c -> decide(s, m.intentId(), r, c));
+                }));
+        LOG.infof("intent %s: %s %s", m.intentId(), out.status(), out.jobId() == null ? out.reason() : "job " + out.jobId());
+        return out;
+    }
+
+    record Candidates(List<DataCandidate> data, List<GpuCandidate> gpus, Map<String, String> owners) {
+    }
+
+    private Uni<Candidates> candidates(Mutiny.Session s, String domain, BigInteger maxPrice) {
+        Map<String, String> owners = new HashMap<>();
+        return s.createNativeQuery("select d.id, d.domain, d.region, d.sample_count, d.label_histogram, b.amount, b.last_slashed_at, "
+                        + "d.assigned_tasks, d.completed_tasks, d.owner from data_providers d left join bonds b on b.address = d.owner where d.domain = :d", Object[].class)
+                .setParameter("d", domain).getResultList()
+                .chain(dataRows -> s.createNativeQuery("select g.id, g.region, g.gpu_count, g.ask_per_gpu_second, g.samples_per_second, b.amount, "
+                                + "b.last_slashed_at, g.assigned_tasks, g.completed_tasks, g.verifications_run, g.verifications_passed, g.owner "
+                                + "from gpu_providers g left join bonds b on b.address = g.owner where g.ask_per_gpu_second <= :p", Object[].class)
+                        .setParameter("p", new BigDecimal(maxPrice)).getResultList()
+                        .map(gpuRows -> {
+                            List<DataCandidate> data = new ArrayList<>();
+                            for (Object[] d : dataRows) {
+                                Map<String, Long> hist = Json.parse((String) d[4], LabelHistogram.class);
+                                data.add(new DataCandidate(d[0].toString(), (String) d[1], (String) d[2], Sql.lng(d[3]), hist, Sql.big(d[5]),
+                                        Sql.instant(d[6]), new ReliabilityStats(Sql.lng(d[7]), Sql.lng(d[8]), 0, 0)));
+                                owners.put(d[0].toString(), (String) d[9]);
+                            }
+                            List<GpuCandidate> gpus = new ArrayList<>();
+                            for (Object[] g : gpuRows) {
+                                gpus.add(new GpuCandidate(g[0].toString(), (String) g[1], ((Number) g[2]).intValue(), Sql.big(g[3]), Sql.dbl(g[4]),
+                                        Sql.big(g[5]), Sql.instant(g[6]), new ReliabilityStats(Sql.lng(g[7]), Sql.lng(g[8]), Sql.lng(g[9]), Sql.lng(g[10]))));
+                                owners.put(g[0].toString(), (String) g[11]);
+                            }
+                            return new Candidates(data, gpus, owners);
+                        }));
+    }
+
+    /** Jackson target for the stored label histogram. */
+    public static final class LabelHistogram extends LinkedHashMap<String, Long> {
+    }
+
+    private Uni<Outcome> decide(Mutiny.Session s, UUID intentId, Object[] r, Candidates c) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        List<String> labels = Json.parse((String) r[2], RequiredLabels.class);
+        int rounds = ((Number) r[3]).intValue();
+        Instant deadline = Sql.instant(r[9]);
+        MatchResult result;
+        try {
+            MatchRequest req = new MatchRequest(intentId.toString(), (String) r[1], labels, Map.of(), rounds, ((Number) r[4]).intValue(), 0,
+                    batchSize, ((Number) r[5]).intValue(), ((Number) r[6]).intValue(), Sql.big(r[7]), Sql.big(r[8]), deadline, now,
+                    requiredBond, MatchRequest.DEFAULT_SLASH_COOLDOWN, MatchRequest.DEFAULT_ROUND_OVERHEAD_SECONDS, 0, Weights.DEFAULT);
+            result = SOLVER.solve(req, c.data(), c.gpus());
+        } catch (IllegalArgumentException e) {
+            return unmatched(s, intentId, now, "the intent cannot be matched as stated: " + e.getMessage());
+        }
+        if (result instanceof NoMatch nm) {
+            return unmatched(s, intentId, now, nm.reason() + ": " + nm.message());
+        }
+        Match match = (Match) result;
+        UUID jobId = UUID.nameUUIDFromBytes(("job:" + intentId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        MDC.put("jobId", jobId.toString());
+        Map<String, Object> explanation = new LinkedHashMap<>();
+        explanation.put("price", match.priceExplanation());
+        explanation.put("priceSetter", match.priceSetterId());
+        explanation.put("expectedCost", match.expectedCost().toString());
+        explanation.put("totalGpuSeconds", match.totalGpuSeconds());
+        explanation.put("assignments", match.assignments().stream().map(a -> Map.of("dataProvider", a.dataProviderId(),
+                "gpuProvider", a.gpuProviderId(), "why", a.explanation())).toList());
+        Instant roundDeadline = now.plus(Duration.between(now, deadline).dividedBy(rounds));
+        Uni<Integer> chain = s.createNativeQuery("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, explanation, current_round, created_at, updated_at) "
+                        + "values (:id, :i, :b, 'OPEN', :p, :e, 1, :t, :t)")
+                .setParameter("id", jobId).setParameter("i", intentId).setParameter("b", r[10])
+                .setParameter("p", new BigDecimal(match.clearingPricePerGpuSecond())).setParameter("e", Json.write(explanation))
+                .setParameter("t", now).executeUpdate()
+                .chain(() -> s.createNativeQuery("insert into rounds (job_id, round_no, status, min_updates, deadline) values (:j, 1, 'OPEN', :m, :d)")
+                        .setParameter("j", jobId).setParameter("m", ((Number) r[5]).intValue()).setParameter("d", roundDeadline).executeUpdate());
+        for (Assignment a : match.assignments()) {
+            chain = chain.chain(() -> participant(s, jobId, a.dataProviderId(), "DATA", c.owners(), a.explanation()))
+                    .chain(() -> participant(s, jobId, a.gpuProviderId(), "GPU", c.owners(), a.explanation()));
+        }
+        return chain.chain(() -> s.createNativeQuery("update intents set status = 'MATCHED', status_reason = :r, updated_at = :t where id = :id")
+                        .setParameter("r", match.assignments().size() + " participants at " + match.clearingPricePerGpuSecond() + " per GPU-second")
+                        .setParameter("t", now).setParameter("id", intentId).executeUpdate())
+                .replaceWith(new Outcome("MATCHED", jobId, match.priceExplanation()));
+    }
+
+    /** Jackson target for the stored label list. */
+    public static final class RequiredLabels extends ArrayList<String> {
+    }
+
+    private static Uni<Integer> participant(Mutiny.Session s, UUID jobId, String providerId, String kind, Map<String, String> owners, String why) {
+        if (providerId == null) {
+            return Uni.createFrom().item(0);
+        }
+        return s.createNativeQuery("insert into job_participants (job_id, provider_id, kind, address, reason) values (:j, :p, :k, :a, :r) on conflict do nothing")
+                .setParameter("j", jobId).setParameter("p", UUID.fromString(providerId)).setParameter("k", kind)
+                .setParameter("a", owners.get(providerId)).setParameter("r", why).executeUpdate();
+    }
+
+    private static Uni<Outcome> unmatched(Mutiny.Session s, UUID intentId, Instant now, String reason) {
+        return s.createNativeQuery("update intents set status = 'UNMATCHED', status_reason = :r, updated_at = :t where id = :id")
+                .setParameter("r", reason.length() > 2000 ? reason.substring(0, 2000) : reason).setParameter("t", now)
+                .setParameter("id", intentId).executeUpdate()
+                .replaceWith(new Outcome("UNMATCHED", null, reason));
+    }
+}

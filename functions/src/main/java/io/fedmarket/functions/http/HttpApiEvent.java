@@ -1,0 +1,51 @@
+package io.fedmarket.functions.http;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.util.Map;
+
+/**
+ * The API Gateway HTTP API payload format 2.0 event, the fields the API functions read. Header names
+ * arrive lower-cased (API Gateway does so; the local gateway too).
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record HttpApiEvent(String version, String routeKey, String rawPath, String rawQueryString,
+                           Map<String, String> headers, Map<String, String> queryStringParameters,
+                           Map<String, String> pathParameters, String body,
+                           @JsonProperty("isBase64Encoded") boolean isBase64Encoded, RequestContext requestContext) {
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record RequestContext(String requestId, Http http, long timeEpoch) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Http(String method, String path, String sourceIp) {
+    }
+
+    public String method() {
+        if (requestContext != null && requestContext.http() != null && requestContext.http().method() != null) {
+            return requestContext.http().method();
+        }
+        return routeKey == null ? "" : routeKey.split(" ", 2)[0];
+    }
+
+    public String path() {
+        if (rawPath != null) {
+            return rawPath;
+        }
+        return requestContext != null && requestContext.http() != null ? requestContext.http().path() : "";
+    }
+
+    public String header(String name) {
+        return headers == null ? null : headers.get(name.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    public String query(String name) {
+        return queryStringParameters == null ? null : queryStringParameters.get(name);
+    }
+
+    public String requestId() {
+        return requestContext == null ? null : requestContext.requestId();
+    }
+}

@@ -1,0 +1,220 @@
+package io.fedmarket.functions.intents;
+
+import io.fedmarket.config.Queues;
+import io.fedmarket.fl.aggregation.AggregationRegistry;
+import io.fedmarket.functions.http.ApiError;
+import io.fedmarket.functions.http.Caller;
+import io.fedmarket.functions.http.Db;
+import io.fedmarket.functions.http.Json;
+import io.fedmarket.functions.http.Violations;
+import io.fedmarket.functions.outbox.Outbox;
+import io.fedmarket.messages.IntentSubmitted;
+import io.fedmarket.messages.SettleRequest;
+import io.fedmarket.model.IntentStatus;
+import io.fedmarket.model.PrivacyMode;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/** Intents: validated, stored with their match-queue message in one transaction, read and cancelled by their builder only. */
+@ApplicationScoped
+public class IntentService {
+    private static final Logger LOG = Logger.getLogger(IntentService.class);
+    private static final Pattern DOMAIN = Pattern.compile("^[a-z0-9][a-z0-9-]{0,62}$");
+    static final Duration MIN_LEAD = Duration.ofMinutes(1);
+    static final Duration MAX_LEAD = Duration.ofDays(365);
+
+    @Inject
+    Outbox outbox;
+
+    public IntentView submit(Caller caller, SubmitIntentRequest r) {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        IntentEntity e = validate(r, now);
+        e.id = UUID.randomUUID();
+        e.builder = caller.address();
+        e.status = IntentStatus.SUBMITTED;
+        e.createdAt = now;
+        e.updatedAt = now;
+        String message = Json.write(new IntentSubmitted(e.id, e.builder, now));
+        Db.tx(() -> e.<IntentEntity>persist()
+                .chain(() -> Panache.getSession())
+                .chain(s -> outbox.add(s, Queues.MATCH, "intent-submitted:" + e.id, message)));
+        MDC.put("intentId", e.id.toString());
+        LOG.infof("intent %s submitted by %s", e.id, e.builder);
+        outbox.relay(10);
+        return IntentView.of(e);
+    }
+
+    IntentEntity validate(SubmitIntentRequest r, Instant now) {
+        Violations v = new Violations();
+        IntentEntity e = new IntentEntity();
+        if (v.present("model", r.model())) {
+            SubmitIntentRequest.ModelSpec m = r.model();
+            if (v.present("model.architecture", m.architecture())) {
+                e.modelArchitecture = m.architecture().name();
+            }
+            if (v.present("model.inputShape", m.inputShape())) {
+                v.check(!m.inputShape().isEmpty() && m.inputShape().size() <= 4, "model.inputShape", "must have 1 to 4 dimensions");
+                v.check(m.inputShape().stream().allMatch(d -> d != null && d >= 1 && d <= 4096), "model.inputShape",
+                        "dimensions must be between 1 and 4096");
+                e.modelInputShape = Json.write(m.inputShape());
+            }
+            v.range("model.numClasses", m.numClasses(), 2, 100_000);
+            e.modelNumClasses = m.numClasses() == null ? 0 : m.numClasses();
+        }
+        if (v.present("dataDomain", r.dataDomain())) {
+            v.check(DOMAIN.matcher(r.dataDomain()).matches(), "dataDomain", "must be lower-case letters, digits and '-', 1 to 63 characters (e.g. \"fashion-mnist\")");
+            e.dataDomain = r.dataDomain();
+        }
+        if (v.present("requiredLabels", r.requiredLabels())) {
+            List<String> labels = r.requiredLabels();
+            v.check(!labels.isEmpty() && labels.size() <= 1000, "requiredLabels", "must list 1 to 1000 labels");
+            v.check(labels.stream().allMatch(l -> l != null && !l.isBlank() && l.length() <= 64), "requiredLabels", "labels must be 1 to 64 characters");
+            v.check(new HashSet<>(labels).size() == labels.size(), "requiredLabels", "must not repeat a label");
+            e.requiredLabels = Json.write(labels);
+        }
+        v.range("rounds", r.rounds(), 1, 1000);
+        v.range("localEpochs", r.localEpochs(), 1, 100);
+        v.range("minParticipants", r.minParticipants(), 1, 10_000);
+        v.range("maxParticipants", r.maxParticipants(), 1, 10_000);
+        if (r.minParticipants() != null && r.maxParticipants() != null) {
+            v.check(r.maxParticipants() >= r.minParticipants(), "maxParticipants", "must be at least minParticipants (" + r.minParticipants() + ")");
+        }
+        BigInteger budget = v.amount("budget", r.budget());
+        BigInteger maxPrice = v.amount("maxPricePerGpuSecond", r.maxPricePerGpuSecond());
+        if (budget != null && maxPrice != null) {
+            v.check(maxPrice.compareTo(budget) <= 0, "maxPricePerGpuSecond", "must not exceed the whole budget");
+        }
+        if (v.present("deadline", r.deadline())) {
+            v.check(r.deadline().isAfter(now.plus(MIN_LEAD)), "deadline", "must be at least 1 minute in the future (now " + now.truncatedTo(ChronoUnit.SECONDS) + ")");
+            v.check(r.deadline().isBefore(now.plus(MAX_LEAD)), "deadline", "must be within 365 days");
+        }
+        if (v.present("privacy", r.privacy())) {
+            SubmitIntentRequest.Privacy p = r.privacy();
+            if (v.present("privacy.mode", p.mode())) {
+                if (p.mode() == PrivacyMode.DP) {
+                    if (v.present("privacy.epsilon", p.epsilon())) {
+                        v.check(p.epsilon() > 0 && p.epsilon() <= 100 && Double.isFinite(p.epsilon()), "privacy.epsilon", "must be in (0, 100]");
+                    }
+                    if (v.present("privacy.delta", p.delta())) {
+                        v.check(p.delta() > 0 && p.delta() <= 1e-2, "privacy.delta", "must be in (0, 0.01]");
+                    }
+                } else {
+                    v.check(p.epsilon() == null && p.delta() == null, "privacy", "epsilon and delta apply only to mode DP: remove them or use DP");
+                }
+                e.privacyMode = p.mode().name();
+                e.dpEpsilon = p.epsilon();
+                e.dpDelta = p.delta();
+            }
+        }
+        if (v.present("aggregation", r.aggregation())) {
+            String key = r.aggregation().trim().toLowerCase(Locale.ROOT).replace('_', '-');
+            v.check(AggregationRegistry.names().contains(key), "aggregation", "must be one of " + AggregationRegistry.names());
+            e.aggregation = key;
+        }
+        v.throwIfAny("intent");
+        e.rounds = r.rounds();
+        e.localEpochs = r.localEpochs();
+        e.minParticipants = r.minParticipants();
+        e.maxParticipants = r.maxParticipants();
+        e.budget = budget;
+        e.maxPricePerGpuSecond = maxPrice;
+        e.deadline = r.deadline();
+        return e;
+    }
+
+    static UUID id(String raw) {
+        try {
+            return UUID.fromString(raw);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.notFound("intent " + raw);
+        }
+    }
+
+    public IntentView get(Caller caller, String rawId) {
+        UUID id = id(rawId);
+        IntentEntity e = Db.tx(() -> IntentEntity.<IntentEntity>find("id = ?1 and builder = ?2", id, caller.address()).firstResult());
+        if (e == null) {
+            throw ApiError.notFound("intent " + rawId);
+        }
+        return IntentView.of(e);
+    }
+
+    public IntentView.Page list(Caller caller, String status, String limitRaw) {
+        int limit = 50;
+        if (limitRaw != null) {
+            try {
+                limit = Integer.parseInt(limitRaw);
+            } catch (NumberFormatException ex) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > 200) {
+                throw ApiError.badRequest("bad_query", "limit must be an integer from 1 to 200", Map.of("field", "limit"));
+            }
+        }
+        IntentStatus st = null;
+        if (status != null) {
+            try {
+                st = IntentStatus.valueOf(status.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException ex) {
+                throw ApiError.badRequest("unknown_value", "status '" + status + "' is unknown: use one of " + List.of(IntentStatus.values()),
+                        Map.of("field", "status", "allowed", java.util.Arrays.stream(IntentStatus.values()).map(Enum::name).toList()));
+            }
+        }
+        final IntentStatus fst = st;
+        final int lim = limit;
+        List<IntentEntity> rows = Db.tx(() -> (fst == null
+                ? IntentEntity.<IntentEntity>find("builder = ?1 order by createdAt desc", caller.address())
+                : IntentEntity.<IntentEntity>find("builder = ?1 and status = ?2 order by createdAt desc", caller.address(), fst))
+                .page(0, lim).list());
+        return new IntentView.Page(rows.stream().map(IntentView::of).toList());
+    }
+
+    /**
+     * Cancels an intent that has not started training. If a job (with funded escrow) exists, it is
+     * cancelled too and a refund request goes to the settle queue in the same transaction.
+     */
+    public IntentView cancel(Caller caller, String rawId) {
+        UUID id = id(rawId);
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        IntentEntity out = Db.tx(() -> IntentEntity.<IntentEntity>find("id = ?1 and builder = ?2", id, caller.address()).firstResult()
+                .chain(e -> {
+                    if (e == null) {
+                        return Uni.createFrom().failure(ApiError.notFound("intent " + rawId));
+                    }
+                    if (e.status == IntentStatus.CANCELLED) {
+                        return Uni.createFrom().item(e);
+                    }
+                    if (!e.status.cancellable()) {
+                        return Uni.createFrom().failure(ApiError.conflict("not_cancellable", "intent " + rawId + " is " + e.status
+                                + ": training has started, so it can no longer be cancelled"));
+                    }
+                    e.status = IntentStatus.CANCELLED;
+                    e.statusReason = "cancelled by the builder";
+                    e.updatedAt = now;
+                    return Panache.getSession().chain(s -> s.createNativeQuery(
+                                    "update jobs set status = 'CANCELLED', updated_at = :t where intent_id = :i and status in ('OPEN') returning id", UUID.class)
+                            .setParameter("t", now).setParameter("i", id).getResultList()
+                            .chain(jobs -> jobs.isEmpty() ? Uni.createFrom().item(0)
+                                    : outbox.add(s, Queues.SETTLE, "refund:" + jobs.get(0),
+                                    Json.write(SettleRequest.refund(jobs.get(0), caller.address())))))
+                            .replaceWith(e);
+                }));
+        outbox.relay(10);
+        return IntentView.of(out);
+    }
+}

@@ -1,0 +1,31 @@
+package io.fedmarket.functions.intents;
+
+import io.fedmarket.functions.http.Json;
+import io.fedmarket.model.Addresses;
+
+import java.util.List;
+
+/** An intent as the API shows it: money as decimal strings, time as ISO-8601 UTC. */
+public record IntentView(String id, String builder, String status, String statusReason, Model model, String dataDomain,
+                         List<String> requiredLabels, int rounds, int localEpochs, int minParticipants, int maxParticipants,
+                         String budget, String maxPricePerGpuSecond, String deadline, Privacy privacy, String aggregation,
+                         String createdAt, String updatedAt) {
+
+    public record Model(String architecture, List<Integer> inputShape, int numClasses) {
+    }
+
+    public record Privacy(String mode, Double epsilon, Double delta) {
+    }
+
+    public record Page(List<IntentView> intents) {
+    }
+
+    @SuppressWarnings("unchecked")
+    static IntentView of(IntentEntity e) {
+        return new IntentView(e.id.toString(), Addresses.checksummed(e.builder), e.status.name(), e.statusReason,
+                new Model(e.modelArchitecture, Json.parse(e.modelInputShape, List.class), e.modelNumClasses), e.dataDomain,
+                Json.parse(e.requiredLabels, List.class), e.rounds, e.localEpochs, e.minParticipants, e.maxParticipants,
+                e.budget.toString(), e.maxPricePerGpuSecond.toString(), e.deadline.toString(),
+                new Privacy(e.privacyMode, e.dpEpsilon, e.dpDelta), e.aggregation, e.createdAt.toString(), e.updatedAt.toString());
+    }
+}

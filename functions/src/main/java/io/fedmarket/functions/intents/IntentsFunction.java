@@ -1,0 +1,41 @@
+package io.fedmarket.functions.intents;
+
+import io.fedmarket.functions.http.ApiRouter;
+import io.fedmarket.functions.http.HttpApiEvent;
+import io.fedmarket.functions.http.HttpApiResponse;
+import io.fedmarket.functions.http.Json;
+import io.fedmarket.functions.http.Route;
+import io.fedmarket.model.Role;
+import io.quarkus.funqy.Funq;
+import jakarta.inject.Inject;
+
+import java.util.List;
+
+/** Lambda {@code intents}: a builder's intents. */
+public class IntentsFunction {
+    @Inject
+    ApiRouter router;
+
+    @Inject
+    IntentService intents;
+
+    public List<Route> routes() {
+        return List.of(
+                Route.of("POST", "/intents", Role.BUILDER, SubmitIntentRequest.class, IntentView.class, 201,
+                        "Submit an intent; it is stored and queued for matching in one transaction",
+                        r -> intents.submit(r.caller(), Json.read(r.event().body(), SubmitIntentRequest.class))),
+                Route.of("GET", "/intents", Role.BUILDER, null, IntentView.Page.class, 200,
+                        "List the caller's intents, newest first (query: status, limit 1-200)",
+                        r -> intents.list(r.caller(), r.event().query("status"), r.event().query("limit"))),
+                Route.of("GET", "/intents/{id}", Role.BUILDER, null, IntentView.class, 200,
+                        "One of the caller's intents", r -> intents.get(r.caller(), r.path("id"))),
+                Route.of("POST", "/intents/{id}/cancel", Role.BUILDER, null, IntentView.class, 200,
+                        "Cancel an intent before training starts; a funded job's escrow goes back through the settle queue",
+                        r -> intents.cancel(r.caller(), r.path("id"))));
+    }
+
+    @Funq("intents")
+    public HttpApiResponse handle(HttpApiEvent event) {
+        return router.dispatch("intents", routes(), event);
+    }
+}

@@ -1,0 +1,22 @@
+package io.fedmarket.functions.intents;
+
+import io.fedmarket.model.ModelArchitecture;
+import io.fedmarket.model.PrivacyMode;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The body of POST /intents. Money fields are decimal strings of token base units (uint256 does not
+ * fit a JSON number safely). Every field is required except privacy.epsilon/delta, which DP needs.
+ */
+public record SubmitIntentRequest(ModelSpec model, String dataDomain, List<String> requiredLabels, Integer rounds,
+                                  Integer localEpochs, Integer minParticipants, Integer maxParticipants, String budget,
+                                  String maxPricePerGpuSecond, Instant deadline, Privacy privacy, String aggregation) {
+
+    public record ModelSpec(ModelArchitecture architecture, List<Integer> inputShape, Integer numClasses) {
+    }
+
+    public record Privacy(PrivacyMode mode, Double epsilon, Double delta) {
+    }
+}

@@ -1,0 +1,33 @@
+package io.fedmarket.functions.providers;
+
+import java.util.List;
+import java.util.Map;
+
+/** Bodies and views of the providers function. Money is a decimal string of base units. */
+public final class ProviderRequests {
+    private ProviderRequests() {
+    }
+
+    public record GpuProviderRequest(String name, String gpuModel, Integer gpuCount, Integer gpuMemoryGib, String askPerGpuSecond,
+                                     String region) {
+    }
+
+    public record DataProviderRequest(String name, String domain, String region, Long sampleCount, Map<String, Long> labelHistogram,
+                                      String datasetRoot) {
+    }
+
+    public record GpuProviderView(String id, String owner, String name, String gpuModel, int gpuCount, int gpuMemoryGib,
+                                  String askPerGpuSecond, String region, double samplesPerSecond, long assignedTasks, long completedTasks,
+                                  String updatedAt) {
+    }
+
+    public record DataProviderView(String id, String owner, String name, String domain, String region, long sampleCount,
+                                   Map<String, Long> labelHistogram, String datasetRoot, String updatedAt) {
+    }
+
+    public record BondView(String amount, String unbonding, String unbondingAt, String slashedTotal, String lastSlashedAt, long blockNumber) {
+    }
+
+    public record ProvidersView(String address, List<GpuProviderView> gpu, List<DataProviderView> data, BondView bond) {
+    }
+}

@@ -1,0 +1,54 @@
+package io.fedmarket.functions;
+
+import io.fedmarket.config.Queues;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@QuarkusTest
+@TestProfile(Profiles.Aggregate.class)
+@WithTestResource(TestStack.class)
+class AggregateFunctionTest {
+    static final String QUEUE = Queues.get().byKey(Queues.VERDICTS).name();
+
+    static String verdict(Seed.Job j, int i, boolean accepted) {
+        return "{\"taskId\":\"" + j.taskIds().get(i) + "\",\"jobId\":\"" + j.jobId() + "\",\"round\":1,\"worker\":\"" + j.workers().get(i)
+                + "\",\"accepted\":" + accepted + ",\"reason\":\"" + (accepted ? "ok" : "segment 3 mismatch") + "\"}";
+    }
+
+    @Test
+    void closesTheRoundAtMinUpdatesAndQueuesSettlementOnce() throws Exception {
+        Seed.Job j = Seed.job(3, true);
+        SqsEvents.Rec rejected = SqsEvents.Rec.of(verdict(j, 0, false));
+        SqsEvents.Rec first = SqsEvents.Rec.of(verdict(j, 1, true));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rejected, first))).isEmpty();
+        assertThat(Seed.one("select status from rounds where job_id = '" + j.jobId() + "'")).isEqualTo("OPEN");
+        // a redelivered accepted verdict must not count twice towards min_updates (2)
+        assertThat(SqsEvents.invoke(QUEUE, List.of(first))).isEmpty();
+        assertThat(Seed.one("select status from rounds where job_id = '" + j.jobId() + "'")).isEqualTo("OPEN");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(verdict(j, 2, true))))).isEmpty();
+        assertThat(Seed.one("select status from rounds where job_id = '" + j.jobId() + "'")).isEqualTo("CLOSED");
+        assertThat(Seed.one("select status from tasks where id = '" + j.taskIds().get(0) + "'")).isEqualTo("REJECTED");
+        assertThat(Seed.one("select count(*) from outbox where dedup_key = 'settle-round:" + j.jobId() + ":1' and sent_at is not null")).isEqualTo("1");
+        try (SqsClient sqs = TestStack.sqs()) {
+            List<Message> m = sqs.receiveMessage(b -> b.queueUrl(TestStack.queueUrl(Queues.SETTLE)).maxNumberOfMessages(10).waitTimeSeconds(2)).messages();
+            assertThat(m).extracting(Message::body).anySatisfy(b -> assertThat(b).contains(j.jobId().toString()).contains("ROUND"));
+        }
+    }
+
+    @Test
+    void aVerdictForAnUnknownTaskFailsAlone() throws Exception {
+        Seed.Job j = Seed.job(1, true);
+        SqsEvents.Rec ok = SqsEvents.Rec.of(verdict(j, 0, true));
+        SqsEvents.Rec unknown = SqsEvents.Rec.of("{\"taskId\":\"task-nope\",\"jobId\":\"" + j.jobId() + "\",\"round\":1,\"accepted\":true}");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(ok, unknown))).containsExactly(unknown.messageId());
+        assertThat(Seed.one("select count(*) from verdicts where job_id = '" + j.jobId() + "'")).isEqualTo("1");
+    }
+}

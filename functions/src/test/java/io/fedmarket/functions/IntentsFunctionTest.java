@@ -1,0 +1,185 @@
+package io.fedmarket.functions;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fedmarket.config.Queues;
+import io.fedmarket.model.Role;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.smallrye.jwt.build.Jwt;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@QuarkusTest
+@TestProfile(Profiles.Intents.class)
+@WithTestResource(TestStack.class)
+class IntentsFunctionTest {
+
+    static String newBuilder() {
+        return Api.address(Api.newKey()).toLowerCase();
+    }
+
+    static List<Message> drainMatchQueue() {
+        List<Message> all = new ArrayList<>();
+        try (SqsClient sqs = TestStack.sqs()) {
+            for (int i = 0; i < 5; i++) {
+                List<Message> got = sqs.receiveMessage(b -> b.queueUrl(TestStack.queueUrl(Queues.MATCH)).maxNumberOfMessages(10).waitTimeSeconds(1)).messages();
+                all.addAll(got);
+                got.forEach(m -> sqs.deleteMessage(b -> b.queueUrl(TestStack.queueUrl(Queues.MATCH)).receiptHandle(m.receiptHandle())));
+                if (got.isEmpty() && !all.isEmpty()) {
+                    break;
+                }
+            }
+        }
+        return all;
+    }
+
+    @Test
+    void submitStoresTheIntentAndQueuesItForMatching() throws Exception {
+        drainMatchQueue();
+        String builder = newBuilder();
+        String token = Api.token(builder, Role.BUILDER);
+        Api.Response r = Api.call("POST", "/intents", Api.json(Api.validIntent()), token);
+        assertThat(r.status()).as(r.body().toString()).isEqualTo(201);
+        String id = r.body().get("id").asText();
+        assertThat(r.body().get("status").asText()).isEqualTo("SUBMITTED");
+        assertThat(r.body().get("budget").asText()).isEqualTo("500000000");
+
+        List<Message> msgs = drainMatchQueue();
+        assertThat(msgs).anySatisfy(m -> assertThat(m.body()).contains("\"intentId\":\"" + id + "\"").contains(builder));
+        try (Connection c = TestStack.jdbc(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select sent_at is not null from outbox where dedup_key = 'intent-submitted:" + id + "'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getBoolean(1)).as("outbox row marked sent").isTrue();
+        }
+
+        Api.Response got = Api.call("GET", "/intents/" + id, null, token);
+        assertThat(got.status()).isEqualTo(200);
+        assertThat(got.body().get("dataDomain").asText()).isEqualTo("fashion-mnist");
+        Api.Response list = Api.call("GET", "/intents?limit=5", null, token);
+        assertThat(list.body().get("intents").get(0).get("id").asText()).isEqualTo(id);
+
+        Api.Response cancel = Api.call("POST", "/intents/" + id + "/cancel", null, token);
+        assertThat(cancel.status()).isEqualTo(200);
+        assertThat(cancel.body().get("status").asText()).isEqualTo("CANCELLED");
+    }
+
+    @Test
+    void anotherBuildersIntentIsNotFound() {
+        String owner = newBuilder();
+        String id = Api.call("POST", "/intents", Api.json(Api.validIntent()), Api.token(owner, Role.BUILDER)).body().get("id").asText();
+        String other = Api.token(newBuilder(), Role.BUILDER);
+        assertThat(Api.call("GET", "/intents/" + id, null, other).status()).isEqualTo(404);
+        assertThat(Api.call("POST", "/intents/" + id + "/cancel", null, other).status()).isEqualTo(404);
+        assertThat(Api.call("GET", "/intents", null, other).body().get("intents")).isEmpty();
+        drainMatchQueue();
+    }
+
+    @Test
+    void wrongRoleIsForbiddenAndBadTokensUnauthenticated() throws Exception {
+        String addr = newBuilder();
+        long before = count("intents") + count("outbox");
+        String body = Api.json(Api.validIntent());
+        Api.Response provider = Api.call("POST", "/intents", body, Api.token(addr, Role.PROVIDER));
+        assertThat(provider.status()).isEqualTo(403);
+        assertThat(provider.body().get("error").asText()).contains("builder");
+
+        assertThat(Api.call("POST", "/intents", body, null).status()).isEqualTo(401);
+        String expired = Jwt.issuer("https://fedmarket.local").subject(addr).groups("builder")
+                .issuedAt(java.time.Instant.now().minusSeconds(7200)).expiresAt(java.time.Instant.now().minusSeconds(3600)).sign();
+        assertThat(Api.call("POST", "/intents", body, expired).status()).isEqualTo(401);
+        String wrongIssuer = Jwt.issuer("https://evil.example").subject(addr).groups("builder").expiresIn(600).sign();
+        assertThat(Api.call("POST", "/intents", body, wrongIssuer).status()).isEqualTo(401);
+        String good = Api.token(addr, Role.BUILDER);
+        String[] parts = good.split("\\.");
+        String none = b64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "." + parts[1] + ".";
+        assertThat(Api.call("POST", "/intents", body, none).status()).isEqualTo(401);
+        String elevated = parts[0] + "." + b64(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8)
+                .replace("\"builder\"", "\"builder\",\"operator\"")) + "." + parts[2];
+        assertThat(Api.call("POST", "/intents", body, elevated).status()).isEqualTo(401);
+        assertThat(Api.call("POST", "/intents", body, "not.a.jwt").code()).isEqualTo("unauthenticated");
+        assertThat(count("intents") + count("outbox")).isEqualTo(before);
+    }
+
+    @Test
+    void everyBadInputClassGets4xxAndChangesNothing() throws Exception {
+        String token = Api.token(newBuilder(), Role.BUILDER);
+        long before = count("intents") + count("outbox");
+        Map<String, Object> missing = new HashMap<>(Api.validIntent());
+        missing.remove("rounds");
+        missing.remove("budget");
+        expect(token, Api.json(missing), 400, "missing_field");
+        expect(token, "{\"rounds\": 3,", 400, "malformed_json");
+        expect(token, with("extra", true), 400, "unknown_field");
+        expect(token, with("rounds", "forty"), 400, "wrong_type");
+        expect(token, with("rounds", 4.5), 400, "wrong_type");
+        expect(token, with("rounds", -1), 422, "invalid_intent");
+        expect(token, with("rounds", 99999999999L), 400, "number_out_of_range");
+        expect(token, with("budget", "-5"), 422, "invalid_intent");
+        expect(token, with("budget", "1".repeat(79)), 422, "invalid_intent");
+        expect(token, with("budget", 500), 400, "wrong_type");
+        expect(token, with("aggregation", "fedmagic"), 422, "invalid_intent");
+        expect(token, with("privacy", Map.of("mode", "HOMOMORPHIC")), 400, "unknown_value");
+        expect(token, with("privacy", Map.of("mode", "DP", "epsilon", 1.0)), 400, "missing_field");
+        expect(token, with("deadline", "2001-01-01T00:00:00Z"), 422, "invalid_intent");
+        expect(token, with("deadline", "next friday"), 400, "wrong_type");
+        expect(token, with("minParticipants", 20), 422, "invalid_intent");
+        Map<String, Object> big = new HashMap<>(Api.validIntent());
+        big.put("requiredLabels", java.util.Collections.nCopies(30000, "label-xxxxxxxxxx"));
+        expect(token, Api.json(big), 413, "body_too_large");
+        assertThat(Api.call("GET", "/intents/not-a-uuid", null, token).status()).isEqualTo(404);
+        assertThat(Api.call("GET", "/intents?limit=0", null, token).code()).isEqualTo("bad_query");
+        assertThat(count("intents") + count("outbox")).isEqualTo(before);
+    }
+
+    @Test
+    void violationsAreListedTogether() {
+        String token = Api.token(newBuilder(), Role.BUILDER);
+        Map<String, Object> m = new HashMap<>(Api.validIntent());
+        m.put("rounds", 0);
+        m.put("dataDomain", "Fashion MNIST");
+        Api.Response r = Api.call("POST", "/intents", Api.json(m), token);
+        assertThat(r.status()).isEqualTo(422);
+        JsonNode v = r.body().get("details").get("violations");
+        assertThat(v).hasSize(2);
+        assertThat(r.body().get("error").asText()).contains("rounds").contains("dataDomain");
+    }
+
+    private static String with(String k, Object v) {
+        Map<String, Object> m = new HashMap<>(Api.validIntent());
+        m.put(k, v);
+        return Api.json(m);
+    }
+
+    private static void expect(String token, String body, int status, String code) {
+        Api.Response r = Api.call("POST", "/intents", body, token);
+        assertThat(r.status()).as(body.length() > 300 ? body.substring(0, 300) : body).isEqualTo(status);
+        assertThat(r.code()).as(r.body().toString()).isEqualTo(code);
+        assertThat(r.body().get("error").asText()).isNotBlank();
+        assertThat(r.body().has("details")).isTrue();
+    }
+
+    private static String b64(String s) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static long count(String table) throws Exception {
+        try (Connection c = TestStack.jdbc(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select count(*) from " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package io.fedmarket.functions;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+
+import java.util.Map;
+
+/** One Quarkus start per exported function, as each Lambda exports exactly one. */
+public final class Profiles {
+    private Profiles() {
+    }
+
+    public static class Auth implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "auth"); }
+    }
+
+    public static class Intents implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "intents"); }
+    }
+
+    public static class Providers implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "providers"); }
+    }
+
+    public static class Jobs implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "jobs"); }
+    }
+
+    public static class Match implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "match"); }
+    }
+
+    public static class ChainSync implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "chainSync"); }
+    }
+
+    public static class Verify implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "verify"); }
+    }
+
+    public static class Aggregate implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "aggregate"); }
+    }
+
+    public static class Settle implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "settle"); }
+    }
+
+    public static class Claims implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "claims"); }
+    }
+}

@@ -1,0 +1,73 @@
+package io.fedmarket.functions;
+
+import io.fedmarket.model.Role;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@QuarkusTest
+@TestProfile(Profiles.Providers.class)
+@WithTestResource(TestStack.class)
+class ProvidersFunctionTest {
+
+    static Map<String, Object> gpu() {
+        return new HashMap<>(Map.of("name", "rack-1", "gpuModel", "L4", "gpuCount", 4, "gpuMemoryGib", 24, "askPerGpuSecond", "12", "region", "eu-west-1"));
+    }
+
+    static Map<String, Object> data() {
+        return new HashMap<>(Map.of("name", "clinic-a", "domain", "fashion-mnist", "region", "eu-west-1", "sampleCount", 30,
+                "labelHistogram", Map.of("0", 10, "1", 20), "datasetRoot", "0x" + "ab".repeat(32)));
+    }
+
+    @Test
+    void providerRegistersUpdatesAndSeesItsBond() throws Exception {
+        String me = Api.address(Api.newKey()).toLowerCase();
+        String token = Api.token(me, Role.PROVIDER);
+        Api.Response g = Api.call("POST", "/providers/gpu", Api.json(gpu()), token);
+        assertThat(g.status()).as(g.body().toString()).isEqualTo(201);
+        Map<String, Object> cheaper = gpu();
+        cheaper.put("askPerGpuSecond", "9");
+        Api.Response g2 = Api.call("POST", "/providers/gpu", Api.json(cheaper), token);
+        assertThat(g2.body().get("id").asText()).as("same name updates the same offer").isEqualTo(g.body().get("id").asText());
+        assertThat(Api.call("POST", "/providers/data", Api.json(data()), token).status()).isEqualTo(201);
+        Seed.exec("insert into bonds (address, amount, block_number, updated_at) values ('" + me + "', 5000, 42, now())");
+
+        Api.Response mine = Api.call("GET", "/providers/me", null, token);
+        assertThat(mine.status()).isEqualTo(200);
+        assertThat(mine.body().get("gpu")).hasSize(1);
+        assertThat(mine.body().at("/gpu/0/askPerGpuSecond").asText()).isEqualTo("9");
+        assertThat(mine.body().at("/data/0/labelHistogram/1").asLong()).isEqualTo(20);
+        assertThat(mine.body().at("/bond/amount").asText()).isEqualTo("5000");
+        assertThat(mine.body().at("/bond/blockNumber").asLong()).isEqualTo(42);
+
+        Api.Response other = Api.call("GET", "/providers/me", null, Api.token(Api.address(Api.newKey()).toLowerCase(), Role.PROVIDER));
+        assertThat(other.body().get("gpu")).isEmpty();
+        assertThat(other.body().get("bond").isNull()).isTrue();
+    }
+
+    @Test
+    void badOffersAreRefusedAndBuildersCannotRegister() throws Exception {
+        String me = Api.address(Api.newKey()).toLowerCase();
+        String token = Api.token(me, Role.PROVIDER);
+        Map<String, Object> negative = gpu();
+        negative.put("askPerGpuSecond", "-1");
+        assertThat(Api.call("POST", "/providers/gpu", Api.json(negative), token).code()).isEqualTo("invalid_gpu_provider");
+        Map<String, Object> badSum = data();
+        badSum.put("sampleCount", 31);
+        Api.Response r = Api.call("POST", "/providers/data", Api.json(badSum), token);
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.body().get("error").asText()).contains("sum to 30");
+        Map<String, Object> badRoot = data();
+        badRoot.put("datasetRoot", "0x1234");
+        assertThat(Api.call("POST", "/providers/data", Api.json(badRoot), token).status()).isEqualTo(422);
+        assertThat(Api.call("POST", "/providers/gpu", Api.json(gpu()), Api.token(me, Role.BUILDER)).status()).isEqualTo(403);
+        assertThat(Seed.one("select count(*) from gpu_providers where owner = '" + me + "'")).isEqualTo("0");
+        assertThat(Seed.one("select count(*) from data_providers where owner = '" + me + "'")).isEqualTo("0");
+    }
+}

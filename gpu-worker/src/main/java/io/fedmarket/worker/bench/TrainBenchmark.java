@@ -1,0 +1,264 @@
+package io.fedmarket.worker.bench;
+
+import io.fedmarket.config.Queues;
+import io.fedmarket.config.StackEndpoints;
+import io.fedmarket.messages.ReexecResult;
+import io.fedmarket.messages.ReexecTask;
+import io.fedmarket.messages.TrainTask;
+import io.fedmarket.pol.TrailManifest;
+import io.fedmarket.worker.data.Datasets;
+import io.fedmarket.worker.data.ImageData;
+import io.fedmarket.worker.data.Partitions;
+import io.fedmarket.worker.loop.TaskLoop;
+import io.fedmarket.worker.loop.WorkerConfig;
+import io.fedmarket.worker.model.ModelSpec;
+import io.fedmarket.worker.store.ArtifactStore;
+import io.fedmarket.worker.train.BatchPlan;
+import io.fedmarket.worker.train.Engines;
+import io.fedmarket.worker.train.Fault;
+import io.fedmarket.worker.train.Reexecutor;
+import io.fedmarket.worker.train.TaskRunner;
+import io.fedmarket.worker.train.TrainingSession;
+import io.fedmarket.pol.SubmissionSigner;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ./mkt bench train}: samples/s of the raw DJL loop (MLP, CNN, batch 64); the whole task
+ * path (queue → shard → train → trail → upload → signed submission) against a running local stack
+ * as a ratio to the raw loop; process start → first step; proof-trail overhead; re-execution of a
+ * segment vs the original; the PyTorch (python3-torch) reference. Args: {@code [--json]
+ * [--threads N] [--steps N]}. Needs the stack's endpoints (MKT_ENDPOINTS or .mkt/endpoints.json)
+ * for the task path; without a stack those rows are reported as skipped.
+ */
+public final class TrainBenchmark {
+    private TrainBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        run(args);
+        System.exit(0);
+    }
+
+    public static void run(String[] args) throws Exception {
+        boolean json = false;
+        int threads = 1;
+        int steps = 1000;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--json" -> json = true;
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--steps" -> steps = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + ": use [--json] [--threads N] [--steps N]");
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        Engines.useThreads(threads);
+        double firstStep = timeToFirstStep();
+        String dataset = datasetName();
+        ImageData data = Datasets.load(dataset);
+        int[] shard = Partitions.shard(data, "iid", 10, 0, 1);
+        out.put("processStartToFirstStepSeconds", round(firstStep, 2));
+        out.put("dataset", dataset);
+        out.put("threads", threads);
+        out.put("engine", Engines.description());
+        out.put("cores", Runtime.getRuntime().availableProcessors());
+
+        double mlpRaw = raw("mlp", data, shard, steps);
+        double cnnRaw = raw("cnn", data, shard, Math.max(100, steps / 4));
+        out.put("rawMlpSamplesPerSecond", round(mlpRaw, 0));
+        out.put("rawCnnSamplesPerSecond", round(cnnRaw, 0));
+        out.put("rawMlpMsPerStep", round(64_000.0 / mlpRaw, 3));
+        out.put("rawCnnMsPerStep", round(64_000.0 / cnnRaw, 3));
+
+        taskPath(out, dataset, steps, threads, mlpRaw);
+        // the raw loop again, now that the JIT and the allocator are as warm as for the task path; the
+        // ratio is taken against the faster of the two raw figures (the conservative choice)
+        double mlpRawAfter = raw("mlp", data, shard, steps);
+        out.put("rawMlpSamplesPerSecondAfterTaskPath", round(mlpRawAfter, 0));
+        if (out.get("taskPathSamplesPerSecond") instanceof Double pathSps) {
+            out.put("taskPathRatioToRaw", round(pathSps / Math.max(mlpRaw, mlpRawAfter), 3));
+        }
+        mlpRaw = Math.max(mlpRaw, mlpRawAfter);
+        out.put("rawMlpMsPerStep", round(64_000.0 / mlpRaw, 3));
+        pytorch(out, threads, steps);
+
+        if (json) {
+            System.out.println(ArtifactStore.JSON.writeValueAsString(out));
+        } else {
+            System.out.println("train benchmark (" + out.get("engine") + ", " + threads + " thread(s), " + out.get("cores") + " cores, " + dataset + ")");
+            for (Map.Entry<String, Object> e : out.entrySet()) {
+                System.out.printf("  %-40s %s%n", e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    private static Double firstStepSeconds;
+
+    /** JVM start → end of the first training step (JVM, data, DJL engine, model); measured once per process. */
+    public static synchronized double timeToFirstStep() {
+        if (firstStepSeconds == null) {
+            long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+            ImageData data = Datasets.load(datasetName());
+            int[] shard = Partitions.shard(data, "iid", 10, 0, 1);
+            try (TrainingSession s = open("mlp", shard)) {
+                s.step(data, new BatchPlan(shard, 64, 1).batch(0));
+            }
+            firstStepSeconds = (System.currentTimeMillis() - jvmStart) / 1000.0;
+        }
+        return firstStepSeconds;
+    }
+
+    private static String datasetName() {
+        return Files.isRegularFile(Datasets.fashionDir().resolve("train-images-idx3-ubyte.gz")) ? "fashion-mnist" : "synthetic:6000";
+    }
+
+    private static TrainingSession open(String spec, int[] shard) {
+        ModelSpec m = ModelSpec.parse(spec);
+        var init = TrainingSession.initialState(m, 1);
+        return TrainingSession.open(m, 64, init, init, 0.01, 0.9, 0);
+    }
+
+    /** samples/s of the bare loop, after 50 warm-up steps. */
+    static double raw(String spec, ImageData data, int[] shard, int steps) {
+        BatchPlan plan = new BatchPlan(shard, 64, 1);
+        try (TrainingSession s = open(spec, shard)) {
+            for (int st = 0; st < 50; st++) {
+                s.step(data, plan.batch(st));
+            }
+            long a = System.nanoTime();
+            for (int st = 50; st < 50 + steps; st++) {
+                s.step(data, plan.batch(st));
+            }
+            return steps * 64 / ((System.nanoTime() - a) / 1e9);
+        }
+    }
+
+    private static void taskPath(Map<String, Object> out, String dataset, int steps, int threads, double mlpRaw) {
+        if (StackEndpoints.findFile().isEmpty()) {
+            out.put("taskPath", "skipped: no running stack (./mkt up, or MKT_ENDPOINTS)");
+            return;
+        }
+        int k = 100;
+        int s = Math.max(k, steps / k * k);
+        WorkerConfig cfg = WorkerConfig.from(name -> switch (name) {
+            case "FEDMARKET_MAX_TASKS" -> "2";
+            case "FEDMARKET_POLL_SECONDS" -> "1";
+            case "FEDMARKET_WORKER_ID" -> "bench-worker";
+            default -> System.getenv(name);
+        });
+        try (TaskLoop loop = new TaskLoop(cfg)) {
+            String tasks = StackEndpoints.locate().sqs().queueUrl(Queues.TASKS);
+            String subs = StackEndpoints.locate().sqs().queueUrl(Queues.SUBMISSIONS);
+            TrainTask warm = task("bench-warm-" + UUID.randomUUID(), dataset, k, k, threads);
+            TrainTask t = task("bench-" + UUID.randomUUID(), dataset, s, k, threads);
+            send(loop, tasks, warm);
+            long a = System.nanoTime();
+            send(loop, tasks, t);
+            loop.run();
+            // the loop ran the warm-up first; the measured task's own time is its total from the runner's stats
+            TaskRunner.Completed c = loop.lastCompleted();
+            long waitedFor = System.nanoTime() - a;
+            double pathSeconds = c.stats().totalNanos() / 1e9;
+            double pathSps = s * 64 / pathSeconds;
+            out.put("taskPathSteps", s);
+            out.put("taskPathSeconds", round(pathSeconds, 2));
+            out.put("taskPathSamplesPerSecond", round(pathSps, 0));
+            out.put("taskPathRatioToRaw", round(pathSps / mlpRaw, 3));
+            // the part of the path spent in SGD steps; the rest is set-up, uploads, trail, signing
+            out.put("taskPathStepSeconds", round(c.stats().stepNanos() / 1e9, 2));
+            out.put("proofTrailOverheadPercent", round(100.0 * c.stats().trailNanos() / c.stats().stepNanos(), 2));
+            out.put("queueToQueueSecondsIncludingWarmupTask", round(waitedFor / 1e9, 2));
+            // drain the submissions the bench produced so they do not reach a verifier
+            loop.sqs().receiveMessage(b -> b.queueUrl(subs).maxNumberOfMessages(10).waitTimeSeconds(1)).messages()
+                    .forEach(m -> loop.sqs().deleteMessage(b -> b.queueUrl(subs).receiptHandle(m.receiptHandle())));
+
+            TrailManifest trail = c.trail();
+            TaskRunner runner = new TaskRunner(loop.store(), cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()),
+                    "bench", Fault.NONE);
+            Reexecutor rx = new Reexecutor(runner, loop.store(), "bench");
+            int seg = trail.checkpointHashes().size() / 2;
+            long b0 = System.nanoTime();
+            ReexecResult r = rx.run(new ReexecTask("bench-rx", t, seg, (seg - 1) * k, k, trail.checkpointUris().get(seg - 1),
+                    trail.checkpointHashes().get(seg - 1), trail.checkpointHashes().get(seg), null));
+            double rxSeconds = (System.nanoTime() - b0) / 1e9;
+            double origSegment = c.stats().stepNanos() / 1e9 / (s / (double) k);
+            out.put("reexecSegmentSteps", k);
+            out.put("reexecSegmentSeconds", round(rxSeconds, 3));
+            out.put("originalSegmentTrainSeconds", round(origSegment, 3));
+            out.put("reexecVsOriginal", round(rxSeconds / origSegment, 2));
+            out.put("reexecBitExact", r.endHash() != null && r.endHash().equals(trail.checkpointHashes().get(seg)));
+        }
+    }
+
+    private static TrainTask task(String id, String dataset, int steps, int k, int threads) {
+        return new TrainTask(id, UUID.randomUUID(), 0, "mlp", null, null, dataset, "iid", 10, 0, 1, null, 1, 0.01, 0.9, 0, 64, 0,
+                steps, k, threads, null, null, 3600, 0);
+    }
+
+    private static void send(TaskLoop loop, String url, TrainTask t) {
+        try {
+            String body = ArtifactStore.JSON.writeValueAsString(t);
+            loop.sqs().sendMessage(b -> b.queueUrl(url).messageBody(body));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The same MLP (784-128-10, batch 64, SGD momentum) in PyTorch via python3, if python3-torch is installed. */
+    private static void pytorch(Map<String, Object> out, int threads, int steps) {
+        String script = """
+                import time, torch
+                torch.set_num_threads(%d); torch.manual_seed(0)
+                m = torch.nn.Sequential(torch.nn.Linear(784,128), torch.nn.ReLU(), torch.nn.Linear(128,10))
+                opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+                x = torch.rand(64, 784); y = torch.randint(0, 10, (64,))
+                lf = torch.nn.CrossEntropyLoss()
+                def step():
+                    opt.zero_grad(); l = lf(m(x), y); l.backward(); opt.step()
+                for _ in range(50): step()
+                t = time.perf_counter()
+                for _ in range(%d): step()
+                print((time.perf_counter() - t) / %d * 1000.0, torch.__version__)
+                """.formatted(threads, steps, steps);
+        try {
+            Path f = Files.createTempFile("torch-ref", ".py");
+            Files.writeString(f, script);
+            // Debian's interpreter, where python3-torch lives (a pyenv python3 on PATH would not see it)
+            String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+            Process p = new ProcessBuilder(python, f.toString()).redirectErrorStream(true).start();
+            String text = new String(p.getInputStream().readAllBytes()).trim();
+            boolean done = p.waitFor(300, TimeUnit.SECONDS);
+            Files.deleteIfExists(f);
+            if (!done || p.exitValue() != 0) {
+                out.put("pytorchReference", "missing: python3-torch is not installed (apt-get install python3-torch) " + lastLine(text));
+                return;
+            }
+            String[] parts = lastLine(text).split(" ");
+            double ms = Double.parseDouble(parts[0]);
+            out.put("pytorchMlpMsPerStep", round(ms, 3));
+            out.put("pytorchMlpSamplesPerSecond", round(64_000.0 / ms, 0));
+            out.put("pytorchVersion", parts.length > 1 ? parts[1] : "?");
+            out.put("djlVsPytorchSpeedup", round(ms / (Double) out.get("rawMlpMsPerStep"), 2));
+        } catch (Exception e) {
+            out.put("pytorchReference", "missing: " + e.getMessage());
+        }
+    }
+
+    private static String lastLine(String s) {
+        String[] lines = s.split("\n");
+        return lines[lines.length - 1];
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+}

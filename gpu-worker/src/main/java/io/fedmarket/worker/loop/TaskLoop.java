@@ -1,0 +1,255 @@
+package io.fedmarket.worker.loop;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.fedmarket.messages.ReexecResult;
+import io.fedmarket.messages.ReexecTask;
+import io.fedmarket.messages.Submission;
+import io.fedmarket.messages.TrainTask;
+import io.fedmarket.pol.SubmissionSigner;
+import io.fedmarket.worker.store.ArtifactStore;
+import io.fedmarket.worker.train.Reexecutor;
+import io.fedmarket.worker.train.TaskRunner;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.sqs.SqsClient;
+import software.amazon.awssdk.services.sqs.model.Message;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The worker's main loop: re-execution requests first (they are short and block a verdict), else
+ * a long poll on the task queue. While a message is worked on, a heartbeat keeps it invisible.
+ * A task message is deleted only after its submission is durable (the JSON in the bucket, then the
+ * queue message): a crash before that lets the message reappear, and the next worker resumes from
+ * the last checkpoint; a redelivered task whose submission exists is re-announced, not retrained.
+ * A spot notice stops training at the next step, checkpoints, makes the message visible again and
+ * ends the loop.
+ */
+public final class TaskLoop implements AutoCloseable {
+    /** Why {@link #run} returned. */
+    public enum Exit { MAX_TASKS, IDLE, SPOT_INTERRUPTION, STOPPED }
+
+    private final WorkerConfig cfg;
+    private final SqsClient sqs;
+    private final S3Client s3;
+    private final ArtifactStore store;
+    private final TaskRunner runner;
+    private final Reexecutor reexecutor;
+    private final SpotNotice notice;
+    private final ScheduledExecutorService heartbeats;
+    private volatile boolean stopRequested;
+    private volatile TaskRunner.Completed lastCompleted;
+    private int handled;
+
+    public TaskLoop(WorkerConfig cfg) {
+        this.cfg = cfg;
+        WorkerConfig.Endpoints ep = cfg.endpoints();
+        var sqsB = SqsClient.builder().region(Region.of(ep.region())).httpClientBuilder(UrlConnectionHttpClient.builder());
+        var s3B = S3Client.builder().region(Region.of(ep.region())).httpClientBuilder(UrlConnectionHttpClient.builder());
+        if (ep.sqsEndpoint() != null) {
+            var creds = StaticCredentialsProvider.create(AwsBasicCredentials.create(ep.accessKey(), ep.secretKey()));
+            sqsB.endpointOverride(ep.sqsEndpoint()).credentialsProvider(creds);
+            s3B.endpointOverride(ep.s3Endpoint()).credentialsProvider(creds).forcePathStyle(true);
+        }
+        this.sqs = sqsB.build();
+        this.s3 = s3B.build();
+        this.store = new ArtifactStore(s3, ep.bucket());
+        this.runner = new TaskRunner(store, cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()), cfg.workerId(), cfg.fault());
+        this.reexecutor = new Reexecutor(runner, store, cfg.key().getAddress());
+        this.notice = new SpotNotice(cfg.spotNotice());
+        this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("heartbeat").unstarted(r));
+    }
+
+    public ArtifactStore store() {
+        return store;
+    }
+
+    public SqsClient sqs() {
+        return sqs;
+    }
+
+    /** The last task this loop completed (tests and the benchmark read its statistics). */
+    public TaskRunner.Completed lastCompleted() {
+        return lastCompleted;
+    }
+
+    public void stop() {
+        stopRequested = true;
+    }
+
+    private boolean mustStop() {
+        return stopRequested || notice.pending();
+    }
+
+    public Exit run() {
+        long idleSince = System.nanoTime();
+        while (true) {
+            if (notice.pending()) {
+                return Exit.SPOT_INTERRUPTION;
+            }
+            if (stopRequested) {
+                return Exit.STOPPED;
+            }
+            if (cfg.maxTasks() > 0 && handled >= cfg.maxTasks()) {
+                return Exit.MAX_TASKS;
+            }
+            Optional<Message> reexec = receive(cfg.endpoints().reexecQueueUrl(), 0);
+            if (reexec.isPresent()) {
+                handleReexec(reexec.get());
+                idleSince = System.nanoTime();
+                continue;
+            }
+            Optional<Message> task = receive(cfg.endpoints().tasksQueueUrl(), cfg.pollSeconds());
+            if (task.isPresent()) {
+                boolean interrupted = handleTask(task.get());
+                idleSince = System.nanoTime();
+                if (interrupted) {
+                    return Exit.SPOT_INTERRUPTION;
+                }
+                continue;
+            }
+            if (cfg.idleExitSeconds() > 0 && System.nanoTime() - idleSince > cfg.idleExitSeconds() * 1_000_000_000L) {
+                return Exit.IDLE;
+            }
+        }
+    }
+
+    private Optional<Message> receive(String queueUrl, int waitSeconds) {
+        List<Message> ms = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(1).waitTimeSeconds(waitSeconds)
+                .visibilityTimeout(cfg.visibilitySeconds())).messages();
+        return ms.isEmpty() ? Optional.empty() : Optional.of(ms.get(0));
+    }
+
+    private ScheduledFuture<?> heartbeat(String queueUrl, Message m) {
+        long period = Math.max(1, cfg.visibilitySeconds() / 3);
+        return heartbeats.scheduleAtFixedRate(() -> {
+            try {
+                sqs.changeMessageVisibility(b -> b.queueUrl(queueUrl).receiptHandle(m.receiptHandle())
+                        .visibilityTimeout(cfg.visibilitySeconds()));
+            } catch (RuntimeException e) {
+                System.err.println("heartbeat failed (the message may reappear for another worker): " + e.getMessage());
+            }
+        }, period, period, TimeUnit.SECONDS);
+    }
+
+    /** @return true when a spot notice interrupted the task */
+    private boolean handleTask(Message m) {
+        String queue = cfg.endpoints().tasksQueueUrl();
+        TrainTask task;
+        try {
+            task = ArtifactStore.JSON.readValue(m.body(), TrainTask.class).validate();
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            // a poison message: released at once so it reaches the DLQ after maxReceiveCount receives
+            System.err.println("rejecting task message " + m.messageId() + ": " + e.getMessage());
+            sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+            return false;
+        }
+        ScheduledFuture<?> hb = heartbeat(queue, m);
+        try {
+            Optional<Submission> done = store.getJson(ArtifactStore.submissionKey(task.taskId()), Submission.class);
+            if (done.isPresent()) {
+                // submitted before (the delete was lost): announce again, the verifier is idempotent on taskId
+                System.err.println("task " + task.taskId() + " was already submitted: not training it again");
+                sendJson(cfg.endpoints().submissionsQueueUrl(), done.get());
+            } else {
+                TaskRunner.Outcome outcome = runner.run(task, this::mustStop);
+                if (outcome instanceof TaskRunner.Interrupted i) {
+                    hb.cancel(false);
+                    sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+                    System.err.println("task " + task.taskId() + " released at step " + i.step() + " (checkpoint " + i.checkpointUri() + ")");
+                    return true;
+                }
+                TaskRunner.Completed c = (TaskRunner.Completed) outcome;
+                store.putJson(ArtifactStore.submissionKey(task.taskId()), c.submission());
+                sendJson(cfg.endpoints().submissionsQueueUrl(), c.submission());
+                lastCompleted = c;
+                System.err.println("task " + task.taskId() + " submitted: " + c.submission().steps() + " steps, update "
+                        + c.submission().updateHash() + (c.resumedFromStep() > 0 ? ", resumed from step " + c.resumedFromStep() : ""));
+            }
+            hb.cancel(false);
+            sqs.deleteMessage(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()));
+            handled++;
+            return false;
+        } catch (RuntimeException e) {
+            hb.cancel(false);
+            System.err.println("task " + task.taskId() + " failed, releasing it: " + e);
+            e.printStackTrace();
+            sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+            handled++;
+            return false;
+        } finally {
+            hb.cancel(false);
+        }
+    }
+
+    private void handleReexec(Message m) {
+        String queue = cfg.endpoints().reexecQueueUrl();
+        ReexecTask r;
+        try {
+            r = ArtifactStore.JSON.readValue(m.body(), ReexecTask.class);
+        } catch (JsonProcessingException e) {
+            System.err.println("rejecting re-execution message " + m.messageId() + ": " + e.getMessage());
+            sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+            return;
+        }
+        // a worker never verifies its own work: leave the segment to a different bonded worker
+        boolean own = store.getJson(ArtifactStore.submissionKey(r.task().taskId()), io.fedmarket.messages.Submission.class)
+                .map(s -> s.worker() != null && s.worker().equalsIgnoreCase(cfg.key().getAddress())).orElse(false);
+        if (own) {
+            sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(2));
+            return;
+        }
+        ScheduledFuture<?> hb = heartbeat(queue, m);
+        try {
+            ReexecResult result = store.getJson(ArtifactStore.reexecKey(r.reexecId()), ReexecResult.class)
+                    .orElseGet(() -> reexecutor.run(r));
+            store.putJson(ArtifactStore.reexecKey(r.reexecId()), result);
+            if (r.replyQueueKey() != null) {
+                String url = cfg.endpoints().queueUrls().get(r.replyQueueKey());
+                if (url == null) {
+                    throw new IllegalArgumentException("re-execution " + r.reexecId() + " names unknown reply queue " + r.replyQueueKey());
+                }
+                sendJson(url, result);
+            }
+            hb.cancel(false);
+            sqs.deleteMessage(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()));
+        } catch (RuntimeException e) {
+            System.err.println("re-execution " + r.reexecId() + " failed, releasing it: " + e);
+            hb.cancel(false);
+            sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+        } finally {
+            hb.cancel(false);
+        }
+    }
+
+    private void sendJson(String queueUrl, Object body) {
+        try {
+            String json = ArtifactStore.JSON.writeValueAsString(body);
+            sqs.sendMessage(b -> b.queueUrl(queueUrl).messageBody(json));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        notice.close();
+        heartbeats.shutdownNow();
+        try {
+            heartbeats.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sqs.close();
+        s3.close();
+    }
+
+}

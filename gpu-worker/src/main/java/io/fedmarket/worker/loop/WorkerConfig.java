@@ -1,0 +1,121 @@
+package io.fedmarket.worker.loop;
+
+import io.fedmarket.config.Queues;
+import io.fedmarket.config.StackEndpoints;
+import io.fedmarket.worker.train.Fault;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.Keys;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Everything the worker is told, from the environment or system properties only
+ * ({@code FEDMARKET_TASKS_QUEUE_URL} or {@code -Dfedmarket.tasks.queue.url}):
+ * <pre>
+ * FEDMARKET_TASKS_QUEUE_URL, FEDMARKET_REEXEC_QUEUE_URL, FEDMARKET_SUBMISSIONS_QUEUE_URL,
+ * FEDMARKET_BUCKET, FEDMARKET_REGION      on AWS (default credentials chain); when unset, the local
+ *                                         stack's endpoints (MKT_ENDPOINTS / .mkt/endpoints.json)
+ * FEDMARKET_WORKER_KEY / _KEY_FILE        the bonded key (hex); unset: an ephemeral key, logged
+ * FEDMARKET_CHAIN_ID, FEDMARKET_MARKETPLACE  EIP-712 domain (default: the local stack's chain)
+ * FEDMARKET_SPOT_NOTICE                   imds | file:/path | http(s)://url | none
+ * FEDMARKET_WORKER_ID                     name in logs and progress records
+ * FEDMARKET_POLL_SECONDS (5), FEDMARKET_VISIBILITY_SECONDS (queue's), FEDMARKET_MAX_TASKS (0 = no
+ * limit), FEDMARKET_IDLE_EXIT_SECONDS (0 = never)
+ * FEDMARKET_FAULT                         FAULT INJECTION for demos: free-ride | noise | partial:F | crash-after:N
+ * </pre>
+ */
+public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key, long chainId, String marketplace,
+                           String spotNotice, int pollSeconds, int visibilitySeconds, int maxTasks, int idleExitSeconds,
+                           Fault fault) {
+
+    /** Where the worker talks to: AWS (endpoint null) or the local stand-ins. */
+    public record Endpoints(String tasksQueueUrl, String reexecQueueUrl, String submissionsQueueUrl, Map<String, String> queueUrls,
+                            String bucket, String region, URI sqsEndpoint, URI s3Endpoint, String accessKey, String secretKey) {
+    }
+
+    public static WorkerConfig fromEnvironment() {
+        return from(name -> {
+            String p = System.getProperty(name.toLowerCase().replace('_', '.'));
+            return p != null ? p : System.getenv(name);
+        });
+    }
+
+    public static WorkerConfig from(Function<String, String> settings) {
+        String tasks = settings.apply("FEDMARKET_TASKS_QUEUE_URL");
+        Endpoints ep;
+        if (tasks != null && !tasks.isBlank()) {
+            ep = new Endpoints(tasks, required(settings, "FEDMARKET_REEXEC_QUEUE_URL"), required(settings, "FEDMARKET_SUBMISSIONS_QUEUE_URL"),
+                    Map.of(), required(settings, "FEDMARKET_BUCKET"), orDefault(settings, "FEDMARKET_REGION", "us-east-1"),
+                    null, null, null, null);
+        } else {
+            StackEndpoints s = StackEndpoints.locate();
+            ep = new Endpoints(s.sqs().queueUrl(Queues.TASKS), s.sqs().queueUrl(Queues.REEXEC), s.sqs().queueUrl(Queues.SUBMISSIONS),
+                    s.sqs().queueUrls(), s.s3().bucket(), s.sqs().region(), URI.create(s.sqs().endpoint()), URI.create(s.s3().endpoint()),
+                    s.s3().accessKey(), s.s3().secretKey());
+        }
+        Credentials key = key(settings);
+        long chainId = 31337;
+        String market = "0x0000000000000000000000000000000000000000";
+        if (settings.apply("FEDMARKET_CHAIN_ID") != null) {
+            chainId = Long.parseLong(settings.apply("FEDMARKET_CHAIN_ID"));
+            market = required(settings, "FEDMARKET_MARKETPLACE");
+        } else if (ep.sqsEndpoint() != null) {
+            try {
+                StackEndpoints s = StackEndpoints.locate();
+                if (s.evm() != null) {
+                    chainId = s.evm().chainId();
+                    if (s.evm().contracts() != null && s.evm().contracts().get(io.fedmarket.chain.MarketplaceDeployer.MARKETPLACE) != null) {
+                        market = s.evm().contracts().get(io.fedmarket.chain.MarketplaceDeployer.MARKETPLACE);
+                    }
+                }
+            } catch (RuntimeException e) {
+                // no chain in the local stack: the zero address keeps signatures well-formed
+            }
+        }
+        String id = orDefault(settings, "FEDMARKET_WORKER_ID", "worker-" + ProcessHandle.current().pid());
+        int visibility = Integer.parseInt(orDefault(settings, "FEDMARKET_VISIBILITY_SECONDS",
+                String.valueOf(Queues.get().byKey(Queues.TASKS).visibilityTimeoutSeconds())));
+        return new WorkerConfig(id, ep, key, chainId, market, orDefault(settings, "FEDMARKET_SPOT_NOTICE", "none"),
+                Integer.parseInt(orDefault(settings, "FEDMARKET_POLL_SECONDS", "5")), visibility,
+                Integer.parseInt(orDefault(settings, "FEDMARKET_MAX_TASKS", "0")),
+                Integer.parseInt(orDefault(settings, "FEDMARKET_IDLE_EXIT_SECONDS", "0")),
+                Fault.parse(settings.apply("FEDMARKET_FAULT")));
+    }
+
+    private static Credentials key(Function<String, String> settings) {
+        try {
+            String hex = settings.apply("FEDMARKET_WORKER_KEY");
+            String file = settings.apply("FEDMARKET_WORKER_KEY_FILE");
+            if (file != null && !file.isBlank()) {
+                hex = Files.readString(Path.of(file)).trim();
+            }
+            if (hex != null && !hex.isBlank()) {
+                return Credentials.create(hex);
+            }
+            Credentials c = Credentials.create(Keys.createEcKeyPair());
+            System.err.println("no FEDMARKET_WORKER_KEY: using an ephemeral, unbonded key " + c.getAddress());
+            return c;
+        } catch (Exception e) {
+            throw new IllegalArgumentException("cannot load the worker key (FEDMARKET_WORKER_KEY hex or FEDMARKET_WORKER_KEY_FILE): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static String required(Function<String, String> s, String name) {
+        String v = s.apply(name);
+        if (v == null || v.isBlank()) {
+            throw new IllegalArgumentException(name + " is not set: on AWS set all FEDMARKET_* queue URLs and the bucket, "
+                    + "or unset FEDMARKET_TASKS_QUEUE_URL to use the local stack");
+        }
+        return v;
+    }
+
+    private static String orDefault(Function<String, String> s, String name, String def) {
+        String v = s.apply(name);
+        return v == null || v.isBlank() ? def : v;
+    }
+}

@@ -1,0 +1,110 @@
+package io.fedmarket.worker.train;
+
+import io.fedmarket.pol.ParameterHasher;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Parameters (in the block's fixed order) and, for a checkpoint, the optimiser's momentum
+ * buffers and the step it was taken after. The file format ({@code FMCK} v1, big-endian) is
+ * what goes to S3 for checkpoints, updates and global models.
+ */
+public record ModelState(List<String> names, List<long[]> shapes, float[][] params, float[][] velocity, int step) {
+    private static final int MAGIC = 0x464d434b; // "FMCK"
+
+    public byte[] paramsHash() {
+        return ParameterHasher.hash(Arrays.asList(params));
+    }
+
+    public int parameterCount() {
+        int n = 0;
+        for (float[] p : params) {
+            n += p.length;
+        }
+        return n;
+    }
+
+    public ModelState withoutVelocity() {
+        return new ModelState(names, shapes, params, null, step);
+    }
+
+    public byte[] encode() {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream(parameterCount() * (velocity == null ? 4 : 8) + 1024);
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            out.writeInt(MAGIC);
+            out.writeInt(1);
+            out.writeInt(step);
+            out.writeInt(names.size());
+            out.writeBoolean(velocity != null);
+            for (int i = 0; i < names.size(); i++) {
+                out.writeUTF(names.get(i));
+                long[] s = shapes.get(i);
+                out.writeInt(s.length);
+                for (long d : s) {
+                    out.writeLong(d);
+                }
+                writeFloats(out, params[i]);
+                if (velocity != null) {
+                    writeFloats(out, velocity[i]);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    public static ModelState decode(byte[] bytes, String what) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            if (in.readInt() != MAGIC || in.readInt() != 1) {
+                throw new IllegalArgumentException(what + " is not a fedmarket checkpoint (FMCK v1)");
+            }
+            int step = in.readInt();
+            int n = in.readInt();
+            boolean hasVelocity = in.readBoolean();
+            List<String> names = new ArrayList<>(n);
+            List<long[]> shapes = new ArrayList<>(n);
+            float[][] params = new float[n][];
+            float[][] velocity = hasVelocity ? new float[n][] : null;
+            for (int i = 0; i < n; i++) {
+                names.add(in.readUTF());
+                long[] s = new long[in.readInt()];
+                for (int d = 0; d < s.length; d++) {
+                    s[d] = in.readLong();
+                }
+                shapes.add(s);
+                params[i] = readFloats(in);
+                if (hasVelocity) {
+                    velocity[i] = readFloats(in);
+                }
+            }
+            return new ModelState(names, shapes, params, velocity, step);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(what + " is truncated or corrupt: " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeFloats(DataOutputStream out, float[] a) throws IOException {
+        out.writeInt(a.length);
+        byte[] b = new byte[a.length * 4];
+        java.nio.ByteBuffer.wrap(b).asFloatBuffer().put(a);
+        out.write(b);
+    }
+
+    private static float[] readFloats(DataInputStream in) throws IOException {
+        int len = in.readInt();
+        byte[] b = new byte[Math.multiplyExact(len, 4)];
+        in.readFully(b);
+        float[] a = new float[len];
+        java.nio.ByteBuffer.wrap(b).asFloatBuffer().get(a);
+        return a;
+    }
+}

@@ -1,0 +1,260 @@
+package io.fedmarket.worker.train;
+
+import io.fedmarket.crypto.Hashes;
+import io.fedmarket.fl.proof.ProofTrail;
+import io.fedmarket.fl.proof.TrailHeader;
+import io.fedmarket.messages.Submission;
+import io.fedmarket.messages.TrainTask;
+import io.fedmarket.pol.ProofTrails;
+import io.fedmarket.pol.SubmissionSigner;
+import io.fedmarket.pol.TrailManifest;
+import io.fedmarket.worker.model.ModelSpec;
+import io.fedmarket.worker.store.ArtifactStore;
+import io.fedmarket.worker.store.TaskProgress;
+import org.web3j.crypto.Credentials;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Trains one task with its proof trail: resumes from the task's last durable checkpoint if a
+ * previous worker got that far, hashes the parameters every k steps, uploads each checkpoint
+ * (parameters + momentum) content-addressed in the background and records progress after it,
+ * applies client-side DP to the final update when asked, uploads update and trail manifest, and
+ * returns the signed submission. Stops at the next step when {@code stop} turns true, leaving a
+ * checkpoint of exactly that step.
+ */
+public final class TaskRunner {
+    public sealed interface Outcome permits Completed, Interrupted {
+    }
+
+    public record Completed(Submission submission, TrailManifest trail, int resumedFromStep, Stats stats) implements Outcome {
+    }
+
+    public record Interrupted(int step, String checkpointUri) implements Outcome {
+    }
+
+    /** Where the time went (nanoseconds): pure SGD steps, trail work on the training thread, everything. */
+    public record Stats(long stepNanos, long trailNanos, long totalNanos, int stepsRun) {
+    }
+
+    private static final long DP_SALT = 0x44505F4E4F495345L;
+
+    private final ArtifactStore store;
+    private final Credentials key;
+    private final SubmissionSigner signer;
+    private final String workerName;
+    private final Fault fault;
+
+    public TaskRunner(ArtifactStore store, Credentials key, SubmissionSigner signer, String workerName, Fault fault) {
+        this.store = store;
+        this.key = key;
+        this.signer = signer;
+        this.workerName = workerName;
+        this.fault = fault == null ? Fault.NONE : fault;
+    }
+
+    public String workerAddress() {
+        return key.getAddress();
+    }
+
+    /** The model a task starts from: the round's global model (hash checked) or the seeded initialisation. */
+    public ModelState globalModel(TrainTask t, ModelSpec spec) {
+        if (t.globalModelUri() == null) {
+            return TrainingSession.initialState(spec, t.seed());
+        }
+        ModelState g = ModelState.decode(store.getVerified(t.globalModelUri()), t.globalModelUri()).withoutVelocity();
+        String h = Hashes.hex(g.paramsHash());
+        if (!h.equalsIgnoreCase(t.globalModelHash())) {
+            throw new IllegalArgumentException("task " + t.taskId() + ": global model " + t.globalModelUri() + " hashes to " + h
+                    + ", the task says " + t.globalModelHash());
+        }
+        return new ModelState(g.names(), g.shapes(), g.params(), null, 0);
+    }
+
+    public Outcome run(TrainTask task, BooleanSupplier stop) {
+        long tStart = System.nanoTime();
+        task.validate();
+        ModelSpec spec = ModelSpec.parse(task.modelSpec());
+        ShardResolver.Shard shard = ShardResolver.resolve(task);
+        int steps = ShardResolver.steps(task, shard);
+        int k = task.checkpointEvery();
+        if (steps % k != 0) {
+            throw new IllegalArgumentException("task " + task.taskId() + ": " + steps + " steps is not a multiple of k=" + k);
+        }
+        Engines.useThreads(task.threads());
+        BatchPlan plan = new BatchPlan(shard.indices(), task.batchSize(), task.seed());
+        ModelState global = globalModel(task, spec);
+        byte[] h0 = global.paramsHash();
+
+        List<String> hashes = new ArrayList<>();
+        List<String> uris = new ArrayList<>();
+        List<Double> losses = new ArrayList<>();
+        ModelState start = global;
+        long prevTrainMillis = 0;
+        int resumedFrom = 0;
+        Optional<TaskProgress> progress = store.getJson(ArtifactStore.progressKey(task.taskId()), TaskProgress.class);
+        if (progress.isPresent() && progress.get().latestUri() != null && !fault.cheats()) {
+            TaskProgress p = progress.get();
+            ModelState ck = ModelState.decode(store.getVerified(p.latestUri()), p.latestUri());
+            if (!Hashes.hex(ck.paramsHash()).equalsIgnoreCase(p.latestHash()) || ck.step() != p.latestStep()) {
+                throw new IllegalStateException("task " + task.taskId() + ": progress says step " + p.latestStep() + " hash "
+                        + p.latestHash() + " but " + p.latestUri() + " holds step " + ck.step());
+            }
+            start = ck;
+            resumedFrom = ck.step();
+            hashes.addAll(p.checkpointHashes());
+            uris.addAll(p.checkpointUris());
+            losses.addAll(p.segmentLosses());
+            prevTrainMillis = p.trainMillis();
+        } else {
+            ModelState zero = new ModelState(global.names(), global.shapes(), global.params(), null, 0);
+            String uri = store.putContent("checkpoints", "ckpt", zero.encode());
+            hashes.add(Hashes.hex(h0));
+            uris.add(uri);
+        }
+        Stats stats;
+        ModelState last;
+        ExecutorService uploader = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "checkpoint-upload-" + task.taskId());
+            t.setDaemon(true);
+            return t;
+        });
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        long stepNanos = 0;
+        long trailNanos = 0;
+        int ran = 0;
+        try (TrainingSession s = TrainingSession.open(spec, task.batchSize(), start, global, task.lr(), task.momentum(), task.proxMu())) {
+            int limit = fault.trainedSteps(steps, k);
+            double lossSum = 0;
+            int lossN = 0;
+            for (int st = s.currentStep(); st < limit; st++) {
+                if (stop.getAsBoolean()) {
+                    chain.join();
+                    ModelState here = s.snapshot(true);
+                    String uri = store.putContent("checkpoints", "ckpt", here.encode());
+                    store.putJson(ArtifactStore.progressKey(task.taskId()), new TaskProgress(task.taskId(), workerName, st, uri,
+                            Hashes.hex(here.paramsHash()), hashes, uris, losses,
+                            prevTrainMillis + stepNanos / 1_000_000, Instant.now().getEpochSecond()));
+                    uploader.shutdown();
+                    return new Interrupted(st, uri);
+                }
+                fault.maybeCrash(st);
+                long a = System.nanoTime();
+                float loss = s.step(shard.data(), plan.batch(st));
+                long b = System.nanoTime();
+                stepNanos += b - a;
+                ran++;
+                lossSum += loss;
+                lossN++;
+                if ((st + 1) % k == 0) {
+                    ModelState snap = s.snapshot(true);
+                    String h = Hashes.hex(snap.paramsHash());
+                    hashes.add(h);
+                    losses.add(lossSum / lossN);
+                    lossSum = 0;
+                    lossN = 0;
+                    List<String> hs = List.copyOf(hashes);
+                    List<Double> ls = List.copyOf(losses);
+                    int uriIndex;
+                    synchronized (uris) {
+                        uriIndex = uris.size();
+                        uris.add(null);
+                    }
+                    long trainSoFar = prevTrainMillis + stepNanos / 1_000_000;
+                    int stepDone = st + 1;
+                    trailNanos += System.nanoTime() - b;
+                    chain = chain.thenRunAsync(() -> {
+                        String uri = store.putContent("checkpoints", "ckpt", snap.encode());
+                        synchronized (uris) {
+                            uris.set(uriIndex, uri);
+                        }
+                        List<String> us;
+                        synchronized (uris) {
+                            // later checkpoints may already have placeholders: record only this one and earlier
+                            us = List.copyOf(uris.subList(0, uriIndex + 1));
+                        }
+                        store.putJson(ArtifactStore.progressKey(task.taskId()), new TaskProgress(task.taskId(), workerName,
+                                stepDone, uri, h, hs, us, ls, trainSoFar, Instant.now().getEpochSecond()));
+                    }, uploader);
+                }
+            }
+            chain.join();
+            last = s.snapshot(false);
+        } finally {
+            uploader.shutdownNow();
+        }
+        long trainMillis = prevTrainMillis + stepNanos / 1_000_000;
+        stats = new Stats(stepNanos, trailNanos, 0, ran);
+
+        // fault injection (demo free-riders): a trail that does not come from training
+        if (fault.cheats()) {
+            last = fault.forge(global, last, hashes, losses, steps, k, task.seed());
+            while (uris.size() < hashes.size()) {
+                uris.add(uris.get(uris.size() - 1));
+            }
+        }
+        ModelState update = last.withoutVelocity();
+        Long dpSeed = null;
+        if (task.dpClip() != null) {
+            dpSeed = task.seed() ^ DP_SALT;
+            update = privatize(global, update, task.dpClip(), task.dpNoiseMultiplier(), dpSeed);
+        }
+        byte[] updateHash = update.paramsHash();
+        String updateUri = store.putContent("updates", "ckpt", update.encode());
+        List<byte[]> hashBytes = hashes.stream().map(Hashes::fromHex32).toList();
+        byte[] proofRoot = ProofTrails.proofRoot(hashBytes);
+        ProofTrail chainTrail = ProofTrails.chain(new TrailHeader(task.taskId(), h0, shard.commitment(), task.seed(), steps, k),
+                hashBytes);
+        TrailManifest manifest = new TrailManifest(task.taskId(), Hashes.hex(h0), Hashes.hex(shard.commitment()), task.seed(), steps, k,
+                Engines.description(), Engines.threads(), Engines.interopThreads(), List.copyOf(hashes), List.copyOf(uris),
+                Hashes.hex(proofRoot), Hashes.hex(chainTrail.commitment()), Hashes.hex(updateHash), updateUri, dpSeed,
+                List.copyOf(losses));
+        String trailUri = ArtifactStore.trailKey(task.taskId());
+        store.putJson(trailUri, manifest);
+        long gpuSeconds = Math.max(1, (trainMillis + 999) / 1000);
+        if (task.budgetSeconds() > 0) {
+            gpuSeconds = Math.min(gpuSeconds, task.budgetSeconds());
+        }
+        byte[] sig = signer.sign(key, ProofTrails.taskKey(task.taskId()), updateHash, proofRoot, steps, gpuSeconds);
+        double meanLoss = losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
+        Submission sub = new Submission(task.taskId(), task.jobId(), task.round(), key.getAddress(), updateUri, Hashes.hex(updateHash),
+                Hashes.hex(proofRoot), trailUri, steps, k, gpuSeconds, trainMillis, shard.indices().length, meanLoss, Engines.threads(),
+                Hashes.hex(sig), Instant.now().getEpochSecond());
+        stats = new Stats(stats.stepNanos(), stats.trailNanos(), System.nanoTime() - tStart, stats.stepsRun());
+        return new Completed(sub, manifest, resumedFrom, stats);
+    }
+
+    /** DP-FedAvg client side: clip the update Δ to L2 ≤ C, add N(0, (σC)²) per coordinate. */
+    static ModelState privatize(ModelState global, ModelState trained, double clip, double sigma, long seed) {
+        double norm2 = 0;
+        for (int i = 0; i < trained.params().length; i++) {
+            for (int j = 0; j < trained.params()[i].length; j++) {
+                double d = trained.params()[i][j] - global.params()[i][j];
+                norm2 += d * d;
+            }
+        }
+        double scale = Math.min(1, clip / Math.max(1e-12, Math.sqrt(norm2)));
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[][] out = new float[trained.params().length][];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new float[trained.params()[i].length];
+            for (int j = 0; j < out[i].length; j++) {
+                double d = (trained.params()[i][j] - global.params()[i][j]) * scale;
+                out[i][j] = (float) (global.params()[i][j] + d + gaussian(rnd) * sigma * clip);
+            }
+        }
+        return new ModelState(trained.names(), trained.shapes(), out, null, trained.step());
+    }
+
+    static double gaussian(SplittableRandom rnd) {
+        return Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    }
+}

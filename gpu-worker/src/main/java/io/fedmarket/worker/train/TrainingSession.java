@@ -1,0 +1,235 @@
+package io.fedmarket.worker.train;
+
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.loss.Loss;
+import ai.djl.util.Pair;
+import io.fedmarket.worker.data.ImageData;
+import io.fedmarket.worker.model.ModelSpec;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * One model being trained with DJL: parameters set from a {@link ModelState} (or initialised
+ * from a seed by our own generator, so initialisation does not depend on the engine's RNG), one
+ * SGD step per {@link #step}, every per-step NDArray in a sub-manager closed at the end of the
+ * step. Engine threads must be fixed by the caller ({@link Engines#useThreads}).
+ */
+public final class TrainingSession implements AutoCloseable {
+    private final ModelSpec spec;
+    private final int batch;
+    private final Model model;
+    private final Trainer trainer;
+    private final NDManager manager;
+    private final FedSgd optimizer;
+    private final List<Pair<String, Parameter>> params;
+    private final float[] xBuf;
+    private final float[] yBuf;
+    private int step;
+
+    private TrainingSession(ModelSpec spec, int batch, ModelState start, ModelState anchor, float lr, float momentum,
+                            float mu) {
+        this.spec = spec;
+        this.batch = batch;
+        noGrad();
+        this.model = Model.newInstance("fedmarket-" + spec.kind().name().toLowerCase(), "PyTorch");
+        this.manager = model.getNDManager();
+        SequentialBlock block = spec.newBlock();
+        model.setBlock(block);
+        // Order matters (STACK-NOTES): initialise, set values, then build and initialise the trainer;
+        // values loaded after trainer.initialize would silently stop training.
+        block.initialize(manager, DataType.FLOAT32, spec.inputShape(batch));
+        this.params = new ArrayList<>();
+        for (Pair<String, Parameter> p : block.getParameters()) {
+            params.add(p);
+        }
+        checkLayout(start);
+        for (int i = 0; i < params.size(); i++) {
+            params.get(i).getValue().getArray().set(FloatBuffer.wrap(start.params()[i]));
+        }
+        Map<String, String> nameOfId = new HashMap<>();
+        for (Pair<String, Parameter> p : params) {
+            nameOfId.put(p.getValue().getId(), p.getKey());
+        }
+        this.optimizer = new FedSgd(lr, momentum, mu, nameOfId);
+        for (int i = 0; i < params.size(); i++) {
+            String name = params.get(i).getKey();
+            NDArray w = params.get(i).getValue().getArray();
+            NDArray v = FedSgd.zerosLike(manager, w);
+            if (start.velocity() != null) {
+                v.set(FloatBuffer.wrap(start.velocity()[i]));
+            }
+            optimizer.setVelocity(name, v);
+            if (mu > 0) {
+                NDArray a = manager.create(anchor.params()[i], w.getShape());
+                optimizer.setAnchor(name, a);
+            }
+        }
+        DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer);
+        this.trainer = model.newTrainer(cfg);
+        trainer.initialize(spec.inputShape(batch));
+        this.xBuf = new float[batch * 28 * 28];
+        this.yBuf = new float[batch];
+        this.step = start.step();
+    }
+
+    public static TrainingSession open(ModelSpec spec, int batch, ModelState start, ModelState anchor, double lr,
+                                       double momentum, double mu) {
+        return new TrainingSession(spec, batch, start, anchor, (float) lr, (float) momentum, (float) mu);
+    }
+
+    /** The starting model of round 0: our own seeded uniform(±1/√fan_in) weights, zero biases. */
+    public static ModelState initialState(ModelSpec spec, long seed) {
+        try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
+            SequentialBlock block = spec.newBlock();
+            block.initialize(m, DataType.FLOAT32, spec.inputShape(1));
+            SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
+            List<String> names = new ArrayList<>();
+            List<long[]> shapes = new ArrayList<>();
+            List<float[]> values = new ArrayList<>();
+            for (Pair<String, Parameter> p : block.getParameters()) {
+                Shape s = p.getValue().getArray().getShape();
+                float[] v = new float[Math.toIntExact(s.size())];
+                if (s.dimension() > 1) {
+                    long fanIn = s.size() / s.get(0);
+                    double bound = 1 / Math.sqrt(fanIn);
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+                    }
+                }
+                names.add(p.getKey());
+                shapes.add(s.getShape());
+                values.add(v);
+            }
+            return new ModelState(names, shapes, values.toArray(new float[0][]), null, 0);
+        }
+    }
+
+    private void checkLayout(ModelState s) {
+        if (s.names().size() != params.size()) {
+            throw new IllegalArgumentException("checkpoint has " + s.names().size() + " parameter tensors, model " + spec.text()
+                    + " has " + params.size() + ": the checkpoint is for another model spec");
+        }
+        for (int i = 0; i < params.size(); i++) {
+            long expected = params.get(i).getValue().getArray().getShape().size();
+            if (s.params()[i].length != expected) {
+                throw new IllegalArgumentException("checkpoint tensor " + s.names().get(i) + " has " + s.params()[i].length
+                        + " values, model " + spec.text() + " expects " + expected + " for " + params.get(i).getKey());
+            }
+        }
+    }
+
+    /**
+     * PyTorch's grad mode is per thread and on by default; DJL turns it off only on the thread that
+     * loaded the engine. Outside the gradient collector it must be off, or the optimiser's in-place
+     * updates of the weights fail ("a leaf Variable that requires grad is being used in an in-place
+     * operation") on any other thread, e.g. a worker's task thread.
+     */
+    private static void noGrad() {
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+    }
+
+    public int currentStep() {
+        return step;
+    }
+
+    /** One SGD step on the given samples; returns the batch loss. */
+    public float step(ImageData data, int[] samples) {
+        if (samples.length != batch) {
+            throw new IllegalArgumentException("batch of " + samples.length + " samples, session built for " + batch);
+        }
+        noGrad();
+        int p = data.pixelsPerImage();
+        for (int i = 0; i < batch; i++) {
+            data.copyScaled(samples[i], xBuf, i * p);
+            yBuf[i] = data.labels()[samples[i]];
+        }
+        float loss;
+        try (NDManager sub = manager.newSubManager()) {
+            NDArray x = sub.create(FloatBuffer.wrap(xBuf), spec.inputShape(batch));
+            NDArray y = sub.create(FloatBuffer.wrap(yBuf), new Shape(batch));
+            try (GradientCollector gc = trainer.newGradientCollector()) {
+                NDList pred = trainer.forward(new NDList(x));
+                NDArray l = trainer.getLoss().evaluate(new NDList(y), pred);
+                gc.backward(l);
+                loss = l.getFloat();
+            }
+            trainer.step();
+        }
+        // PyTorch accumulates into .grad and DJL's step hands the optimiser a copy, so nothing else
+        // clears them: without this every step would add all earlier gradients again, and a segment
+        // resumed from a checkpoint (fresh, zero gradients) would not reproduce the original run
+        for (Pair<String, Parameter> param : params) {
+            try (NDArray g = param.getValue().getArray().getGradient()) {
+                g.subi(g);
+            }
+        }
+        step++;
+        return loss;
+    }
+
+    /** Parameters (and momentum buffers) now, as a checkpoint after {@link #currentStep()} steps. */
+    public ModelState snapshot(boolean withVelocity) {
+        List<String> names = new ArrayList<>(params.size());
+        List<long[]> shapes = new ArrayList<>(params.size());
+        float[][] values = new float[params.size()][];
+        float[][] vel = withVelocity ? new float[params.size()][] : null;
+        for (int i = 0; i < params.size(); i++) {
+            NDArray w = params.get(i).getValue().getArray();
+            names.add(params.get(i).getKey());
+            shapes.add(w.getShape().getShape());
+            values[i] = w.toFloatArray();
+            if (withVelocity) {
+                vel[i] = optimizer.velocity(params.get(i).getKey()).toFloatArray();
+            }
+        }
+        return new ModelState(names, shapes, values, vel, step);
+    }
+
+    /** Accuracy of the current parameters on {@code data} (evaluation, no gradients). */
+    public double accuracy(ImageData data, int evalBatch) {
+        noGrad();
+        int n = data.size();
+        int p = data.pixelsPerImage();
+        int correct = 0;
+        float[] xb = new float[evalBatch * p];
+        for (int from = 0; from < n; from += evalBatch) {
+            int b = Math.min(evalBatch, n - from);
+            for (int i = 0; i < b; i++) {
+                data.copyScaled(from + i, xb, i * p);
+            }
+            try (NDManager sub = manager.newSubManager()) {
+                NDArray x = sub.create(FloatBuffer.wrap(xb, 0, b * p), spec.inputShape(b));
+                NDArray out = trainer.evaluate(new NDList(x)).singletonOrThrow();
+                long[] pred = out.argMax(1).toLongArray();
+                for (int i = 0; i < b; i++) {
+                    if (pred[i] == data.labels()[from + i]) {
+                        correct++;
+                    }
+                }
+            }
+        }
+        return correct / (double) n;
+    }
+
+    @Override
+    public void close() {
+        trainer.close();
+        model.close();
+    }
+}

@@ -1,0 +1,24 @@
+package io.fedmarket.messages;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+
+import java.util.UUID;
+
+/**
+ * On the submissions queue (and stored at {@code submissions/<taskId>.json} in the bucket before it
+ * is sent, which is what makes a task "done" for every worker): a trained update with its proof
+ * trail, signed EIP-712 by the worker's bonded key over {@code {task, updateHash, proofRoot, steps,
+ * gpuSeconds}} (see {@code io.fedmarket.pol.SubmissionSigner}). Business key: {@code taskId}.
+ *
+ * @param updateUri   S3 key of the trained parameters (content-addressed checkpoint file)
+ * @param updateHash  keccak of the submitted parameters (0x hex), after DP noise when DP is on
+ * @param proofRoot   Merkle root (OpenZeppelin sorted pairs) over the checkpoint hashes
+ * @param trailUri    S3 key of the trail manifest ({@code io.fedmarket.pol.TrailManifest} JSON)
+ * @param signature   65-byte r‖s‖v (0x hex) over the EIP-712 digest
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record Submission(String taskId, UUID jobId, int round, String worker, String updateUri, String updateHash,
+                         String proofRoot, String trailUri, int steps, int checkpointEvery, long gpuSeconds,
+                         long trainMillis, int sampleCount, double trainLoss, int threads, String signature,
+                         long submittedAtEpochSeconds) {
+}

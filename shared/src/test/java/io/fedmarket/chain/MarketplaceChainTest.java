@@ -1,0 +1,282 @@
+package io.fedmarket.chain;
+
+import io.fedmarket.chain.generated.Marketplace;
+import io.fedmarket.crypto.Hashes;
+import io.fedmarket.crypto.MerkleTree;
+import io.fedmarket.crypto.PayoutLeaf;
+import io.fedmarket.crypto.PayoutTree;
+import io.fedmarket.crypto.SubmissionSignature;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.Request;
+import org.web3j.protocol.core.methods.response.VoidResponse;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Against a real anvil started here: deploy, escrow, bond, rounds, Merkle claims, slashing, event sync. */
+class MarketplaceChainTest {
+    private static final BigInteger E18 = BigInteger.TEN.pow(18);
+
+    @TempDir
+    static Path tmp;
+    static AnvilNode anvil;
+    static Map<String, String> contracts;
+    static MarketplaceChain admin;
+
+    @BeforeAll
+    static void start() {
+        anvil = AnvilNode.start(0, tmp.resolve("anvil-state.json"), tmp.resolve("anvil.log"));
+        contracts = MarketplaceDeployer.deployLocal(anvil.rpcUrl());
+        admin = MarketplaceChain.connect(anvil.rpcUrl(), DevAccounts.account(0), contracts, MarketplaceChain.Options.defaults());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (admin != null) {
+            admin.close();
+        }
+        if (anvil != null) {
+            anvil.close();
+        }
+    }
+
+    static byte[] id(String s) {
+        return Hashes.keccak256(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static BigInteger tokens(long n) {
+        return BigInteger.valueOf(n).multiply(E18);
+    }
+
+    @Test
+    void devAccountsAreAnvils() {
+        assertThat(DevAccounts.account(0).getAddress()).isEqualTo("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+        assertThat(admin.hasRole("COORDINATOR_ROLE", admin.address())).isTrue();
+        assertThat(admin.tokenBalance(DevAccounts.account(5).getAddress())).isEqualTo(MarketplaceDeployer.DEV_MINT);
+    }
+
+    @Test
+    void fullJobLifecycleWithJavaMerkleProofs() {
+        byte[] job = id("job-lifecycle");
+        MarketplaceChain builder = admin.as(DevAccounts.account(1));
+        Credentials[] providers = {DevAccounts.account(2), DevAccounts.account(3), DevAccounts.account(4)};
+        String p2 = providers[0].getAddress(), p3 = providers[1].getAddress(), p4 = providers[2].getAddress();
+        String treasury = DevAccounts.account(9).getAddress();
+        long fromBlock = admin.blockNumber() + 1;
+
+        builder.approve(tokens(1000));
+        builder.openJob(job, tokens(1000), admin.latestTimestamp() + 3600);
+        for (Credentials p : providers) {
+            MarketplaceChain pc = admin.as(p);
+            pc.approve(tokens(100));
+            pc.bond(tokens(100));
+        }
+        assertThat(admin.bondOf(p4).bonded).isEqualTo(tokens(100));
+
+        PayoutTree r1 = PayoutTree.of(Map.of(p2, tokens(10), p3, tokens(20), p4, tokens(5)));
+        MarketplaceChain.TxResult posted = admin.postRound(job, 1, id("model-1"), r1.root(), tokens(35));
+        assertThat(posted.gasUsed()).isLessThanOrEqualTo(BigInteger.valueOf(80_000));
+
+        BigInteger p2Before = admin.tokenBalance(p2);
+        MarketplaceChain.TxResult c1 = admin.as(providers[0]).claim(job, p2, tokens(10), r1.proof(p2));
+        assertThat(c1.gasUsed()).isLessThanOrEqualTo(BigInteger.valueOf(75_000));
+        assertThat(admin.tokenBalance(p2).subtract(p2Before)).isEqualTo(tokens(10));
+
+        PayoutTree r2 = PayoutTree.of(Map.of(p2, tokens(25), p3, tokens(20), p4, tokens(15)));
+        admin.postRound(job, 2, id("model-2"), r2.root(), tokens(60));
+        // anyone may submit a claim; the money goes to the account in the leaf
+        admin.claim(job, p2, tokens(25), r2.proof(p2));
+        admin.claim(job, p3, tokens(20), r2.proof(p3));
+        assertThat(admin.tokenBalance(p2).subtract(p2Before)).isEqualTo(tokens(25));
+        assertThat(admin.claimed(job, p3)).isEqualTo(tokens(20));
+
+        assertThatThrownBy(() -> admin.postRound(job, 2, id("model-2b"), r2.root(), tokens(60)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> {
+                    assertThat(e.errorName()).isEqualTo("RoundAlreadyPosted");
+                    assertThat(e.args()).containsEntry("round", BigInteger.TWO);
+                    assertThat(e.getMessage()).contains("postRound reverted: RoundAlreadyPosted").contains("post the next round");
+                });
+        assertThatThrownBy(() -> builder.postRound(job, 3, id("m"), r2.root(), tokens(60)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> {
+                    assertThat(e.errorName()).isEqualTo("AccessControlUnauthorizedAccount");
+                    assertThat(e.args()).containsEntry("account", builder.address());
+                });
+        assertThatThrownBy(() -> admin.claim(job, p2, tokens(25), r2.proof(p2)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("NothingToClaim"));
+        assertThatThrownBy(() -> admin.claim(job, p4, tokens(50), r2.proof(p4)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("InvalidProof"));
+        assertThatThrownBy(() -> admin.postRound(job, 3, id("m3"), r2.root(), tokens(5000)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("PayoutsExceedEscrow"));
+
+        // slash half to the job's escrow, half to the treasury
+        BigInteger treasuryBefore = admin.tokenBalance(treasury);
+        BigInteger depositedBefore = admin.job(job).deposited;
+        admin.slash(p4, tokens(40), job, id("evidence: failed verification of p4"));
+        assertThat(admin.bondOf(p4).bonded).isEqualTo(tokens(60));
+        assertThat(admin.tokenBalance(treasury).subtract(treasuryBefore)).isEqualTo(tokens(20));
+        assertThat(admin.job(job).deposited.subtract(depositedBefore)).isEqualTo(tokens(20));
+        assertThatThrownBy(() -> admin.slash(p4, tokens(61), job, id("too much")))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> {
+                    assertThat(e.errorName()).isEqualTo("SlashExceedsBond");
+                    assertThat(e.args()).containsEntry("slashable", tokens(60));
+                });
+        assertThatThrownBy(() -> builder.slash(p4, tokens(1), job, id("x")))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("AccessControlUnauthorizedAccount"));
+
+        // unbonding delay is enforced
+        MarketplaceChain p3c = admin.as(providers[1]);
+        p3c.requestUnbond(tokens(30));
+        assertThatThrownBy(p3c::withdrawUnbonded)
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("StillUnbonding"));
+
+        // finish + refund: the uncommitted budget (plus compensation) returns, committed payouts stay claimable
+        admin.finishJob(job);
+        BigInteger builderBefore = admin.tokenBalance(builder.address());
+        builder.refund(job);
+        assertThat(admin.tokenBalance(builder.address()).subtract(builderBefore)).isEqualTo(tokens(1000 + 20 - 60));
+        admin.claim(job, p4, tokens(15), r2.proof(p4));
+        Marketplace.Job j = admin.job(job);
+        BigInteger paid = admin.claimed(job, p2).add(admin.claimed(job, p3)).add(admin.claimed(job, p4));
+        // conservation with nothing left held: paid + refunded = deposited
+        assertThat(paid).isEqualTo(tokens(60));
+        assertThat(paid.add(j.refunded)).isEqualTo(j.deposited);
+
+        List<MarketEvent> events = new ArrayList<>();
+        EventSync sync = new EventSync(admin, new InMemoryCursorStore(), "lifecycle", 1, fromBlock);
+        sync.syncOnce(events::add);
+        List<MarketEvent> mine = events.stream().filter(e -> Hashes.hex(job).equals(e.args().get("jobId"))).toList();
+        assertThat(mine).extracting(MarketEvent::name).containsExactly("JobOpened", "RoundPosted", "Claimed", "RoundPosted",
+                "Claimed", "Claimed", "Slashed", "JobFinished", "Refunded", "Claimed");
+        MarketEvent round2 = mine.get(3);
+        assertThat(round2.args()).containsEntry("round", BigInteger.TWO).containsEntry("modelHash", Hashes.hex(id("model-2")))
+                .containsEntry("payoutRoot", r2.rootHex());
+        assertThat(sync.syncOnce(e -> { })).isZero();
+    }
+
+    @Test
+    void javaMerkleProofsOfManyLeavesAreAcceptedByTheContract() {
+        byte[] job = id("job-big-tree");
+        admin.approve(tokens(10_000));
+        admin.openJob(job, tokens(10_000), admin.latestTimestamp() + 3600);
+        Map<String, BigInteger> payouts = new LinkedHashMap<>();
+        for (int i = 1; i <= 257; i++) {
+            payouts.put(String.format("0x%040x", 0x1000 + i), BigInteger.valueOf(i * 1000L));
+        }
+        payouts.put(DevAccounts.account(6).getAddress(), tokens(3));
+        PayoutTree tree = PayoutTree.of(payouts);
+        BigInteger total = payouts.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
+        admin.postRound(job, 1, id("m"), tree.root(), total);
+        // the dev account already holds tokens: the target case
+        String funded = DevAccounts.account(6).getAddress();
+        MarketplaceChain.TxResult r = admin.claim(job, funded, tree.cumulative(funded), tree.proof(funded));
+        assertThat(r.gasUsed()).isLessThanOrEqualTo(BigInteger.valueOf(75_000));
+        assertThat(admin.claimed(job, funded)).isEqualTo(tree.cumulative(funded));
+        // an address that never held the token also pays the ERC-20's 20k zero-to-non-zero balance write
+        for (String a : List.of(String.format("0x%040x", 0x1001), String.format("0x%040x", 0x1000 + 200))) {
+            MarketplaceChain.TxResult fresh = admin.claim(job, a, tree.cumulative(a), tree.proof(a));
+            assertThat(fresh.gasUsed()).isLessThanOrEqualTo(BigInteger.valueOf(75_000 + 20_000));
+            assertThat(admin.claimed(job, a)).isEqualTo(tree.cumulative(a));
+            assertThat(admin.tokenBalance(a)).isEqualTo(tree.cumulative(a));
+        }
+        // a proof of a leaf hashed any other way is refused
+        List<byte[]> proof = tree.proof(DevAccounts.account(6).getAddress());
+        assertThat(MerkleTree.verify(proof, tree.root(), new PayoutLeaf(DevAccounts.account(6).getAddress(), tokens(3)).hash())).isTrue();
+    }
+
+    @Test
+    void submissionSignaturesMatchTheContractsEip712Domain() throws Exception {
+        SubmissionSignature sigs = admin.submissionSignature();
+        Credentials worker = DevAccounts.account(7);
+        SubmissionSignature.Submission s = new SubmissionSignature.Submission(id("task-1"), id("update"), id("proof-root"), 300, 42);
+        byte[] signature = sigs.sign(s, worker);
+        assertThat(sigs.recover(s, signature)).isEqualTo(worker.getAddress());
+
+        var market = Marketplace.load(admin.marketplaceAddress(), admin.web3j(),
+                new org.web3j.tx.ReadonlyTransactionManager(admin.web3j(), admin.address()), new org.web3j.tx.gas.DefaultGasProvider());
+        assertThat(market.domainSeparator().send()).isEqualTo(sigs.domainSeparator());
+        Marketplace.Submission onChain = new Marketplace.Submission(s.task(), s.updateHash(), s.proofRoot(), BigInteger.valueOf(300), BigInteger.valueOf(42));
+        assertThat(market.submissionDigest(onChain).send()).isEqualTo(sigs.digest(s));
+        assertThat(market.submissionSigner(onChain, signature).send().toLowerCase()).isEqualTo(worker.getAddress());
+
+        SubmissionSignature.Submission tampered = new SubmissionSignature.Submission(id("task-1"), id("update"), id("proof-root"), 301, 42);
+        assertThat(sigs.verify(tampered, signature, worker.getAddress())).isFalse();
+        assertThatThrownBy(() -> sigs.recover(s, new byte[64])).hasMessageContaining("65 bytes");
+    }
+
+    @Test
+    void concurrentSendsFromOneKeyGetDistinctNonces() throws Exception {
+        MarketplaceChain sender = admin.as(DevAccounts.account(8));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<MarketplaceChain.TxResult>> fs = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                BigInteger amount = BigInteger.valueOf(i + 1);
+                fs.add(pool.submit(() -> sender.approve(amount)));
+            }
+            Set<String> hashes = new HashSet<>();
+            for (Future<MarketplaceChain.TxResult> f : fs) {
+                hashes.add(f.get(60, TimeUnit.SECONDS).txHash());
+            }
+            assertThat(hashes).hasSize(40);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void eventSyncRefusesACursorTheChainNoLongerHas() {
+        InMemoryCursorStore store = new InMemoryCursorStore();
+        long head = admin.blockNumber();
+        store.save("reorged", new EventCursor(head - 1, "0x" + "ab".repeat(32)));
+        EventSync sync = new EventSync(admin, store, "reorged", 1, 0);
+        assertThatThrownBy(() -> sync.syncOnce(e -> { }))
+                .isInstanceOf(ChainException.class).hasMessageContaining("reorg deeper than 1 confirmations");
+        // with N confirmations the newest N-1 blocks are not read yet
+        InMemoryCursorStore fresh = new InMemoryCursorStore();
+        new EventSync(admin, fresh, "deep", 3, Math.max(0, head - 5)).syncOnce(e -> { });
+        assertThat(fresh.load("deep")).hasValueSatisfying(c -> assertThat(c.blockNumber()).isEqualTo(head - 2));
+    }
+
+    @Test
+    void gasCapStopsExpensiveCallsBeforeSending() {
+        try (MarketplaceChain capped = MarketplaceChain.connect(anvil.rpcUrl(), DevAccounts.account(1), contracts,
+                MarketplaceChain.Options.defaults().withGasCap(BigInteger.valueOf(30_000)))) {
+            long nonceBefore = capped.blockNumber();
+            assertThatThrownBy(() -> capped.approve(tokens(1)))
+                    .isInstanceOf(GasCapExceededException.class).hasMessageContaining("above the cap of 30000");
+            assertThat(capped.blockNumber()).isEqualTo(nonceBefore);
+        }
+    }
+
+    @Test
+    void waitsForConfirmations() throws Exception {
+        try (MarketplaceChain confirming = MarketplaceChain.connect(anvil.rpcUrl(), DevAccounts.account(5), contracts,
+                MarketplaceChain.Options.defaults().withConfirmations(3))) {
+            CompletableFuture<MarketplaceChain.TxResult> f = CompletableFuture.supplyAsync(() -> confirming.approve(tokens(2)));
+            Thread.sleep(500);
+            assertThat(f).isNotDone(); // anvil mines only on transactions: nobody has built on it yet
+            new Request<>("anvil_mine", List.of("0x2"), new org.web3j.protocol.http.HttpService(anvil.rpcUrl()), VoidResponse.class).send();
+            MarketplaceChain.TxResult r = f.get(20, TimeUnit.SECONDS);
+            assertThat(admin.blockNumber()).isGreaterThanOrEqualTo(r.blockNumber() + 2);
+        }
+    }
+}

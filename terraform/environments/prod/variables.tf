@@ -1,0 +1,55 @@
+variable "region" {
+  description = "AWS region to deploy the marketplace to."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "availability_zones" {
+  description = "Availability zones of the region to use (at least two; GPU spot capacity differs per zone)."
+  type        = list(string)
+  default     = ["us-east-1a", "us-east-1b", "us-east-1c"]
+}
+
+variable "rpc_url" {
+  description = "JSON-RPC endpoint of the settlement chain (https:// or wss://)."
+  type        = string
+}
+
+variable "chain_id" {
+  description = "EIP-155 chain id of the settlement chain (prod: e.g. 8453 Base mainnet)."
+  type        = number
+  default     = 8453
+}
+
+variable "marketplace_address" {
+  description = "Address of the deployed Marketplace contract: the EIP-712 domain workers sign submissions for (FEDMARKET_MARKETPLACE). Deploy the contracts first."
+  type        = string
+
+  validation {
+    condition     = can(regex("^0x[0-9a-fA-F]{40}$", var.marketplace_address))
+    error_message = "marketplace_address must be the 0x-prefixed 20-byte address of the deployed Marketplace contract."
+  }
+}
+
+variable "siwe_domain" {
+  description = "Domain that Sign-In with Ethereum messages must name (FEDMARKET_SIWE_DOMAIN)."
+  type        = string
+}
+
+variable "jwt_issuer" {
+  description = "Issuer of the marketplace's JWTs; empty = the API's own URL."
+  type        = string
+  default     = ""
+}
+
+variable "worker_image_tag" {
+  description = "Tag of the GPU worker image in ECR that new instances run."
+  type        = string
+  default     = "latest"
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. an SNS topic) notified when a DLQ receives messages."
+  type        = list(string)
+  default     = []
+}
