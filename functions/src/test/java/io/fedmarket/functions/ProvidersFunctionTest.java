@@ -7,6 +7,7 @@ import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +32,10 @@ class ProvidersFunctionTest {
         String token = Api.token(me, Role.PROVIDER);
         Api.Response g = Api.call("POST", "/providers/gpu", Api.json(gpu()), token);
         assertThat(g.status()).as(g.body().toString()).isEqualTo(201);
+        assertThat(g.body().get("samplesPerSecond").asDouble()).as("no benchmark given: not yet eligible for work").isZero();
+        Map<String, Object> measured = gpu();
+        measured.put("samplesPerSecond", 4200.5);
+        assertThat(Api.call("POST", "/providers/gpu", Api.json(measured), token).body().get("samplesPerSecond").asDouble()).isEqualTo(4200.5);
         Map<String, Object> cheaper = gpu();
         cheaper.put("askPerGpuSecond", "9");
         Api.Response g2 = Api.call("POST", "/providers/gpu", Api.json(cheaper), token);
@@ -42,6 +47,7 @@ class ProvidersFunctionTest {
         assertThat(mine.status()).isEqualTo(200);
         assertThat(mine.body().get("gpu")).hasSize(1);
         assertThat(mine.body().at("/gpu/0/askPerGpuSecond").asText()).isEqualTo("9");
+        assertThat(mine.body().at("/gpu/0/samplesPerSecond").asDouble()).as("an update without a benchmark keeps the measured speed").isEqualTo(4200.5);
         assertThat(mine.body().at("/data/0/labelHistogram/1").asLong()).isEqualTo(20);
         assertThat(mine.body().at("/bond/amount").asText()).isEqualTo("5000");
         assertThat(mine.body().at("/bond/blockNumber").asLong()).isEqualTo(42);
@@ -58,6 +64,13 @@ class ProvidersFunctionTest {
         Map<String, Object> negative = gpu();
         negative.put("askPerGpuSecond", "-1");
         assertThat(Api.call("POST", "/providers/gpu", Api.json(negative), token).code()).isEqualTo("invalid_gpu_provider");
+        for (Object speed : List.of(0, -5, 1e9, "fast")) {
+            Map<String, Object> badSpeed = gpu();
+            badSpeed.put("samplesPerSecond", speed);
+            Api.Response bs = Api.call("POST", "/providers/gpu", Api.json(badSpeed), token);
+            assertThat(bs.status()).as("samplesPerSecond " + speed).isIn(400, 422);
+            assertThat(bs.body().toString()).contains("samplesPerSecond");
+        }
         Map<String, Object> badSum = data();
         badSum.put("sampleCount", 31);
         Api.Response r = Api.call("POST", "/providers/data", Api.json(badSum), token);

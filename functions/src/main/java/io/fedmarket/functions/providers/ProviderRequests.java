@@ -8,8 +8,14 @@ public final class ProviderRequests {
     private ProviderRequests() {
     }
 
+    /**
+     * A GPU offer. {@code samplesPerSecond} is optional: the speed one GPU trains at, as measured by
+     * {@code ./mkt bench train} on the offered hardware (its samples/s line). The solver only assigns work to GPUs with a
+     * measured speed; a claimed speed the provider's proof trails later contradict is a missed deadline
+     * (the task is reassigned) and does not pay.
+     */
     public record GpuProviderRequest(String name, String gpuModel, Integer gpuCount, Integer gpuMemoryGib, String askPerGpuSecond,
-                                     String region) {
+                                     String region, Double samplesPerSecond) {
     }
 
     public record DataProviderRequest(String name, String domain, String region, Long sampleCount, Map<String, Long> labelHistogram,

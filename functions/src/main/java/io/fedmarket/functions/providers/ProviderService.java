@@ -26,6 +26,8 @@ import java.util.regex.Pattern;
 /** Provider offers, keyed by (owner, name): registering the same name again updates it. Only the owner can see or change them. */
 @ApplicationScoped
 public class ProviderService {
+    /** Far above any single GPU today (an H100 trains a small MLP at ~10^6 samples/s): a typo guard, not a limit. */
+    static final double MAX_SAMPLES_PER_SECOND = 1e8;
     private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$");
     private static final Pattern REGION = Pattern.compile("^[a-z]{2}-[a-z]+-[0-9]{1,2}$");
     private static final Pattern DOMAIN = Pattern.compile("^[a-z0-9][a-z0-9-]{0,62}$");
@@ -45,15 +47,22 @@ public class ProviderService {
         if (v.present("region", r.region())) {
             v.check(REGION.matcher(r.region()).matches(), "region", "must be an AWS-style region such as eu-west-1");
         }
+        if (r.samplesPerSecond() != null) {
+            v.check(Double.isFinite(r.samplesPerSecond()) && r.samplesPerSecond() > 0 && r.samplesPerSecond() <= MAX_SAMPLES_PER_SECOND,
+                    "samplesPerSecond", "must be a measured speed above 0 and at most " + (long) MAX_SAMPLES_PER_SECOND
+                            + " (measure it with `./mkt bench train` on that GPU), or left out");
+        }
         v.throwIfAny("gpu provider");
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        Object[] row = Db.session(s -> s.createNativeQuery("insert into gpu_providers (id, owner, name, gpu_model, gpu_count, gpu_memory_gib, ask_per_gpu_second, region, created_at, updated_at) "
-                        + "values (:id, :o, :n, :m, :c, :g, :a, :r, :t, :t) on conflict (owner, name) do update set gpu_model = excluded.gpu_model, gpu_count = excluded.gpu_count, "
-                        + "gpu_memory_gib = excluded.gpu_memory_gib, ask_per_gpu_second = excluded.ask_per_gpu_second, region = excluded.region, updated_at = excluded.updated_at "
+        Object[] row = Db.session(s -> s.createNativeQuery("insert into gpu_providers (id, owner, name, gpu_model, gpu_count, gpu_memory_gib, ask_per_gpu_second, region, samples_per_second, created_at, updated_at) "
+                        + "values (:id, :o, :n, :m, :c, :g, :a, :r, :sps, :t, :t) on conflict (owner, name) do update set gpu_model = excluded.gpu_model, gpu_count = excluded.gpu_count, "
+                        + "gpu_memory_gib = excluded.gpu_memory_gib, ask_per_gpu_second = excluded.ask_per_gpu_second, region = excluded.region, "
+                        + "samples_per_second = case when :keep then gpu_providers.samples_per_second else excluded.samples_per_second end, updated_at = excluded.updated_at "
                         + "returning id, samples_per_second, assigned_tasks, completed_tasks", Object[].class)
                 .setParameter("id", UUID.randomUUID()).setParameter("o", caller.address()).setParameter("n", r.name()).setParameter("m", r.gpuModel())
                 .setParameter("c", r.gpuCount()).setParameter("g", r.gpuMemoryGib()).setParameter("a", new BigDecimal(ask)).setParameter("r", r.region())
-                .setParameter("t", now).getSingleResult());
+                .setParameter("sps", r.samplesPerSecond() == null ? 0.0 : r.samplesPerSecond())
+                .setParameter("keep", r.samplesPerSecond() == null).setParameter("t", now).getSingleResult());
         return new GpuProviderView(row[0].toString(), Addresses.checksummed(caller.address()), r.name(), r.gpuModel(), r.gpuCount(), r.gpuMemoryGib(),
                 ask.toString(), r.region(), ((Number) row[1]).doubleValue(), ((Number) row[2]).longValue(), ((Number) row[3]).longValue(), now.toString());
     }

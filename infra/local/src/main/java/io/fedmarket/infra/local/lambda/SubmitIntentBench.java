@@ -152,7 +152,7 @@ public final class SubmitIntentBench {
                 + Instant.now().plusSeconds(86400 * 2).truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "\",\"privacy\":{\"mode\":\"NONE\"},\"aggregation\":\"fedavg\"}";
     }
 
-    static HttpResponse<String> post(HttpClient http, String url, String body, String token) throws Exception {
+    public static HttpResponse<String> post(HttpClient http, String url, String body, String token) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
         if (token != null) {
@@ -162,7 +162,7 @@ public final class SubmitIntentBench {
     }
 
     /** SIWE as a wallet does it: challenge, personal_sign of the exact message, token. */
-    static String signIn(HttpClient http, String gw, ECKeyPair key) throws Exception {
+    public static String signIn(HttpClient http, String gw, ECKeyPair key) throws Exception {
         String address = Keys.toChecksumAddress("0x" + Keys.getAddress(key));
         HttpResponse<String> ch = post(http, gw + "/auth/challenge", "{\"address\":\"" + address + "\"}", null);
         if (ch.statusCode() != 201) {

@@ -1,0 +1,224 @@
+package io.fedmarket.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedmarket.config.Queues;
+import io.fedmarket.config.StackEndpoints;
+import io.fedmarket.infra.local.LocalStack;
+import io.fedmarket.infra.local.lambda.LocalLambda;
+import io.fedmarket.infra.local.lambda.SubmitIntentBench;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.web3j.crypto.ECKeyPair;
+import org.web3j.crypto.Keys;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.sqs.SqsClient;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The marketplace's front door as it runs on AWS, with nothing called directly: the packaged
+ * function.zip runs as one process per function behind the local API gateway (HTTP API v2 events)
+ * and the SQS event-source pollers, against real PostgreSQL and ElasticMQ. Wallets sign in with SIWE,
+ * providers register through the API and are bonded by chain events that travel through the
+ * chain-events queue, a builder submits an intent, the match consumer picks it up from the match
+ * queue and turns it into a job the builder can read.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LambdaPathEndToEndTest {
+    static final Path ZIP = Path.of(System.getProperty("fedmarket.functionZip", "../functions/target/function.zip"));
+
+    LocalStack stack;
+    LocalLambda lambda;
+    String gw;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @BeforeAll
+    void start(@org.junit.jupiter.api.io.TempDir Path dir) {
+        assertThat(Files.isRegularFile(ZIP)).as("function.zip at %s: build it first with ./mvnw -pl functions -am package "
+                + "(./mkt test and CI build it before this module)", ZIP.toAbsolutePath()).isTrue();
+        stack = LocalStack.builder().dataDir(dir).sqs(true).s3(false).evm(false).postgres(true)
+                .databaseName("fedmarket_e2e_" + ProcessHandle.current().pid()).start();
+        lambda = LocalLambda.builder().functionZip(ZIP).endpoints(stack.endpoints()).workDir(dir.resolve("lambda"))
+                .progress(System.out::println).start();
+        gw = lambda.gatewayUrl();
+    }
+
+    @AfterAll
+    void stop() {
+        if (lambda != null) {
+            lambda.close();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    record Wallet(ECKeyPair key, String address, String token) {
+    }
+
+    Wallet signIn() throws Exception {
+        ECKeyPair key = Keys.createEcKeyPair();
+        return new Wallet(key, Keys.toChecksumAddress("0x" + Keys.getAddress(key)), SubmitIntentBench.signIn(http, gw, key));
+    }
+
+    HttpResponse<String> get(String path, String token) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(gw + path)).timeout(Duration.ofSeconds(120))
+                .header("authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    HttpResponse<String> post(String path, String body, String token) throws Exception {
+        return SubmitIntentBench.post(http, gw + path, body, token);
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static JsonNode json(HttpResponse<String> r) {
+        try {
+            return JSON.readTree(r.body());
+        } catch (Exception e) {
+            throw new AssertionError("not JSON (" + r.statusCode() + "): " + r.body(), e);
+        }
+    }
+
+    /** Polls a GET until its JSON body satisfies {@code done}; the last body is returned either way. */
+    JsonNode await(String path, String token, Predicate<JsonNode> done, Duration max) throws Exception {
+        long end = System.nanoTime() + max.toNanos();
+        JsonNode last = null;
+        while (System.nanoTime() < end) {
+            HttpResponse<String> r = get(path, token);
+            last = json(r);
+            if (r.statusCode() == 200 && done.test(last)) {
+                return last;
+            }
+            Thread.sleep(500);
+        }
+        return last;
+    }
+
+    SqsClient sqs() {
+        return SqsClient.builder().endpointOverride(URI.create(stack.endpoints().sqs().endpoint())).region(Region.of("us-east-1"))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("x", "x"))).build();
+    }
+
+    String queueUrl(SqsClient sqs, String key) {
+        return sqs.getQueueUrl(b -> b.queueName(Queues.get().byKey(key).name())).queueUrl();
+    }
+
+    static String bondedEvent(String address, long amount, long block) {
+        return "{\"kind\":\"BONDED\",\"address\":\"" + address + "\",\"amount\":" + amount + ",\"blockNumber\":" + block
+                + ",\"blockHash\":\"0x" + Long.toHexString(block) + "\",\"txHash\":\"0x" + Long.toHexString(System.nanoTime())
+                + "\",\"logIndex\":0,\"timestamp\":" + Instant.now().getEpochSecond() + "}";
+    }
+
+    long count(String sql) throws Exception {
+        StackEndpoints.Database db = stack.endpoints().database();
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void signInRegisterBondSubmitMatchAndReadTheJobThroughGatewayAndPollers() throws Exception {
+        String domain = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
+
+        // three providers, each with a GPU offer (with its measured speed) and a data set in the domain
+        List<Wallet> providers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Wallet p = signIn();
+            providers.add(p);
+            HttpResponse<String> g = post("/providers/gpu", "{\"name\":\"rig\",\"gpuModel\":\"L4\",\"gpuCount\":1,\"gpuMemoryGib\":24,"
+                    + "\"askPerGpuSecond\":\"" + (10 + i) + "\",\"region\":\"eu-west-1\",\"samplesPerSecond\":5000}", p.token());
+            assertThat(g.statusCode()).as(g.body()).isEqualTo(201);
+            HttpResponse<String> d = post("/providers/data", "{\"name\":\"shard\",\"domain\":\"" + domain + "\",\"region\":\"eu-west-1\","
+                    + "\"sampleCount\":1200,\"labelHistogram\":{\"0\":400,\"1\":400,\"2\":400},\"datasetRoot\":\"0x" + "ab".repeat(32) + "\"}",
+                    p.token());
+            assertThat(d.statusCode()).as(d.body()).isEqualTo(201);
+        }
+        // their bonds arrive as chain events on the chain-events queue; the poller hands them to chain-sync
+        try (SqsClient sqs = sqs()) {
+            String q = queueUrl(sqs, Queues.CHAIN_EVENTS);
+            long block = 100;
+            for (Wallet p : providers) {
+                String body = bondedEvent(p.address(), 1_000_000, block++);
+                sqs.sendMessage(b -> b.queueUrl(q).messageBody(body));
+            }
+        }
+        for (Wallet p : providers) {
+            JsonNode me = await("/providers/me", p.token(), b -> b.path("bond").path("amount").asText().equals("1000000"), Duration.ofSeconds(90));
+            assertThat(me.path("bond").path("amount").asText()).as("bond of %s mirrored by chain-sync: %s", p.address(), me).isEqualTo("1000000");
+        }
+
+        // the builder submits through the API; the outbox puts it on the match queue; the match poller runs the solver
+        Wallet builder = signIn();
+        String intent = "{\"model\":{\"architecture\":\"MLP\",\"inputShape\":[784],\"numClasses\":10},\"dataDomain\":\"" + domain + "\","
+                + "\"requiredLabels\":[\"0\",\"1\",\"2\"],\"rounds\":2,\"localEpochs\":1,\"minParticipants\":2,\"maxParticipants\":3,"
+                + "\"budget\":\"1000000000000\",\"maxPricePerGpuSecond\":\"1000\",\"deadline\":\""
+                + Instant.now().plus(3, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS) + "\",\"privacy\":{\"mode\":\"NONE\"},\"aggregation\":\"fedavg\"}";
+        HttpResponse<String> submitted = post("/intents", intent, builder.token());
+        assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
+        String id = json(submitted).get("id").asText();
+        assertThat(count("select count(*) from outbox where dedup_key = 'intent-submitted:" + id + "' and sent_at is not null"))
+                .as("the intent was put on the match queue in the same unit of work").isEqualTo(1);
+
+        // someone else cannot see it
+        Wallet stranger = signIn();
+        assertThat(get("/intents/" + id, stranger.token()).statusCode()).isEqualTo(404);
+        assertThat(post("/intents/" + id + "/cancel", "", stranger.token()).statusCode()).isEqualTo(404);
+
+        JsonNode matched = await("/intents/" + id, builder.token(), b -> !b.path("status").asText().matches("SUBMITTED|MATCHING"),
+                Duration.ofSeconds(120));
+        assertThat(matched.path("status").asText()).as("intent after the match consumer: %s", matched).isEqualTo("MATCHED");
+
+        String jobId;
+        StackEndpoints.Database db = stack.endpoints().database();
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select id from jobs where intent_id = '" + id + "'")) {
+            assertThat(rs.next()).as("a job for the intent").isTrue();
+            jobId = rs.getString(1);
+            assertThat(rs.next()).as("exactly one job").isFalse();
+        }
+        HttpResponse<String> job = get("/jobs/" + jobId, builder.token());
+        assertThat(job.statusCode()).as(job.body()).isEqualTo(200);
+        JsonNode jv = json(job);
+        assertThat(jv.path("intentId").asText()).isEqualTo(id);
+        assertThat(jv.path("participants").size()).as("participants of %s", jv).isBetween(2, 6);
+        long price = jv.path("clearingPricePerGpuSecond").asLong();
+        assertThat(price).as("clearing price between the lowest ask and the max price").isBetween(10L, 1000L);
+        assertThat(get("/jobs/" + jobId, stranger.token()).statusCode()).as("a stranger cannot read the job").isIn(403, 404);
+
+        // nothing was left failing: no message in any dead-letter queue
+        try (SqsClient sqs = sqs()) {
+            for (String key : List.of(Queues.MATCH, Queues.CHAIN_EVENTS)) {
+                String dlq = sqs.getQueueUrl(b -> b.queueName(Queues.get().byKey(key).name() + Queues.get().dlqSuffix())).queueUrl();
+                String n = sqs.getQueueAttributes(b -> b.queueUrl(dlq).attributeNamesWithStrings("ApproximateNumberOfMessages"))
+                        .attributesAsStrings().get("ApproximateNumberOfMessages");
+                assertThat(n).as("messages in %s's DLQ", key).isEqualTo("0");
+            }
+        }
+    }
+}
