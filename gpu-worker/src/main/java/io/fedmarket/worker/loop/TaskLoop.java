@@ -89,6 +89,10 @@ public final class TaskLoop implements AutoCloseable {
         return stopRequested || notice.pending();
     }
 
+    /** How long a worker that received a segment of its own update leaves the re-execution queue to the others. */
+    static final long OWN_SEGMENT_BACKOFF_NANOS = 3_000_000_000L;
+    private long ownSegmentSeenAt = System.nanoTime() - OWN_SEGMENT_BACKOFF_NANOS;
+
     public Exit run() {
         long idleSince = System.nanoTime();
         while (true) {
@@ -101,9 +105,7 @@ public final class TaskLoop implements AutoCloseable {
             if (cfg.maxTasks() > 0 && handled >= cfg.maxTasks()) {
                 return Exit.MAX_TASKS;
             }
-            Optional<Message> reexec = receive(cfg.endpoints().reexecQueueUrl(), 0);
-            if (reexec.isPresent()) {
-                handleReexec(reexec.get());
+            if (System.nanoTime() - ownSegmentSeenAt >= OWN_SEGMENT_BACKOFF_NANOS && pollReexec()) {
                 idleSince = System.nanoTime();
                 continue;
             }
@@ -190,24 +192,63 @@ public final class TaskLoop implements AutoCloseable {
         }
     }
 
-    private void handleReexec(Message m) {
+    /**
+     * Receives up to 10 re-execution requests, keeps the first one that is not a segment of this worker's own
+     * update and releases every other one at once, then re-executes the kept one. Looking at a batch matters:
+     * taking one message at a time, workers that each hold a segment of their own update keep receiving their
+     * own message back (the queue hands out the longest-visible message first) and nobody re-executes anything.
+     *
+     * @return true when a segment was re-executed or a poison message released
+     */
+    private boolean pollReexec() {
         String queue = cfg.endpoints().reexecQueueUrl();
-        ReexecTask r;
-        try {
-            r = ArtifactStore.JSON.readValue(m.body(), ReexecTask.class);
-        } catch (JsonProcessingException e) {
-            System.err.println("rejecting re-execution message " + m.messageId() + ": " + e.getMessage());
-            sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
-            return;
+        List<Message> batch = sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(0)
+                .visibilityTimeout(cfg.visibilitySeconds())).messages();
+        Message picked = null;
+        ReexecTask pickedTask = null;
+        boolean poison = false;
+        for (Message m : batch) {
+            ReexecTask r;
+            try {
+                r = ArtifactStore.JSON.readValue(m.body(), ReexecTask.class);
+            } catch (JsonProcessingException e) {
+                System.err.println("rejecting re-execution message " + m.messageId() + ": " + e.getMessage());
+                release(queue, m);
+                poison = true;
+                continue;
+            }
+            if (picked == null && !isOwn(r)) {
+                picked = m;
+                pickedTask = r;
+            } else {
+                release(queue, m); // another worker takes it
+            }
         }
-        // a worker never verifies its own work: leave the segment to a different bonded worker
-        boolean own = store.getJson(ArtifactStore.submissionKey(r.task().taskId()), io.fedmarket.messages.Submission.class)
+        if (picked != null) {
+            reexecute(picked, pickedTask);
+            return true;
+        }
+        if (!batch.isEmpty() && !poison) {
+            // only segments of this worker's own updates are visible: leave them to the others for a while
+            ownSegmentSeenAt = System.nanoTime();
+        }
+        return poison;
+    }
+
+    /** A worker never verifies its own work: a segment of its own update is left to a different bonded worker. */
+    private boolean isOwn(ReexecTask r) {
+        return store.getJson(ArtifactStore.submissionKey(r.task().taskId()), io.fedmarket.messages.Submission.class)
                 .map(s -> s.worker() != null && s.worker().equalsIgnoreCase(cfg.key().getAddress())).orElse(false);
-        if (own) {
-            sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(2));
-            return;
-        }
+    }
+
+    private void release(String queue, Message m) {
+        sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
+    }
+
+    private void reexecute(Message m, ReexecTask r) {
+        String queue = cfg.endpoints().reexecQueueUrl();
         ScheduledFuture<?> hb = heartbeat(queue, m);
+        long t0 = System.nanoTime();
         try {
             ReexecResult result = store.getJson(ArtifactStore.reexecKey(r.reexecId()), ReexecResult.class)
                     .orElseGet(() -> reexecutor.run(r));
@@ -221,6 +262,8 @@ public final class TaskLoop implements AutoCloseable {
             }
             hb.cancel(false);
             sqs.deleteMessage(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()));
+            System.err.println("re-execution " + r.reexecId() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms"
+                    + (result.error() != null ? ": " + result.error() : ""));
         } catch (RuntimeException e) {
             System.err.println("re-execution " + r.reexecId() + " failed, releasing it: " + e);
             hb.cancel(false);

@@ -163,6 +163,70 @@ class WorkerStackTest {
     }
 
     @Test
+    void twoWorkersEachHoldingASegmentOfTheirOwnUpdateReexecuteEachOthersAtOnce() throws Exception {
+        Map<String, String> a = Map.of("FEDMARKET_MAX_TASKS", "1");
+        Map<String, String> b = Map.of("FEDMARKET_MAX_TASKS", "1", "FEDMARKET_WORKER_KEY", OTHER_KEY, "FEDMARKET_WORKER_ID", "worker-b");
+        List<ReexecTask> requests = new ArrayList<>();
+        for (Map<String, String> who : List.of(a, b)) {
+            TrainTask t = task("t-own-" + UUID.randomUUID(), 40, 20);
+            try (TaskLoop l = loop(who)) {
+                send(l, Queues.TASKS, t);
+                assertThat(l.run()).isEqualTo(TaskLoop.Exit.MAX_TASKS);
+                Submission sub = ArtifactStore.JSON.readValue(drain(l, Queues.SUBMISSIONS).get(0).body(), Submission.class);
+                TrailManifest trail = l.store().getJson(sub.trailUri(), TrailManifest.class).orElseThrow();
+                requests.add(new ReexecTask("rx-own-" + UUID.randomUUID(), t, 0, 0, 20, trail.checkpointUris().get(0),
+                        trail.checkpointHashes().get(0), trail.checkpointHashes().get(1), null));
+            }
+        }
+        // the owner polls the re-execution queue in the same rhythm as everyone else; it must not keep receiving its own segment
+        String addrA = org.web3j.crypto.Credentials.create(KEY).getAddress();
+        String addrB = org.web3j.crypto.Credentials.create(OTHER_KEY).getAddress();
+        try (TaskLoop la = loop(Map.of("FEDMARKET_IDLE_EXIT_SECONDS", "0"));
+             TaskLoop lb = loop(Map.of("FEDMARKET_WORKER_KEY", OTHER_KEY, "FEDMARKET_WORKER_ID", "worker-b", "FEDMARKET_IDLE_EXIT_SECONDS", "0"))) {
+            // one thread each (the common pool may have a single thread on a 2-core machine)
+            java.util.concurrent.FutureTask<TaskLoop.Exit> runA = new java.util.concurrent.FutureTask<>(la::run);
+            java.util.concurrent.FutureTask<TaskLoop.Exit> runB = new java.util.concurrent.FutureTask<>(lb::run);
+            Thread.ofPlatform().daemon().start(runA);
+            Thread.ofPlatform().daemon().start(runB);
+            Thread.sleep(1500); // both idle and polling
+            send(la, Queues.REEXEC, requests.get(0));
+            ReexecResult onlyA = awaitResult(la, requests.get(0).reexecId(), 10_000);
+            assertThat(onlyA).as("A's segment, alone on the queue, re-executed by B within 10 s").isNotNull();
+            assertThat(onlyA.worker()).isEqualToIgnoringCase(addrB);
+
+            // now each worker's own segment waits on the queue at the same time: each must take the other's
+            ReexecTask againA = new ReexecTask("rx-own-" + UUID.randomUUID(), requests.get(0).task(), 0, 0, 20, requests.get(0).startCheckpointUri(),
+                    requests.get(0).startHash(), requests.get(0).expectedEndHash(), null);
+            send(la, Queues.REEXEC, againA);
+            send(la, Queues.REEXEC, requests.get(1));
+            ReexecResult ofA = awaitResult(la, againA.reexecId(), 10_000);
+            ReexecResult ofB = awaitResult(la, requests.get(1).reexecId(), 10_000);
+            la.stop();
+            lb.stop();
+            assertThat(runA.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(TaskLoop.Exit.STOPPED);
+            assertThat(runB.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(TaskLoop.Exit.STOPPED);
+            assertThat(ofA).as("A's segment re-executed within 10 s").isNotNull();
+            assertThat(ofB).as("B's segment re-executed within 10 s").isNotNull();
+            assertThat(ofA.worker()).isEqualToIgnoringCase(addrB);
+            assertThat(ofB.worker()).isEqualToIgnoringCase(addrA);
+            assertThat(List.of(onlyA, ofA, ofB)).allSatisfy(r -> assertThat(r.matches()).isTrue());
+        }
+    }
+
+    /** The re-execution result once it is in the bucket, or null after {@code maxMillis}: a liveness bound, not a benchmark. */
+    static ReexecResult awaitResult(TaskLoop l, String reexecId, long maxMillis) throws InterruptedException {
+        long end = System.nanoTime() + maxMillis * 1_000_000;
+        while (System.nanoTime() < end) {
+            Optional<ReexecResult> r = l.store().getJson(ArtifactStore.reexecKey(reexecId), ReexecResult.class);
+            if (r.isPresent()) {
+                return r.get();
+            }
+            Thread.sleep(100);
+        }
+        return null;
+    }
+
+    @Test
     void aRedeliveredSubmittedTaskIsAnnouncedAgainNotRetrained() throws Exception {
         TrainTask t = task("t-redeliver-" + UUID.randomUUID(), 40, 20);
         try (TaskLoop l = loop(Map.of("FEDMARKET_MAX_TASKS", "1"))) {
