@@ -1,12 +1,15 @@
 package io.fedmarket.cli;
 
+import io.fedmarket.cli.user.UserCommands;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The user's command. The ./mkt launcher handles test/up/down/status itself and passes the rest here. */
 @Command(name = "mkt", mixinStandardHelpOptions = true, version = "fedmarket 0.1.0",
         description = "A proof-of-useful-work marketplace for federated learning.",
-        subcommands = {DemoCommand.class, BenchCommand.class})
+        subcommands = {DemoCommand.class, BenchCommand.class, UserCommands.Login.class, UserCommands.Intents.class,
+                UserCommands.Providers.class, UserCommands.Job.class, UserCommands.Bond.class, UserCommands.Unbond.class,
+                UserCommands.Claim.class, UserCommands.Worker.class})
 public final class Mkt implements Runnable {
 
     @Override
@@ -18,7 +21,7 @@ public final class Mkt implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         return new CommandLine(new Mkt()).setExecutionExceptionHandler((ex, cl, parsed) -> {
             cl.getErr().println("mkt " + cl.getCommandName() + ": " + ex.getMessage());
             return 1;

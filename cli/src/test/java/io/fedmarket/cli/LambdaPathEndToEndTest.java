@@ -52,6 +52,8 @@ class LambdaPathEndToEndTest {
 
     LocalStack stack;
     LocalLambda lambda;
+    java.util.Map<String, String> contracts;
+    Path dir;
     String gw;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -59,8 +61,10 @@ class LambdaPathEndToEndTest {
     void start(@org.junit.jupiter.api.io.TempDir Path dir) {
         assertThat(Files.isRegularFile(ZIP)).as("function.zip at %s: build it first with ./mvnw -pl functions -am package "
                 + "(./mkt test and CI build it before this module)", ZIP.toAbsolutePath()).isTrue();
-        stack = LocalStack.builder().dataDir(dir).sqs(true).s3(false).evm(false).postgres(true)
+        stack = LocalStack.builder().dataDir(dir).sqs(true).s3(false).evm(true).postgres(true)
                 .databaseName("fedmarket_e2e_" + ProcessHandle.current().pid()).start();
+        contracts = io.fedmarket.chain.MarketplaceDeployer.deployLocal(stack.endpoints().evm().rpcUrl());
+        this.dir = dir;
         lambda = LocalLambda.builder().functionZip(ZIP).endpoints(stack.endpoints()).workDir(dir.resolve("lambda"))
                 .progress(System.out::println).start();
         gw = lambda.gatewayUrl();
@@ -219,6 +223,102 @@ class LambdaPathEndToEndTest {
                         .attributesAsStrings().get("ApproximateNumberOfMessages");
                 assertThat(n).as("messages in %s's DLQ", key).isEqualTo("0");
             }
+        }
+    }
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run mkt(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cl = Mkt.commandLine();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void theUserCommandsSignInSubmitListShowCancelRegisterAndBondWithClearErrors() throws Exception {
+        org.web3j.crypto.Credentials dev = io.fedmarket.chain.DevAccounts.account(7);
+        Path keyFile = dir.resolve("provider.key");
+        Files.writeString(keyFile, org.web3j.utils.Numeric.toHexStringWithPrefixZeroPadded(dev.getEcKeyPair().getPrivateKey(), 64) + "\n");
+        Path session = dir.resolve("session.json");
+        String[] api = {"--api", gw, "--session", session.toString()};
+
+        // not signed in yet: one clear line, non-zero exit
+        Run early = mkt(cat(new String[] {"intents", "list"}, api));
+        assertThat(early.exit()).isEqualTo(1);
+        assertThat(early.err()).contains("not signed in").contains("mkt login");
+
+        Run login = mkt(cat(new String[] {"login", "--key-file", keyFile.toString()}, api));
+        assertThat(login.exit()).as(login.err()).isZero();
+        assertThat(login.out()).containsIgnoringCase("signed in as " + dev.getAddress()).contains("provider");
+        assertThat(Files.readString(session)).contains("token");
+
+        Path gpu = dir.resolve("gpu.json");
+        Files.writeString(gpu, "{\"name\":\"cli-rig\",\"gpuModel\":\"L4\",\"gpuCount\":2,\"gpuMemoryGib\":24,\"askPerGpuSecond\":\"15\","
+                + "\"region\":\"eu-west-1\",\"samplesPerSecond\":3000}");
+        Run offer = mkt(cat(new String[] {"providers", "gpu", gpu.toString()}, api));
+        assertThat(offer.exit()).as(offer.err()).isZero();
+        assertThat(json(offer.out()).path("samplesPerSecond").asDouble()).isEqualTo(3000.0);
+        Run me = mkt(cat(new String[] {"providers", "show"}, api));
+        assertThat(json(me.out()).path("gpu").get(0).path("name").asText()).isEqualTo("cli-rig");
+
+        // an intent in a domain nobody serves: it stays unmatched, so it can be cancelled
+        Path intentFile = dir.resolve("intent.json");
+        Files.writeString(intentFile, "{\"model\":{\"architecture\":\"MLP\",\"inputShape\":[784],\"numClasses\":10},\"dataDomain\":\"nobody-serves-this\","
+                + "\"requiredLabels\":[\"0\"],\"rounds\":2,\"localEpochs\":1,\"minParticipants\":2,\"maxParticipants\":3,\"budget\":\"1000000\","
+                + "\"maxPricePerGpuSecond\":\"100\",\"deadline\":\"" + Instant.now().plus(2, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS)
+                + "\",\"privacy\":{\"mode\":\"NONE\"},\"aggregation\":\"fedavg\"}");
+        Run submit = mkt(cat(new String[] {"intents", "submit", intentFile.toString()}, api));
+        assertThat(submit.exit()).as(submit.err()).isZero();
+        String id = json(submit.out()).path("id").asText();
+        assertThat(mkt(cat(new String[] {"intents", "list"}, api)).out()).contains(id);
+        assertThat(json(mkt(cat(new String[] {"intents", "show", id}, api)).out()).path("dataDomain").asText()).isEqualTo("nobody-serves-this");
+        Run cancel = mkt(cat(new String[] {"intents", "cancel", id}, api));
+        assertThat(cancel.exit()).as(cancel.err()).isZero();
+        assertThat(json(cancel.out()).path("status").asText()).isEqualTo("CANCELLED");
+
+        // bad input: the API's own message comes through, with the field; local mistakes are caught before sending
+        Files.writeString(intentFile, Files.readString(intentFile).replace("\"rounds\":2", "\"rounds\":-2"));
+        Run bad = mkt(cat(new String[] {"intents", "submit", intentFile.toString()}, api));
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("POST /intents").contains("rounds");
+        Files.writeString(intentFile, "{not json");
+        assertThat(mkt(cat(new String[] {"intents", "submit", intentFile.toString()}, api)).err()).contains("is not valid JSON");
+        assertThat(mkt(cat(new String[] {"intents", "show", "not-a-uuid"}, api)).err()).contains("is not an id");
+        Path badKey = dir.resolve("bad.key");
+        Files.writeString(badKey, "0x1234");
+        assertThat(mkt(cat(new String[] {"login", "--key-file", badKey.toString()}, api)).err()).contains("is not a private key");
+
+        // bond on chain with the same key
+        String[] chain = {"--rpc", stack.endpoints().evm().rpcUrl(), "--marketplace", contracts.get("marketplace"), "--token", contracts.get("token")};
+        Run bond = mkt(cat(new String[] {"bond", "5000", "--key-file", keyFile.toString()}, chain));
+        assertThat(bond.exit()).as(bond.err()).isZero();
+        assertThat(bond.out()).contains("approve 0x").contains("bond 0x").contains("bonded: 5000 base units");
+        Run zero = mkt(cat(new String[] {"bond", "0", "--key-file", keyFile.toString()}, chain));
+        assertThat(zero.exit()).isEqualTo(1);
+        assertThat(zero.err()).contains("AMOUNT must be above 0");
+        Run both = mkt(cat(new String[] {"unbond", "10", "--withdraw", "--key-file", keyFile.toString()}, chain));
+        assertThat(both.err()).contains("either AMOUNT");
+        Run unbond = mkt(cat(new String[] {"unbond", "1000", "--key-file", keyFile.toString()}, chain));
+        assertThat(unbond.exit()).as(unbond.err()).isZero();
+        assertThat(unbond.out()).contains("0x");
+    }
+
+    static String[] cat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (Exception e) {
+            throw new AssertionError("not JSON: " + text, e);
         }
     }
 }

@@ -13,7 +13,6 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) {
-        long t0 = System.nanoTime();
         WorkerConfig cfg;
         try {
             cfg = WorkerConfig.fromEnvironment();
@@ -22,6 +21,12 @@ public final class WorkerMain {
             System.exit(2);
             return;
         }
+        System.exit(run(cfg));
+    }
+
+    /** Runs the task loop until it ends; returns the process exit code (see the class comment). */
+    public static int run(WorkerConfig cfg) {
+        long t0 = System.nanoTime();
         System.err.printf("gpu-worker %s: address %s, tasks %s, spot notice %s%s%n", cfg.workerId(), cfg.key().getAddress(),
                 cfg.endpoints().tasksQueueUrl(), cfg.spotNotice(),
                 cfg.fault().kind().equals("none") ? "" : ", FAULT INJECTION " + cfg.fault().kind());
@@ -37,11 +42,14 @@ public final class WorkerMain {
                     Thread.currentThread().interrupt();
                 }
             }));
+            // load the engine before the first task, so that a worker that says it is ready trains at once
+            System.err.printf("gpu-worker %s: ready (%s, %d intra-op thread(s)), polling%n", cfg.workerId(),
+                    io.fedmarket.worker.train.Engines.description(), io.fedmarket.worker.train.Engines.threads());
             exit = loop.run();
         } finally {
             finished.countDown();
         }
         System.err.printf("gpu-worker %s: exit %s after %.1f s%n", cfg.workerId(), exit, (System.nanoTime() - t0) / 1e9);
-        System.exit(exit == TaskLoop.Exit.SPOT_INTERRUPTION ? 3 : 0);
+        return exit == TaskLoop.Exit.SPOT_INTERRUPTION ? 3 : 0;
     }
 }

@@ -167,7 +167,9 @@ public final class DemoRunner {
             for (WorkerFleet.Spec s : specs) {
                 fleet.start(s);
             }
-            step("workers", o.workers() + " worker JVMs started (DJL PyTorch CPU, 1 thread each), pulling tasks from SQS");
+            List<String> late = fleet.awaitReady(Duration.ofSeconds(120));
+            step("workers", o.workers() + " worker JVMs started (DJL PyTorch CPU, 1 thread each), pulling tasks from SQS"
+                    + (late.isEmpty() ? "" : "; not ready after 120 s: " + late + " (see their logs)"));
 
             RoundCoordinator.Config rc = new RoundCoordinator.Config(jobId, o.seed(), "mlp", "fashion-mnist", partition, o.workers(),
                     o.steps(), Math.max(1, o.steps() / 20), 64, 0.05, 0.5, Duration.ofSeconds(240), Duration.ofSeconds(45));

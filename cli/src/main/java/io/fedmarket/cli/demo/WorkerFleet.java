@@ -67,6 +67,29 @@ final class WorkerFleet implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until every started worker has said it is ready (engine loaded, polling), so that the first
+     * round's tasks spread over the whole fleet instead of going to whichever JVM started first.
+     *
+     * @return the names that were not ready in time (empty when all were)
+     */
+    List<String> awaitReady(java.time.Duration max) throws InterruptedException {
+        long end = System.nanoTime() + max.toNanos();
+        List<String> waiting = new ArrayList<>(specs.keySet());
+        while (!waiting.isEmpty() && System.nanoTime() < end) {
+            waiting.removeIf(name -> {
+                try {
+                    Path log = runDir.resolve("logs").resolve(name + ".log");
+                    return Files.isRegularFile(log) && Files.readString(log).contains("gpu-worker " + name + ": ready");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            Thread.sleep(200);
+        }
+        return waiting;
+    }
+
     Path noticeFile(String name) {
         return runDir.resolve("spot").resolve(name + ".notice");
     }
