@@ -50,8 +50,15 @@ final class BenchCommand implements Runnable {
             java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
             try {
                 System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
-                Class.forName(b.getValue()).getMethod("main", String[].class)
-                        .invoke(null, (Object) new String[] {"--json", "--quick"});
+                // run(String[]) where a benchmark has one: its main may System.exit when done
+                Class<?> c = Class.forName(b.getValue());
+                Method m;
+                try {
+                    m = c.getMethod("run", String[].class);
+                } catch (NoSuchMethodException e) {
+                    m = c.getMethod("main", String[].class);
+                }
+                m.invoke(null, (Object) new String[] {"--json", "--quick"});
                 String text = buf.toString(java.nio.charset.StandardCharsets.UTF_8);
                 int start = text.indexOf('{');
                 all.set(b.getKey(), json.readTree(text.substring(start)));
@@ -62,9 +69,8 @@ final class BenchCommand implements Runnable {
                 System.setOut(realOut);
             }
         }
-        realOut.printf("%-10s %s%n", "benchmark", "figures");
-        all.fields().forEachRemaining(e -> realOut.printf("%-10s %s%n", e.getKey(), e.getValue().toString().length() > 400
-                ? e.getValue().toString().substring(0, 400) + "…" : e.getValue()));
+        realOut.println();
+        realOut.print(summary(all));
         java.nio.file.Path file = io.fedmarket.config.ProjectPaths.home().resolve("bench.json");
         try {
             java.nio.file.Files.createDirectories(file.getParent());
@@ -73,6 +79,71 @@ final class BenchCommand implements Runnable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The headline figures of every benchmark as one table (the full figures are in the JSON). */
+    static String summary(com.fasterxml.jackson.databind.JsonNode all) {
+        StringBuilder t = new StringBuilder();
+        java.util.function.BiConsumer<String, String[]> row = (bench, kv) -> t.append(String.format("%-10s %-58s %s%n", bench, kv[0], kv[1]));
+        t.append(String.format("%-10s %-58s %s%n", "benchmark", "figure", "value"));
+        com.fasterxml.jackson.databind.JsonNode m = all.path("match");
+        if (m.isObject()) {
+            for (com.fasterxml.jackson.databind.JsonNode sc : m.path("scales")) {
+                row.accept("match", new String[] {"solve p50 / p99 at " + sc.path("providers").asInt() + " providers (ms)",
+                        sc.path("p50_ms").asText() + " / " + sc.path("p99_ms").asText()});
+            }
+            row.accept("match", new String[] {"optimality gap vs exact, mean / max (%) on " + m.at("/gap/instances").asInt() + " instances",
+                    m.at("/gap/mean_gap_pct").asText() + " / " + m.at("/gap/max_gap_pct").asText()});
+        } else {
+            row.accept("match", new String[] {"result", m.asText()});
+        }
+        com.fasterxml.jackson.databind.JsonNode c = all.path("chain");
+        if (c.isObject()) {
+            c.path("gasPerOperation").fields().forEachRemaining(e -> row.accept("chain", new String[] {"gas: " + e.getKey(), e.getValue().asText()}));
+            StringBuilder pr = new StringBuilder();
+            c.path("postRoundByParticipants").fields().forEachRemaining(e -> pr.append(pr.isEmpty() ? "" : ", ").append(e.getKey()).append(": ")
+                    .append(e.getValue().path("postRoundGasLaterRound").asText()));
+            row.accept("chain", new String[] {"gas: postRound (later round) by participants", pr.toString()});
+            StringBuilder cl = new StringBuilder();
+            c.path("claimGasByRoundsCovered").fields().forEachRemaining(e -> cl.append(cl.isEmpty() ? "" : ", ").append(e.getKey())
+                    .append(" round(s): ").append(e.getValue().asText()));
+            row.accept("chain", new String[] {"gas: claim covering 1 vs 50 rounds", cl.toString()});
+            row.accept("chain", new String[] {"facade throughput (tx/s with receipts)", c.at("/throughput/txPerSecondWithReceipts").asText()});
+        } else {
+            row.accept("chain", new String[] {"result", c.asText()});
+        }
+        com.fasterxml.jackson.databind.JsonNode tr = all.path("train");
+        if (tr.isObject()) {
+            row.accept("train", new String[] {"MLP / CNN step time, raw DJL loop (ms)", tr.path("rawMlpMsPerStep").asText() + " / "
+                    + tr.path("rawCnnMsPerStep").asText()});
+            row.accept("train", new String[] {"whole task path / raw loop samples/s", tr.path("taskPathRatioToRaw").asText()});
+            row.accept("train", new String[] {"proof-trail overhead (% of training)", tr.path("proofTrailOverheadPercent").asText()});
+            row.accept("train", new String[] {"task round trip, queue to queue (s)", tr.path("queueToQueueSecondsIncludingWarmupTask").asText()});
+            row.accept("train", new String[] {"re-executed segment vs original (time ratio), bit-exact",
+                    tr.path("reexecVsOriginal").asText() + ", " + tr.path("reexecBitExact").asText()});
+            row.accept("train", new String[] {"PyTorch reference", tr.path("pytorchReference").toString()});
+        } else {
+            row.accept("train", new String[] {"result", tr.asText()});
+        }
+        com.fasterxml.jackson.databind.JsonNode in = all.path("integrity");
+        if (in.isObject()) {
+            for (com.fasterxml.jackson.databind.JsonNode r : in.path("rows")) {
+                long submitted = 0;
+                long caught = 0;
+                for (com.fasterxml.jackson.databind.JsonNode d : r.path("detection")) {
+                    submitted += d.path("submitted").asLong();
+                    caught += d.path("caught").asLong();
+                }
+                row.accept("integrity", new String[] {String.format(java.util.Locale.ROOT, "%.0f%% cheaters: caught, false slashes, Δacc, verified",
+                        100 * r.path("cheaterFraction").asDouble()),
+                        caught + "/" + submitted + ", " + r.path("falseSlashes").asText() + ", "
+                                + String.format(java.util.Locale.ROOT, "%+.4f", r.path("accuracyDeltaVsAllHonest").asDouble()) + ", "
+                                + String.format(java.util.Locale.ROOT, "%.1f%%", 100 * r.path("verificationFraction").asDouble())});
+            }
+        } else {
+            row.accept("integrity", new String[] {"result", in.asText()});
+        }
+        return t.toString();
     }
 
     @Override

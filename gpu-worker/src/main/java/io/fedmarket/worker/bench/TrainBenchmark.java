@@ -55,7 +55,8 @@ public final class TrainBenchmark {
                 case "--json" -> json = true;
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--steps" -> steps = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("unknown argument " + args[i] + ": use [--json] [--threads N] [--steps N]");
+                case "--quick" -> steps = 300;
+                default -> throw new IllegalArgumentException("unknown argument " + args[i] + ": use [--json] [--threads N] [--steps N] [--quick]");
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();

@@ -39,13 +39,13 @@ public final class ChainBenchmark {
             switch (args[i]) {
                 case "--json" -> json = true;
                 case "--txs" -> txs = Integer.parseInt(args[++i]);
+                case "--quick" -> txs = 100;
                 case "-h", "--help" -> {
-                    System.out.println("usage: ChainBenchmark [--json] [--txs N]  (N transactions for the throughput figure, default 400)");
+                    System.out.println("usage: ChainBenchmark [--json] [--txs N] [--quick]  (N transactions for the throughput figure, default 400; --quick: 100)");
                     return;
                 }
                 default -> {
-                    System.err.println("unknown argument " + args[i] + ": use --json and/or --txs N");
-                    System.exit(2);
+                    throw new IllegalArgumentException("unknown argument " + args[i] + ": use --json, --txs N and/or --quick");
                 }
             }
         }
