@@ -22,7 +22,10 @@ public final class Mkt implements Runnable {
     }
 
     public static CommandLine commandLine() {
-        return new CommandLine(new Mkt()).setExecutionExceptionHandler((ex, cl, parsed) -> {
+        CommandLine root = new CommandLine(new Mkt());
+        // a benchmark's own options (--steps N, --txs N, --quick …) go to it as they are, in order
+        root.getSubcommands().get("bench").setUnmatchedOptionsArePositionalParams(true);
+        return root.setExecutionExceptionHandler((ex, cl, parsed) -> {
             cl.getErr().println("mkt " + cl.getCommandName() + ": " + ex.getMessage());
             return 1;
         });
