@@ -15,14 +15,6 @@ import io.fedmarket.fl.verify.CheapCheckPolicy;
 import io.fedmarket.fl.verify.ComparisonPolicy;
 import io.fedmarket.fl.verify.UpdateVerifier;
 import io.fedmarket.infra.local.LocalStack;
-import io.fedmarket.matching.DataCandidate;
-import io.fedmarket.matching.GpuCandidate;
-import io.fedmarket.matching.Match;
-import io.fedmarket.matching.MatchRequest;
-import io.fedmarket.matching.MatchResult;
-import io.fedmarket.matching.MatchingSolver;
-import io.fedmarket.matching.NoMatch;
-import io.fedmarket.matching.ReliabilityStats;
 import io.fedmarket.pol.SubmissionSigner;
 import io.fedmarket.worker.data.Datasets;
 import io.fedmarket.worker.data.ImageData;
@@ -104,6 +96,7 @@ public final class DemoRunner {
         step("stack", "starting the local stack (SQS, S3, EVM, PostgreSQL) in " + o.runDir());
         try (LocalStack stack = LocalStack.builder().dataDir(o.runDir().resolve("stack")).databaseName("fedmarket_demo")
                 .progress(l -> out.accept("          " + l.strip())).start()) {
+            emptyMarketplace(stack.endpoints().database());
             String rpc = stack.endpoints().evm().rpcUrl();
             Map<String, String> contracts = MarketplaceDeployer.deployLocal(rpc);
             StackEndpoints ep = stack.endpoints().withEvm(new StackEndpoints.Evm(rpc, stack.endpoints().evm().chainId(), contracts));
@@ -111,8 +104,41 @@ public final class DemoRunner {
             ep.write(endpointsFile);
             step("chain", "contracts compiled by solc deployed: Marketplace " + contracts.get(MarketplaceDeployer.MARKETPLACE)
                     + ", test token " + contracts.get(MarketplaceDeployer.TOKEN));
-            return runJob(ep, endpointsFile, contracts, cheaters);
+            // the functions from function.zip behind the local API gateway; the demo's coordinator consumes the round
+            // queues itself, so only the match and chain-events consumers are polled for their functions
+            try (io.fedmarket.infra.local.lambda.LocalLambda lambda = io.fedmarket.infra.local.lambda.LocalLambda.builder()
+                    .functionZip(functionZip()).endpoints(ep).workDir(o.runDir().resolve("lambda"))
+                    .pollOnly(Set.of(Queues.MATCH, Queues.CHAIN_EVENTS)).progress(l -> out.accept("          " + l.strip())).start()) {
+                step("functions", "functions (auth, intents, providers, jobs, match, chain-sync) behind the local API gateway "
+                        + lambda.gatewayUrl());
+                return runJob(ep.withFunctions(new StackEndpoints.Functions(lambda.gatewayUrl())), endpointsFile, contracts, cheaters);
+            }
         }
+    }
+
+    /** Each demo starts from an empty marketplace in its own database (the chain is fresh too): no offers or bonds of earlier runs. */
+    static void emptyMarketplace(StackEndpoints.Database db) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("select string_agg(format('%I', tablename), ', ') from pg_tables "
+                     + "where schemaname = current_schema() and tablename <> 'flyway_schema_history'")) {
+            rs.next();
+            String tables = rs.getString(1);
+            if (tables != null) {
+                st.execute("truncate " + tables + " cascade");
+            }
+        }
+    }
+
+    /** The packaged functions: system property fedmarket.functionZip (tests), else functions/target/function.zip. */
+    static Path functionZip() {
+        String prop = System.getProperty("fedmarket.functionZip");
+        Path zip = prop != null ? Path.of(prop) : io.fedmarket.config.ProjectPaths.requireRoot().resolve("functions/target/function.zip");
+        if (!java.nio.file.Files.isRegularFile(zip)) {
+            throw new IllegalStateException("no function.zip at " + zip + ": build it with ./mvnw -pl functions -am package -DskipTests"
+                    + " (./mkt builds it when it is missing)");
+        }
+        return zip;
     }
 
     private DemoRun runJob(StackEndpoints ep, Path endpointsFile, Map<String, String> contracts, int cheaters) throws Exception {
@@ -129,6 +155,8 @@ public final class DemoRunner {
             Map<String, String> nameOf = new HashMap<>();
             Map<String, String> behaviour = new LinkedHashMap<>();
             List<WorkerFleet.Spec> specs = new ArrayList<>();
+            List<Credentials> keys = new ArrayList<>();
+            List<MarketplaceChain.TxResult> bondTxs = new ArrayList<>();
             for (int i = 0; i < o.workers(); i++) {
                 Credentials c = DevAccounts.account(2 + i);
                 String name = "gpu-" + (i + 1);
@@ -138,7 +166,10 @@ public final class DemoRunner {
                 behaviour.put(name, fault.equals("none") ? "honest" : fault);
                 MarketplaceChain w = chain.as(c);
                 gas(w.approve(bond));
-                gas(w.bond(bond));
+                MarketplaceChain.TxResult bonded = w.bond(bond);
+                gas(bonded);
+                keys.add(c);
+                bondTxs.add(bonded);
             }
             step("bond", o.workers() + " GPU/data providers bonded " + tokens(bond) + " tokens each on chain"
                     + (cheaters > 0 ? " (" + cheaters + " will cheat: " + behaviour.entrySet().stream().filter(e -> !e.getValue().equals("honest")).map(e -> e.getKey() + "=" + e.getValue()).toList() + ")" : ""));
@@ -150,20 +181,20 @@ public final class DemoRunner {
             int[][] shards = Partitions.split(train, partition, o.workers(), o.seed());
             BigInteger budget = TOKEN.multiply(BigInteger.valueOf(1000));
             BigInteger maxPrice = TOKEN.divide(BigInteger.valueOf(10)); // 0.1 token per GPU-second
-            Match match = match(shards, train, specs, budget, maxPrice, bond);
-            step("match", "intent matched: " + match.assignments().size() + " participants, clearing price "
-                    + tokens(match.clearingPricePerGpuSecond()) + " tokens/GPU-s (" + match.priceExplanation() + ")");
-            UUID jobId = UUID.nameUUIDFromBytes(("demo-" + o.seed() + "-" + t0).getBytes());
+            Map<Integer, String> commitments = new HashMap<>();
+            for (int c = 0; c < shards.length; c++) {
+                commitments.put(c, Hashes.hex(Partitions.commitment(train, shards[c])));
+            }
+            ApiMatch match = matchThroughApi(ep, sqs, shards, train, specs, keys, bondTxs, builder, budget, maxPrice, bond, commitments);
+            step("match", "the match function matched the intent: " + match.participants() + " participants, clearing price "
+                    + tokens(match.clearingPricePerGpuSecond()) + " tokens/GPU-s (" + match.priceExplanation() + "); job " + match.jobId());
+            UUID jobId = match.jobId();
             byte[] jobKey = Hashes.keccak(jobId.toString().getBytes());
             MarketplaceChain asBuilder = chain.as(builder);
             gas(asBuilder.approve(budget));
             gas(asBuilder.openJob(jobKey, budget, Instant.now().plus(Duration.ofHours(2)).getEpochSecond()));
             step("escrow", "builder escrowed " + tokens(budget) + " tokens for job " + jobId);
 
-            Map<Integer, String> commitments = new HashMap<>();
-            for (int c = 0; c < shards.length; c++) {
-                commitments.put(c, Hashes.hex(Partitions.commitment(train, shards[c])));
-            }
             for (WorkerFleet.Spec s : specs) {
                 fleet.start(s);
             }
@@ -324,32 +355,110 @@ public final class DemoRunner {
         }
     }
 
-    private Match match(int[][] shards, ImageData train, List<WorkerFleet.Spec> specs, BigInteger budget, BigInteger maxPrice, BigInteger bond) {
-        List<DataCandidate> data = new ArrayList<>();
-        List<GpuCandidate> gpus = new ArrayList<>();
+    record ApiMatch(UUID jobId, int participants, BigInteger clearingPricePerGpuSecond, String priceExplanation) {
+    }
+
+    /**
+     * The marketplace's front door, as a builder and providers use it: every provider signs in (SIWE → JWT) and offers
+     * its GPU (with its measured speed) and its data shard (label histogram, commitment root) through the HTTP API; the
+     * bond transactions' events reach the chain-sync function through the chain-events queue; the builder submits the
+     * intent; the match function picks participants and the clearing price and opens the job.
+     */
+    private ApiMatch matchThroughApi(StackEndpoints ep, SqsClient sqs, int[][] shards, ImageData train, List<WorkerFleet.Spec> specs,
+                                     List<Credentials> keys, List<MarketplaceChain.TxResult> bondTxs, Credentials builder, BigInteger budget,
+                                     BigInteger maxPrice, BigInteger bond, Map<Integer, String> commitments) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String gw = ep.functions().gatewayUrl();
+        Path sessions = o.runDir().resolve("sessions");
+        String chainEvents = ep.sqs().queueUrl(Queues.CHAIN_EVENTS);
         java.util.Random rnd = new java.util.Random(o.seed());
+        List<io.fedmarket.cli.user.ApiClient> apis = new ArrayList<>();
         for (int i = 0; i < specs.size(); i++) {
+            io.fedmarket.cli.user.ApiClient api = new io.fedmarket.cli.user.ApiClient(gw, sessions.resolve(specs.get(i).name() + ".json"));
+            api.login(keys.get(i));
+            BigInteger ask = TOKEN.divide(BigInteger.valueOf(100)).multiply(BigInteger.valueOf(1 + rnd.nextInt(4))); // 0.01–0.04 token/GPU-s
+            api.post("/providers/gpu", json.writeValueAsString(Map.of("name", specs.get(i).name(), "gpuModel", "cpu-djl", "gpuCount", 1,
+                    "gpuMemoryGib", 1, "askPerGpuSecond", ask.toString(), "region", "eu-west-1", "samplesPerSecond", 2000)));
             Map<String, Long> hist = new TreeMap<>();
             for (int idx : shards[i]) {
                 hist.merge(Integer.toString(train.labels()[idx]), 1L, Long::sum);
             }
-            data.add(new DataCandidate(specs.get(i).address(), "fashion-mnist", "eu-west", shards[i].length, hist, bond, null, ReliabilityStats.NONE));
-            BigInteger ask = TOKEN.divide(BigInteger.valueOf(100)).multiply(BigInteger.valueOf(1 + rnd.nextInt(4))); // 0.01–0.04 token/GPU-s
-            gpus.add(new GpuCandidate(specs.get(i).address(), "eu-west", 1, ask, 2000, bond, null, ReliabilityStats.NONE));
+            api.post("/providers/data", json.writeValueAsString(Map.of("name", specs.get(i).name() + "-shard", "domain", "fashion-mnist",
+                    "region", "eu-west-1", "sampleCount", shards[i].length, "labelHistogram", hist, "datasetRoot", commitments.get(i))));
+            // the bond's event as the chain watcher forwards it to the chain-sync function
+            MarketplaceChain.TxResult tx = bondTxs.get(i);
+            int logIndex = tx.logs().isEmpty() ? 0 : tx.logs().get(tx.logs().size() - 1).getLogIndex().intValueExact();
+            String event = json.writeValueAsString(new io.fedmarket.messages.ChainEvent(io.fedmarket.messages.ChainEvent.Kind.BONDED,
+                    keys.get(i).getAddress(), bond, tx.blockNumber(), tx.blockHash(), tx.txHash(), logIndex, Instant.now().getEpochSecond()));
+            sqs.sendMessage(b -> b.queueUrl(chainEvents).messageBody(event));
+            apis.add(api);
         }
+        step("api", specs.size() + " providers signed in (SIWE → JWT) and offered a GPU and a data shard through the API; "
+                + "their bond events went to the chain-sync function");
+        for (int i = 0; i < apis.size(); i++) {
+            long until = System.nanoTime() + 120_000_000_000L;
+            while (!apis.get(i).get("/providers/me").path("bond").path("amount").asText().equals(bond.toString())) {
+                if (System.nanoTime() > until) {
+                    throw new IllegalStateException(specs.get(i).name() + "'s bond was not mirrored by chain-sync within 120 s (see "
+                            + o.runDir().resolve("lambda/logs") + ")");
+                }
+                Thread.sleep(250);
+            }
+        }
+        io.fedmarket.cli.user.ApiClient asBuilder = new io.fedmarket.cli.user.ApiClient(gw, sessions.resolve("builder.json"));
+        asBuilder.login(builder);
         List<String> labels = new ArrayList<>();
         for (int l = 0; l < 10; l++) {
             labels.add(Integer.toString(l));
         }
-        MatchRequest req = MatchRequest.builder().intentId("demo").domain("fashion-mnist").requiredLabels(labels)
-                .rounds(o.rounds()).localSteps(o.steps(), 64).participants(2, specs.size()).budget(budget)
-                .maxPricePerGpuSecond(maxPrice).deadline(Instant.now().plus(Duration.ofHours(2))).now(Instant.now())
-                .requiredBond(bond).build();
-        MatchResult result = new MatchingSolver().solve(req, data, gpus);
-        if (result instanceof NoMatch n) {
-            throw new IllegalStateException("the demo intent could not be matched: " + n.message());
+        Map<String, Object> intent = new LinkedHashMap<>();
+        intent.put("model", Map.of("architecture", "MLP", "inputShape", List.of(784), "numClasses", 10));
+        intent.put("dataDomain", "fashion-mnist");
+        intent.put("requiredLabels", labels);
+        intent.put("rounds", o.rounds());
+        intent.put("localEpochs", 1);
+        intent.put("minParticipants", specs.size());
+        intent.put("maxParticipants", specs.size());
+        intent.put("budget", budget.toString());
+        intent.put("maxPricePerGpuSecond", maxPrice.toString());
+        intent.put("deadline", Instant.now().plus(Duration.ofHours(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        intent.put("privacy", Map.of("mode", "NONE"));
+        intent.put("aggregation", "fedavg");
+        String intentId = asBuilder.post("/intents", json.writeValueAsString(intent)).path("id").asText();
+        step("intent", "builder " + builder.getAddress() + " submitted intent " + intentId + " (Fashion-MNIST, non-IID, " + o.rounds()
+                + " rounds, budget " + tokens(budget) + " tokens) through the API; it waits on the match queue");
+        long until = System.nanoTime() + 120_000_000_000L;
+        com.fasterxml.jackson.databind.JsonNode view = asBuilder.get("/intents/" + intentId);
+        while (view.path("status").asText().matches("SUBMITTED|MATCHING") && System.nanoTime() < until) {
+            Thread.sleep(250);
+            view = asBuilder.get("/intents/" + intentId);
         }
-        return (Match) result;
+        if (!view.path("status").asText().equals("MATCHED")) {
+            throw new IllegalStateException("the demo intent was not matched: " + view.path("status").asText() + " "
+                    + view.path("statusReason").asText());
+        }
+        UUID jobId;
+        StackEndpoints.Database db = ep.database();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             java.sql.PreparedStatement ps = c.prepareStatement("select id from jobs where intent_id = ?")) {
+            ps.setObject(1, UUID.fromString(intentId));
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new IllegalStateException("intent " + intentId + " is MATCHED but has no job");
+                }
+                jobId = (UUID) rs.getObject(1);
+            }
+        }
+        com.fasterxml.jackson.databind.JsonNode job = asBuilder.get("/jobs/" + jobId);
+        Set<String> who = new java.util.TreeSet<>();
+        job.path("participants").forEach(p -> who.add(p.path("address").asText().toLowerCase()));
+        String explanation = job.path("explanation").asText();
+        try {
+            explanation = json.readTree(explanation).path("price").asText(explanation); // the match's explanation is JSON
+        } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+            // a plain text explanation is shown as it is
+        }
+        return new ApiMatch(jobId, who.size(), new BigInteger(job.path("clearingPricePerGpuSecond").asText()), explanation);
     }
 
     /** The same job with every participant honest, trained in this process: the curve the report compares to. */

@@ -44,7 +44,7 @@ public final class ApiClient {
     private final Path sessionFile;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    ApiClient(String api, Path sessionFile) {
+    public ApiClient(String api, Path sessionFile) {
         this.api = api.endsWith("/") ? api.substring(0, api.length() - 1) : api;
         this.sessionFile = sessionFile;
     }
@@ -105,7 +105,7 @@ public final class ApiClient {
     }
 
     /** SIWE: challenge, personal_sign of the exact message, token; the session is written with mode 600. */
-    Session login(Credentials key) {
+    public Session login(Credentials key) {
         JsonNode ch = call("POST", "/auth/challenge", JSON.createObjectNode().put("address", org.web3j.crypto.Keys.toChecksumAddress(key.getAddress())).toString(), null);
         String message = ch.path("message").asText();
         Sign.SignatureData s = Sign.signPrefixedMessage(message.getBytes(StandardCharsets.UTF_8), key.getEcKeyPair());
@@ -147,11 +147,11 @@ public final class ApiClient {
         }
     }
 
-    JsonNode get(String path) {
+    public JsonNode get(String path) {
         return call("GET", path, null, token());
     }
 
-    JsonNode post(String path, String body) {
+    public JsonNode post(String path, String body) {
         return call("POST", path, body, token());
     }
 

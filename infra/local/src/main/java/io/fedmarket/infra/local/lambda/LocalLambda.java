@@ -58,6 +58,9 @@ public final class LocalLambda implements AutoCloseable {
         public Builder runtimeApiPort(int port) { this.runtimeApiPort = port; return this; }
         /** Off: no SQS pollers (API only). */
         public Builder pollers(boolean on) { this.pollers = on; return this; }
+        private java.util.Set<String> pollOnly;
+        /** Pollers only for these queue keys (others are consumed by someone else, e.g. the demo's coordinator). */
+        public Builder pollOnly(java.util.Set<String> queueKeys) { this.pollOnly = java.util.Set.copyOf(queueKeys); return this; }
         /**
          * Instances per function (default 1). Like Lambda's scaling, a new instance (cold start) is
          * started when an invocation arrives while every running instance is busy, up to this many.
@@ -148,7 +151,7 @@ public final class LocalLambda implements AutoCloseable {
         }
         if (b.pollers) {
             for (FunctionsSpec.Fn fn : spec.functions()) {
-                if (fn.sqs()) {
+                if (fn.sqs() && (b.pollOnly == null || b.pollOnly.contains(fn.queueKey()))) {
                     SqsPoller p = new SqsPoller(fn, ep, this);
                     pollers.add(p);
                     p.start();
