@@ -62,7 +62,12 @@ class LambdaPathEndToEndTest {
         assertThat(Files.isRegularFile(ZIP)).as("function.zip at %s: build it first with ./mvnw -pl functions -am package "
                 + "(./mkt test and CI build it before this module)", ZIP.toAbsolutePath()).isTrue();
         stack = LocalStack.builder().dataDir(dir).sqs(true).s3(false).evm(true).postgres(true)
-                .databaseName("fedmarket_e2e_" + ProcessHandle.current().pid()).start();
+                .databaseName("fedmarket_e2e").start();
+        try {
+            io.fedmarket.cli.demo.DemoRunner.emptyMarketplace(stack.endpoints().database()); // nothing left from an earlier run
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
         contracts = io.fedmarket.chain.MarketplaceDeployer.deployLocal(stack.endpoints().evm().rpcUrl());
         this.dir = dir;
         lambda = LocalLambda.builder().functionZip(ZIP).endpoints(stack.endpoints()).workDir(dir.resolve("lambda"))

@@ -94,6 +94,18 @@ public class TestStack implements QuarkusTestResourceLifecycleManager {
         // Flyway's classpath scan under the Quarkus test class loader sees only part of db/migration, so
         // migrate from shared's own artifact (classes folder or jar) as a file-system location.
         Flyway.configure().dataSource(dataSource(DB)).locations("filesystem:" + migrationsDir().toAbsolutePath()).load().migrate();
+        // every test class (each its own Quarkus start) begins with an empty marketplace: offers, bonds or jobs left by
+        // another class or an earlier run would take part in its matching
+        try (Connection c = dataSource(DB).getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("select string_agg(format('%I', tablename), ', ') from pg_tables "
+                     + "where schemaname = current_schema() and tablename <> 'flyway_schema_history'")) {
+            rs.next();
+            if (rs.getString(1) != null) {
+                st.execute("truncate " + rs.getString(1) + " cascade");
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot empty the test database " + DB + ": " + e.getMessage(), e);
+        }
         Map<String, String> cfg = new HashMap<>();
         cfg.put("quarkus.datasource.reactive.url", "postgresql://" + PG_HOST + ":" + PG_PORT + "/" + DB);
         cfg.put("quarkus.datasource.username", PG_USER);

@@ -117,7 +117,7 @@ public final class DemoRunner {
     }
 
     /** Each demo starts from an empty marketplace in its own database (the chain is fresh too): no offers or bonds of earlier runs. */
-    static void emptyMarketplace(StackEndpoints.Database db) throws java.sql.SQLException {
+    public static void emptyMarketplace(StackEndpoints.Database db) throws java.sql.SQLException {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
              java.sql.Statement st = c.createStatement();
              java.sql.ResultSet rs = st.executeQuery("select string_agg(format('%I', tablename), ', ') from pg_tables "
