@@ -119,6 +119,33 @@ public final class UserCommands {
         }
     }
 
+    /** A command that only groups subcommands: without one it prints its usage. */
+    abstract static class Group implements Runnable {
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+        }
+    }
+
+    /** POSTs a JSON object read from FILE ('-' = stdin) to one route and prints the answer. */
+    abstract static class PostFile extends Base {
+        @Mixin
+        ApiOptions api;
+        @Parameters(paramLabel = "FILE", description = "a JSON object ('-' = stdin)")
+        Path file;
+
+        abstract String route();
+
+        @Override
+        public Integer call() {
+            out(api.client().post(route(), ApiClient.body(file)));
+            return 0;
+        }
+    }
+
     @Command(name = "login", mixinStandardHelpOptions = true,
             description = "Sign in with Ethereum (EIP-4361): sign the API's challenge with your key and keep the session token.")
     public static final class Login extends Base {
@@ -137,27 +164,13 @@ public final class UserCommands {
 
     @Command(name = "intents", mixinStandardHelpOptions = true, description = "Submit, list, show and cancel your training intents.",
             subcommands = {Intents.Submit.class, Intents.ListMine.class, Intents.Show.class, Intents.Cancel.class})
-    public static final class Intents implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public void run() {
-            spec.commandLine().usage(spec.commandLine().getOut());
-        }
-
+    public static final class Intents extends Group {
         @Command(name = "submit", mixinStandardHelpOptions = true,
                 description = "Submit an intent from a JSON file ('-' = stdin); see functions/openapi.json for the fields.")
-        static final class Submit extends Base {
-            @Mixin
-            ApiOptions api;
-            @Parameters(paramLabel = "FILE")
-            Path file;
-
+        static final class Submit extends PostFile {
             @Override
-            public Integer call() {
-                out(api.client().post("/intents", ApiClient.body(file)));
-                return 0;
+            String route() {
+                return "/intents";
             }
         }
 
@@ -217,42 +230,22 @@ public final class UserCommands {
 
     @Command(name = "providers", mixinStandardHelpOptions = true, description = "Offer GPUs or a data set, and see your offers and bond.",
             subcommands = {Providers.Gpu.class, Providers.Data.class, Providers.Me.class})
-    public static final class Providers implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Override
-        public void run() {
-            spec.commandLine().usage(spec.commandLine().getOut());
-        }
-
+    public static final class Providers extends Group {
         @Command(name = "gpu", mixinStandardHelpOptions = true,
                 description = "Register or update a GPU offer from a JSON file: name, gpuModel, gpuCount, gpuMemoryGib, askPerGpuSecond, region, samplesPerSecond (from ./mkt bench train).")
-        static final class Gpu extends Base {
-            @Mixin
-            ApiOptions api;
-            @Parameters(paramLabel = "FILE")
-            Path file;
-
+        static final class Gpu extends PostFile {
             @Override
-            public Integer call() {
-                out(api.client().post("/providers/gpu", ApiClient.body(file)));
-                return 0;
+            String route() {
+                return "/providers/gpu";
             }
         }
 
         @Command(name = "data", mixinStandardHelpOptions = true,
                 description = "Register or update a data set from a JSON file: name, domain, region, sampleCount, labelHistogram, datasetRoot.")
-        static final class Data extends Base {
-            @Mixin
-            ApiOptions api;
-            @Parameters(paramLabel = "FILE")
-            Path file;
-
+        static final class Data extends PostFile {
             @Override
-            public Integer call() {
-                out(api.client().post("/providers/data", ApiClient.body(file)));
-                return 0;
+            String route() {
+                return "/providers/data";
             }
         }
 
