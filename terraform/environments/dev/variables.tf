@@ -36,6 +36,11 @@ variable "siwe_domain" {
   type        = string
 }
 
+variable "jwt_keys_layer_path" {
+  description = "Zip with jwt/signing-key.pem and jwt/public.pem, the token key pair (made once per environment, kept outside the repository; see terraform/README.md)."
+  type        = string
+}
+
 variable "jwt_issuer" {
   description = "Issuer of the marketplace's JWTs; empty = the API's own URL."
   type        = string

@@ -104,6 +104,7 @@ module "functions" {
   chain_id            = module.chain.chain_id
   jwt_issuer          = var.jwt_issuer != "" ? var.jwt_issuer : module.api.api_endpoint
   siwe_domain         = var.siwe_domain
+  jwt_keys_layer_path = var.jwt_keys_layer_path
   secret_access       = { settle = [module.chain.signer_secret_arns["settler"]] }
   subnet_ids          = module.network.private_subnet_ids
   vpc_id              = module.network.vpc_id

@@ -45,6 +45,10 @@ locals {
     FEDMARKET_CHAIN_ID              = var.chain_id
     FEDMARKET_JWT_ISSUER            = var.jwt_issuer
     FEDMARKET_SIWE_DOMAIN           = var.siwe_domain
+    # The token key pair comes from a Lambda layer built by the operator (never from function.zip,
+    # which is public, nor from Terraform values, which would put the key in the state).
+    FEDMARKET_JWT_PUBLIC_KEY_LOCATION = "/opt/jwt/public.pem"
+    SMALLRYE_JWT_SIGN_KEY_LOCATION    = "/opt/jwt/signing-key.pem"
   }
   environment = {
     for n, f in local.functions : n => merge(
@@ -194,6 +198,17 @@ resource "aws_iam_role_policy" "this" {
   policy = data.aws_iam_policy_document.this[each.key].json
 }
 
+# The RS256 key pair for the marketplace's tokens: a zip holding jwt/signing-key.pem and jwt/public.pem
+# (see terraform/README.md); only its hash is in the state.
+resource "aws_lambda_layer_version" "jwt_keys" {
+  layer_name               = "${var.name}-jwt-keys"
+  description              = "RS256 key pair of the marketplace's tokens, mounted at /opt/jwt"
+  filename                 = var.jwt_keys_layer_path
+  source_code_hash         = filebase64sha256(var.jwt_keys_layer_path)
+  compatible_runtimes      = [var.runtime]
+  compatible_architectures = [var.architecture]
+}
+
 resource "aws_lambda_function" "this" {
   for_each = local.functions
 
@@ -207,6 +222,7 @@ resource "aws_lambda_function" "this" {
   memory_size      = each.value.memoryMb
   timeout          = each.value.timeoutSeconds
   role             = aws_iam_role.this[each.key].arn
+  layers           = [aws_lambda_layer_version.jwt_keys.arn]
 
   environment {
     variables = local.environment[each.key]

@@ -107,6 +107,11 @@ variable "jwt_issuer" {
   type        = string
 }
 
+variable "jwt_keys_layer_path" {
+  description = "Path of a zip holding jwt/signing-key.pem (RSA, PKCS#8) and jwt/public.pem, made by the operator outside the repository (terraform/README.md); published as a Lambda layer mounted at /opt/jwt."
+  type        = string
+}
+
 variable "siwe_domain" {
   description = "FEDMARKET_SIWE_DOMAIN: the domain that Sign-In with Ethereum messages must name."
   type        = string

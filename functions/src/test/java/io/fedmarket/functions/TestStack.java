@@ -110,6 +110,11 @@ public class TestStack implements QuarkusTestResourceLifecycleManager {
         cfg.put("quarkus.datasource.reactive.url", "postgresql://" + PG_HOST + ":" + PG_PORT + "/" + DB);
         cfg.put("quarkus.datasource.username", PG_USER);
         cfg.put("quarkus.datasource.password", PG_PASSWORD);
+        // a key pair of this test run (none is packaged)
+        io.fedmarket.crypto.JwtKeyFiles keys = io.fedmarket.crypto.JwtKeyFiles.in(
+                java.nio.file.Path.of(System.getProperty("mkt.target", "target"), "test-jwt"));
+        cfg.put("smallrye.jwt.sign.key.location", keys.signingKey().toAbsolutePath().toString());
+        cfg.put("fedmarket.jwt.public-key-location", keys.publicKey().toAbsolutePath().toString());
         cfg.put("fedmarket.sqs.endpoint", sqsEndpoint);
         cfg.put("fedmarket.queue-url-prefix", sqsEndpoint + "/000000000000/");
         return cfg;

@@ -113,6 +113,8 @@ public final class LocalLambda implements AutoCloseable {
         StackEndpoints ep = b.endpoints;
         String anyQueue = ep.sqs().queueUrl(Queues.MATCH);
         String prefix = anyQueue.substring(0, anyQueue.length() - Queues.get().byKey(Queues.MATCH).name().length());
+        // the token key pair of this local marketplace (kept in the work directory, reused on restart)
+        Map<String, String> jwtKeys = io.fedmarket.crypto.JwtKeyFiles.in(b.workDir.resolve("jwt")).environment();
         for (FunctionsSpec.Fn fn : spec.functions()) {
             Map<String, String> env = new HashMap<>();
             env.put("QUARKUS_FUNQY_EXPORT", fn.name());
@@ -127,6 +129,7 @@ public final class LocalLambda implements AutoCloseable {
             env.put("FEDMARKET_CHAIN_ID", ep.evm() != null ? Long.toString(ep.evm().chainId()) : "31337");
             env.put("FEDMARKET_JWT_ISSUER", b.jwtIssuer);
             env.put("FEDMARKET_SIWE_DOMAIN", b.siweDomain);
+            env.putAll(jwtKeys);
             env.put("AWS_LAMBDA_RUNTIME_API", runtime.runtimeApiFor(fn.name()));
             env.put("AWS_LAMBDA_FUNCTION_NAME", "fedmarket-" + fn.name());
             env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(fn.memoryMb()));
