@@ -40,8 +40,8 @@ final class DemoCommand implements Runnable {
 
     @Override
     public void run() {
-        if (workers < 2 || workers > 8 || rounds < 1 || cheaters < 0 || cheaters >= workers - 1 || steps < 20 || steps % 20 != 0) {
-            throw new IllegalArgumentException("need 2 ≤ --workers ≤ 8, --rounds ≥ 1, 0 ≤ --cheaters < --workers - 1 (two honest workers at least)"
+        if (workers < 2 || workers > io.fedmarket.cli.demo.DemoRunner.MAX_WORKERS || rounds < 1 || cheaters < 0 || cheaters >= workers - 1 || steps < 20 || steps % 20 != 0) {
+            throw new IllegalArgumentException("need 2 ≤ --workers ≤ " + io.fedmarket.cli.demo.DemoRunner.MAX_WORKERS + ", --rounds ≥ 1, 0 ≤ --cheaters < --workers - 1 (two honest workers at least)"
                     + " and --steps a multiple of 20 (got workers=" + workers + ", rounds=" + rounds + ", cheaters=" + cheaters + ", steps=" + steps + ")");
         }
         Path dir = out != null ? out : ProjectPaths.home().resolve("demo").resolve(java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-'));

@@ -47,7 +47,7 @@ public final class AnvilNode implements AutoCloseable {
     private void launch() {
         Path anvil = binary();
         List<String> cmd = new ArrayList<>(List.of(anvil.toString(), "--host", "127.0.0.1", "--port", Integer.toString(port),
-                "--chain-id", Long.toString(CHAIN_ID), "--prune-history", "64", "--silent"));
+                "--chain-id", Long.toString(CHAIN_ID), "--accounts", Integer.toString(DevAccounts.COUNT), "--prune-history", "64", "--silent"));
         if (stateFile != null) {
             cmd.addAll(List.of("--state", stateFile.toString(), "--state-interval", "2"));
         }

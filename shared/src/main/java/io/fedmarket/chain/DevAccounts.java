@@ -10,14 +10,18 @@ import org.web3j.crypto.MnemonicUtils;
  */
 public final class DevAccounts {
     public static final String MNEMONIC = "test test test test test test test test test test test junk";
+    /** How many dev accounts the stack's anvil funds ({@code --accounts}). */
+    public static final int COUNT = 20;
+    /** The local treasury (slashed stake not sent to an escrow): the last dev account, never a worker. */
+    public static final int TREASURY = COUNT - 1;
     private static final int HARDENED = 0x80000000;
 
     private DevAccounts() {
     }
 
     public static Credentials account(int index) {
-        if (index < 0 || index > 19) {
-            throw new IllegalArgumentException("anvil funds dev accounts 0..19, not " + index);
+        if (index < 0 || index >= COUNT) {
+            throw new IllegalArgumentException("anvil funds dev accounts 0.." + (COUNT - 1) + ", not " + index);
         }
         byte[] seed = MnemonicUtils.generateSeed(MNEMONIC, "");
         Bip32ECKeyPair master = Bip32ECKeyPair.generateKeyPair(seed);

@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * Deploys TestToken + Marketplace on a local chain with anvil's dev accounts:
- * account 0 is admin, coordinator and verifier; account 9 is the treasury; accounts 0..9 get
+ * account 0 is admin, coordinator and verifier; account {@link DevAccounts#TREASURY} is the treasury; every dev account gets
  * {@link #DEV_MINT} test tokens each. Returns {"token": addr, "marketplace": addr, "deployBlock": n}.
  */
 public final class MarketplaceDeployer {
@@ -36,7 +36,7 @@ public final class MarketplaceDeployer {
         try {
             long chainId = web3j.ethChainId().send().getChainId().longValueExact();
             Credentials admin = DevAccounts.account(0);
-            String treasury = DevAccounts.account(9).getAddress();
+            String treasury = DevAccounts.account(DevAccounts.TREASURY).getAddress();
             var tm = new FastRawTransactionManager(web3j, admin, chainId, new PollingTransactionReceiptProcessor(web3j, 50, 600));
             var gas = new StaticGasProvider(web3j.ethGasPrice().send().getGasPrice().multiply(BigInteger.TWO), BigInteger.valueOf(6_000_000));
             long deployBlock = web3j.ethBlockNumber().send().getBlockNumber().longValueExact() + 1;
@@ -50,7 +50,7 @@ public final class MarketplaceDeployer {
             try (MarketplaceChain chain = MarketplaceChain.connect(rpcUrl, admin, out, MarketplaceChain.Options.defaults())) {
                 chain.grantRole("COORDINATOR_ROLE", admin.getAddress());
                 chain.grantRole("VERIFIER_ROLE", admin.getAddress());
-                for (int i = 0; i < 10; i++) {
+                for (int i = 0; i < DevAccounts.COUNT; i++) {
                     chain.mintTestTokens(DevAccounts.account(i).getAddress(), DEV_MINT);
                 }
             }

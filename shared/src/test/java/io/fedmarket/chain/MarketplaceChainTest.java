@@ -80,7 +80,7 @@ class MarketplaceChainTest {
         MarketplaceChain builder = admin.as(DevAccounts.account(1));
         Credentials[] providers = {DevAccounts.account(2), DevAccounts.account(3), DevAccounts.account(4)};
         String p2 = providers[0].getAddress(), p3 = providers[1].getAddress(), p4 = providers[2].getAddress();
-        String treasury = DevAccounts.account(9).getAddress();
+        String treasury = DevAccounts.account(DevAccounts.TREASURY).getAddress();
         long fromBlock = admin.blockNumber() + 1;
 
         builder.approve(tokens(1000));

@@ -58,11 +58,34 @@ import java.util.function.Consumer;
  * aggregation, Merkle payouts posted per round off the training critical path, slashes and claims.
  */
 public final class DemoRunner {
+    /**
+     * @param epochs local epochs per task: each client's task runs epochs × ⌊shard/batch⌋ steps (NIID-Bench); 0 = {@code steps}
+     * @param baseline also train the all-honest job in-process for the report's comparison curve
+     */
     public record Options(int workers, int rounds, int cheaters, long seed, boolean faults, int steps, Path runDir,
-                          double targetAccuracy) {
+                          double targetAccuracy, String model, int epochs, int batch, double lr, double momentum,
+                          boolean baseline, int budgetTokens) {
+        public Options(int workers, int rounds, int cheaters, long seed, boolean faults, int steps, Path runDir, double targetAccuracy) {
+            this(workers, rounds, cheaters, seed, faults, steps, runDir, targetAccuracy, "mlp", 0, 64, 0.05, 0.5, true, 1000);
+        }
+
+        /**
+         * The NIID-Bench Fashion-MNIST setup (Li et al., ICDE 2022; Flower's niid_bench baseline): 10 clients all sampled,
+         * Dirichlet(0.5) labels, the CNN (conv 5×5 6 → pool → conv 5×5 16 → pool → 120 → 84 → 10), batch 64, SGD lr 0.01
+         * momentum 0.9, 10 local epochs, 50 rounds, FedAvg.
+         */
+        public static Options anchor(int cheaters, int rounds, int epochs, long seed, Path runDir) {
+            return new Options(10, rounds, cheaters, seed, cheaters > 0, 0, runDir, cheaters > 0 ? 0.864 : 0.874, "cnn", epochs, 64, 0.01, 0.9, false, 20_000);
+        }
+
+        int stepsFor(int shardSize) {
+            return epochs > 0 ? epochs * (shardSize / batch) : steps;
+        }
     }
 
     static final BigInteger TOKEN = BigInteger.TEN.pow(18);
+    /** Dev accounts 2.. are the workers; the last one is the treasury. */
+    public static final int MAX_WORKERS = DevAccounts.COUNT - 3;
     static final String[] CHEATS = {"free-ride", "noise", "partial:0.3"};
 
     private final Options o;
@@ -89,8 +112,9 @@ public final class DemoRunner {
     }
 
     public DemoRun run() throws Exception {
-        if (o.workers() < 2 || o.workers() > 8) {
-            throw new IllegalArgumentException("--workers must be 2..8 (the local chain funds 10 dev accounts: operator, builder and workers), got " + o.workers());
+        if (o.workers() < 2 || o.workers() > MAX_WORKERS) {
+            throw new IllegalArgumentException("--workers must be 2.." + MAX_WORKERS + " (the local chain funds " + DevAccounts.COUNT
+                    + " dev accounts: operator, builder, workers and the treasury), got " + o.workers());
         }
         int cheaters = o.faults() ? o.cheaters() : 0;
         step("stack", "starting the local stack (SQS, S3, EVM, PostgreSQL) in " + o.runDir());
@@ -179,7 +203,13 @@ public final class DemoRunner {
             ImageData test = Datasets.load("fashion-mnist-test");
             String partition = "dirichlet:0.5";
             int[][] shards = Partitions.split(train, partition, o.workers(), o.seed());
-            BigInteger budget = TOKEN.multiply(BigInteger.valueOf(1000));
+            for (int c = 0; c < shards.length; c++) {
+                if (shards[c].length < o.batch()) {
+                    throw new IllegalArgumentException("seed " + o.seed() + " gives client " + c + " only " + shards[c].length
+                            + " samples under " + partition + ", fewer than one batch of " + o.batch() + ": choose another --seed");
+                }
+            }
+            BigInteger budget = TOKEN.multiply(BigInteger.valueOf(o.budgetTokens()));
             BigInteger maxPrice = TOKEN.divide(BigInteger.valueOf(10)); // 0.1 token per GPU-second
             Map<Integer, String> commitments = new HashMap<>();
             for (int c = 0; c < shards.length; c++) {
@@ -202,8 +232,15 @@ public final class DemoRunner {
             step("workers", o.workers() + " worker JVMs started (DJL PyTorch CPU, 1 thread each), pulling tasks from SQS"
                     + (late.isEmpty() ? "" : "; not ready after 120 s: " + late + " (see their logs)"));
 
-            RoundCoordinator.Config rc = new RoundCoordinator.Config(jobId, o.seed(), "mlp", "fashion-mnist", partition, o.workers(),
-                    o.steps(), Math.max(1, o.steps() / 20), 64, 0.05, 0.5, Duration.ofSeconds(240), Duration.ofSeconds(45));
+            int[] steps = new int[shards.length];
+            for (int c = 0; c < shards.length; c++) {
+                steps[c] = o.stepsFor(shards[c].length);
+            }
+            int maxSteps = java.util.Arrays.stream(steps).max().orElse(0);
+            // a round may take as long as the largest task on a fraction of a core (all workers share this machine)
+            Duration roundTimeout = Duration.ofSeconds(Math.max(240, maxSteps / 4));
+            RoundCoordinator.Config rc = new RoundCoordinator.Config(jobId, o.seed(), o.model(), "fashion-mnist", partition,
+                    steps, 20, o.batch(), o.lr(), o.momentum(), roundTimeout, Duration.ofSeconds(Math.max(45, maxSteps / 40)));
             SubmissionSigner signer = new SubmissionSigner(chain.chainId(), contracts.get(MarketplaceDeployer.MARKETPLACE));
             Set<String> slashedAddrs = ConcurrentHashMap.newKeySet();
             UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(CheapCheckPolicy.NONE, 1, 2, new ComparisonPolicy.BitExact()));
@@ -320,7 +357,7 @@ public final class DemoRunner {
                         gpuSeconds.getOrDefault(s.name(), 0.0)));
             }
             step("claim", "providers claimed on chain; balances checked against the ledger");
-            List<Double> baseline = baseline(shards, train, test, rc, o.rounds());
+            List<Double> baseline = o.baseline() ? baseline(shards, train, test, rc, o.rounds()) : List.of();
             Map<String, String> cfg = new LinkedHashMap<>();
             cfg.put("workers", Integer.toString(o.workers()));
             cfg.put("rounds", Integer.toString(o.rounds()));
@@ -328,7 +365,9 @@ public final class DemoRunner {
             cfg.put("seed", Long.toString(o.seed()));
             cfg.put("model", rc.modelSpec());
             cfg.put("partition", partition);
-            cfg.put("localSteps", Integer.toString(o.steps()));
+            cfg.put("localSteps", o.epochs() > 0 ? o.epochs() + " epochs (" + java.util.Arrays.stream(steps).min().orElse(0) + "–"
+                    + maxSteps + " steps)" : Integer.toString(o.steps()));
+            cfg.put("batch/lr/momentum", o.batch() + " / " + o.lr() + " / " + o.momentum());
             cfg.put("restarts", fleet.restarts().toString());
             double overhead = trainedSteps == 0 ? 0 : reexecSteps / (double) trainedSteps;
             return new DemoRun("fedmarket demo: Fashion-MNIST, " + o.workers() + " providers, " + o.rounds() + " rounds",
@@ -412,11 +451,12 @@ public final class DemoRunner {
             labels.add(Integer.toString(l));
         }
         Map<String, Object> intent = new LinkedHashMap<>();
-        intent.put("model", Map.of("architecture", "MLP", "inputShape", List.of(784), "numClasses", 10));
+        intent.put("model", o.model().equals("cnn") ? Map.of("architecture", "CNN", "inputShape", List.of(1, 28, 28), "numClasses", 10)
+                : Map.of("architecture", "MLP", "inputShape", List.of(784), "numClasses", 10));
         intent.put("dataDomain", "fashion-mnist");
         intent.put("requiredLabels", labels);
         intent.put("rounds", o.rounds());
-        intent.put("localEpochs", 1);
+        intent.put("localEpochs", Math.max(1, o.epochs()));
         intent.put("minParticipants", specs.size());
         intent.put("maxParticipants", specs.size());
         intent.put("budget", budget.toString());
@@ -473,7 +513,7 @@ public final class DemoRunner {
             for (int c = 0; c < shards.length; c++) {
                 try (TrainingSession s = TrainingSession.open(spec, rc.batch(), global.withoutVelocity(), null, rc.lr(), rc.momentum(), 0)) {
                     java.util.SplittableRandom rnd = new java.util.SplittableRandom(o.seed() * 31 + r * 7L + c);
-                    for (int st = 0; st < rc.steps(); st++) {
+                    for (int st = 0; st < rc.stepsOf(c); st++) {
                         int[] batch = new int[rc.batch()];
                         for (int b = 0; b < batch.length; b++) {
                             batch[b] = shards[c][rnd.nextInt(shards[c].length)];

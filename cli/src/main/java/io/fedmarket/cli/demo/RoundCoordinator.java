@@ -54,8 +54,34 @@ import java.util.function.Predicate;
 final class RoundCoordinator {
     static final ObjectMapper JSON = ArtifactStore.JSON;
 
-    record Config(UUID jobId, long jobSeed, String modelSpec, String dataset, String partition, int clients, int steps,
-                  int checkpointEvery, int batch, double lr, double momentum, Duration roundTimeout, Duration reexecTimeout) {
+    /**
+     * @param steps    local steps of each client's task (clients = steps.length)
+     * @param segments about how many trail segments a task has: checkpointEvery ≈ steps / segments, so one re-executed
+     *                 segment is at most 1/segments of the task's training
+     */
+    record Config(UUID jobId, long jobSeed, String modelSpec, String dataset, String partition, int[] steps,
+                  int segments, int batch, double lr, double momentum, Duration roundTimeout, Duration reexecTimeout) {
+        int clients() {
+            return steps.length;
+        }
+
+        /** k for a task of {@code raw} steps: between raw/(1.5·segments) and raw/segments, the one that loses fewest steps. */
+        int checkpointEvery(int client) {
+            int raw = steps[client];
+            int best = Math.max(1, raw / segments);
+            for (int k = best; k >= Math.max(1, raw * 2 / (3 * segments)); k--) {
+                if (raw % k < raw % best) {
+                    best = k;
+                }
+            }
+            return best;
+        }
+
+        /** The task's steps: a multiple of its checkpoint interval (at most one interval less than asked). */
+        int stepsOf(int client) {
+            int k = checkpointEvery(client);
+            return Math.max(k, steps[client] - steps[client] % k);
+        }
     }
 
     record Verified(Submission submission, Verdict verdict, ModelState update, long reexecSteps) {
@@ -127,7 +153,7 @@ final class RoundCoordinator {
     TrainTask task(int round, int client, String globalUri, String globalHash) {
         return new TrainTask(taskId(cfg.jobId(), round, client), cfg.jobId(), round, cfg.modelSpec(), globalUri, globalHash,
                 cfg.dataset(), cfg.partition(), cfg.clients(), client, cfg.jobSeed(), shardCommitments.get(client),
-                taskSeed(round, client), cfg.lr(), cfg.momentum(), 0, cfg.batch(), 0, cfg.steps(), cfg.checkpointEvery(), 1,
+                taskSeed(round, client), cfg.lr(), cfg.momentum(), 0, cfg.batch(), 0, cfg.stepsOf(client), cfg.checkpointEvery(client), 1,
                 null, null, 600, Instant.now().plus(cfg.roundTimeout()).getEpochSecond()).validate();
     }
 
