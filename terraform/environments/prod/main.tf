@@ -91,26 +91,28 @@ module "chain" {
 module "functions" {
   source = "../../modules/functions"
 
-  name                = local.name
-  spec                = local.functions_spec
-  package_path        = "${local.repo_root}/${local.functions_spec.artifact}"
-  queues              = module.queues.queues
-  queue_url_prefix    = module.queues.queue_url_prefix
-  bucket_name         = module.artifacts.bucket_name
-  bucket_arn          = module.artifacts.bucket_arn
-  database            = { reactive_url = module.database.reactive_url, username = module.database.username, password = module.database.password }
-  database_secret_arn = module.database.secret_arn
-  rpc_url             = module.chain.rpc_url
-  chain_id            = module.chain.chain_id
-  jwt_issuer          = var.jwt_issuer != "" ? var.jwt_issuer : module.api.api_endpoint
-  siwe_domain         = var.siwe_domain
-  jwt_keys_layer_path = var.jwt_keys_layer_path
-  secret_access       = { settle = [module.chain.signer_secret_arns["settler"]] }
-  subnet_ids          = module.network.private_subnet_ids
-  vpc_id              = module.network.vpc_id
-  sqs_max_concurrency = local.size.sqs_max_concurrency
-  log_retention_days  = local.size.log_retention_days
-  tags                = local.tags
+  name                       = local.name
+  spec                       = local.functions_spec
+  package_path               = "${local.repo_root}/${local.functions_spec.artifact}"
+  queues                     = module.queues.queues
+  queue_url_prefix           = module.queues.queue_url_prefix
+  bucket_name                = module.artifacts.bucket_name
+  bucket_arn                 = module.artifacts.bucket_arn
+  database                   = { reactive_url = module.database.reactive_url, username = module.database.username, password = module.database.password }
+  database_secret_arn        = module.database.secret_arn
+  rpc_url                    = module.chain.rpc_url
+  chain_id                   = module.chain.chain_id
+  marketplace_address        = module.chain.marketplace_address
+  coordinator_key_secret_arn = module.chain.signer_secret_arns["settler"]
+  jwt_issuer                 = var.jwt_issuer != "" ? var.jwt_issuer : module.api.api_endpoint
+  siwe_domain                = var.siwe_domain
+  jwt_keys_layer_path        = var.jwt_keys_layer_path
+  secret_access              = { settle = [module.chain.signer_secret_arns["settler"]] }
+  subnet_ids                 = module.network.private_subnet_ids
+  vpc_id                     = module.network.vpc_id
+  sqs_max_concurrency        = local.size.sqs_max_concurrency
+  log_retention_days         = local.size.log_retention_days
+  tags                       = local.tags
 }
 
 module "api" {

@@ -9,6 +9,11 @@ output "chain_id" {
   value       = tostring(var.chain_id)
 }
 
+output "marketplace_address" {
+  description = "Marketplace contract address (FEDMARKET_MARKETPLACE_ADDRESS); empty until deployed."
+  value       = var.marketplace_address
+}
+
 output "signer_secret_arns" {
   description = "ARNs of the signer key secrets by signer name; grant each only to the component that signs with it."
   value       = { for k, s in aws_secretsmanager_secret.this : k => s.arn }

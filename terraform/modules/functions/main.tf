@@ -43,6 +43,9 @@ locals {
     FEDMARKET_S3_ENDPOINT           = ""
     FEDMARKET_RPC_URL               = var.rpc_url
     FEDMARKET_CHAIN_ID              = var.chain_id
+    FEDMARKET_MARKETPLACE_ADDRESS   = var.marketplace_address
+    # a reference, not the key: only the settle role may read the secret (secret_access)
+    FEDMARKET_COORDINATOR_KEY       = var.coordinator_key_secret_arn == "" ? "" : "secretsmanager:${var.coordinator_key_secret_arn}"
     FEDMARKET_JWT_ISSUER            = var.jwt_issuer
     FEDMARKET_SIWE_DOMAIN           = var.siwe_domain
     # The token key pair comes from a Lambda layer built by the operator (never from function.zip,

@@ -102,6 +102,18 @@ variable "chain_id" {
   type        = string
 }
 
+variable "marketplace_address" {
+  description = "FEDMARKET_MARKETPLACE_ADDRESS: the Marketplace contract settle posts rounds to (empty until deployed: settle then fails its records into the DLQ, losing nothing)."
+  type        = string
+  default     = ""
+}
+
+variable "coordinator_key_secret_arn" {
+  description = "ARN of the Secrets Manager secret holding the hex key with COORDINATOR_ROLE (FEDMARKET_COORDINATOR_KEY = secretsmanager:<ARN>); grant it to settle through secret_access."
+  type        = string
+  default     = ""
+}
+
 variable "jwt_issuer" {
   description = "FEDMARKET_JWT_ISSUER: issuer (iss) of the RS256 tokens the auth function mints after SIWE; normally the API's public URL."
   type        = string

@@ -124,6 +124,23 @@ public final class MarketplaceChain implements AutoCloseable {
         return new MarketplaceChain(w, true, credentials, chainId, m, t, options);
     }
 
+    /** Connects knowing only the Marketplace's address: the token is read from the contract ({@code token()}). */
+    public static MarketplaceChain connect(String rpcUrl, Credentials credentials, String marketplaceAddress, Options options) {
+        if (marketplaceAddress == null || !marketplaceAddress.matches("0x[0-9a-fA-F]{40}")) {
+            throw new IllegalArgumentException("the Marketplace address must be 0x and 40 hex digits, got '" + marketplaceAddress + "'");
+        }
+        Web3j w = Web3j.build(new HttpService(rpcUrl));
+        try {
+            long chainId = retrying("eth_chainId", options, () -> w.ethChainId().send()).getChainId().longValueExact();
+            Marketplace m = Marketplace.load(marketplaceAddress, w, new ReadonlyTransactionManager(w, credentials.getAddress()), new DefaultGasProvider());
+            String token = retrying("eth_call token", options, () -> m.token().send());
+            return new MarketplaceChain(w, true, credentials, chainId, marketplaceAddress, token, options);
+        } catch (RuntimeException e) {
+            w.shutdown();
+            throw e;
+        }
+    }
+
     /** The same chain and contracts, signing with another key (its own nonces). */
     public MarketplaceChain as(Credentials other) {
         return new MarketplaceChain(web3j, false, other, chainId, marketplaceAddress, tokenAddress, options);
@@ -227,6 +244,57 @@ public final class MarketplaceChain implements AutoCloseable {
 
     public Marketplace.Job job(byte[] jobId) {
         return call("getJob", () -> marketplace.getJob(jobId).send());
+    }
+
+    /** A job's settlement state as the contract holds it. */
+    public record JobState(String builder, BigInteger deposited, BigInteger committed, long deadline, long lastRound, int status,
+                           byte[] payoutRoot) {
+        /** Marketplace.JobStatus: 0 None, 1 Open, 2 Finished, 3 Closed. */
+        public boolean exists() {
+            return status != 0;
+        }
+    }
+
+    /**
+     * {@code getJob} decoded as the flat tuple it is (a static struct encodes like its fields), without the generated
+     * wrapper's struct reflection, which fails under some class loaders (Quarkus: "Type cannot be encoded: class
+     * java.lang.Class").
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public JobState jobState(byte[] jobId) {
+        org.web3j.abi.datatypes.Function f = new org.web3j.abi.datatypes.Function("getJob",
+                List.of(new org.web3j.abi.datatypes.generated.Bytes32(jobId)),
+                List.of(new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.Address>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint96>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint128>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint128>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint40>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint32>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint8>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Bytes32>() { }));
+        Transaction call = Transaction.createEthCallTransaction(credentials.getAddress(), marketplaceAddress,
+                org.web3j.abi.FunctionEncoder.encode(f));
+        String out = retrying("eth_call getJob", options, () -> web3j.ethCall(call, DefaultBlockParameterName.LATEST).send()).getValue();
+        List<org.web3j.abi.datatypes.Type> v = org.web3j.abi.FunctionReturnDecoder.decode(out, f.getOutputParameters());
+        if (v.size() != 8) {
+            throw new ChainException("getJob returned " + v.size() + " values, expected 8: is " + marketplaceAddress + " the Marketplace?");
+        }
+        return new JobState(((org.web3j.abi.datatypes.Address) v.get(0)).getValue(), (BigInteger) v.get(2).getValue(),
+                (BigInteger) v.get(3).getValue(), ((BigInteger) v.get(4).getValue()).longValueExact(),
+                ((BigInteger) v.get(5).getValue()).longValueExact(), ((BigInteger) v.get(6).getValue()).intValueExact(),
+                (byte[]) v.get(7).getValue());
+    }
+
+    /** The transaction that posted {@code round} of {@code jobId} (its RoundPosted event), if the chain has it. */
+    public java.util.Optional<String> roundPostedTx(byte[] jobId, long round) {
+        org.web3j.protocol.core.methods.request.EthFilter f = new org.web3j.protocol.core.methods.request.EthFilter(
+                DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, marketplaceAddress);
+        f.addSingleTopic(org.web3j.abi.EventEncoder.encode(Marketplace.ROUNDPOSTED_EVENT));
+        f.addSingleTopic(org.web3j.utils.Numeric.toHexString(jobId));
+        f.addSingleTopic(org.web3j.utils.Numeric.toHexStringWithPrefixZeroPadded(BigInteger.valueOf(round), 64));
+        List<org.web3j.protocol.core.methods.response.EthLog.LogResult> logs = retrying("eth_getLogs RoundPosted", options,
+                () -> web3j.ethGetLogs(f).send()).getLogs();
+        return logs.stream().map(l -> ((org.web3j.protocol.core.methods.response.Log) l.get()).getTransactionHash()).findFirst();
     }
 
     public BigInteger claimed(byte[] jobId, String account) {

@@ -36,8 +36,8 @@ public final class AnchorBenchmark {
     static {
         PUBLISHED.put("IID", 0.890);
         PUBLISHED.put("Dirichlet(0.5)", 0.884);
-        PUBLISHED.put("#C=2 (two labels per client)", 0.810);
-        PUBLISHED.put("#C=3 (three labels per client)", 0.832);
+        PUBLISHED.put("#C=2", 0.810);
+        PUBLISHED.put("#C=3", 0.832);
     }
 
     static final double DIRICHLET_PUBLISHED = 0.884;

@@ -3,7 +3,10 @@ package io.fedmarket.functions.consumers;
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.fedmarket.functions.http.Db;
 import io.fedmarket.functions.http.Json;
+import io.fedmarket.crypto.PayoutTree;
+import io.fedmarket.fl.proof.Hashes;
 import io.fedmarket.messages.SettleRequest;
+import jakarta.inject.Inject;
 import io.quarkus.funqy.Funq;
 import io.smallrye.mutiny.Uni;
 import org.hibernate.reactive.mutiny.Mutiny;
@@ -18,12 +21,22 @@ import java.util.Map;
 
 /**
  * Lambda {@code settle}: for a closed round, the cumulative payout of every worker (clearing price ×
- * GPU-seconds of its accepted submissions in rounds 1..r), the payout Merkle tree and each address's
- * proof, stored once per (job, round) with the round marked SETTLED. Posting the root on chain
- * through the chain facade is the next step (issue 8); REFUND requests are recorded once.
+ * GPU-seconds of its accepted submissions in rounds 1..r), the payout Merkle tree (the one implementation
+ * in shared, the contract's convention) and each address's proof, stored once per (job, round); then
+ * {@code postRound(job, round, modelHash, payoutRoot, total)} on chain through {@link RoundPoster}, once
+ * (a retry finds the chain's transaction instead of sending another); then the round is SETTLED with its
+ * transaction hash. The chain is off the training path: round r settles while round r+1 trains.
+ * REFUND requests are recorded once.
  */
 public class SettleFunction {
     private static final Logger LOG = Logger.getLogger(SettleFunction.class);
+
+    @Inject
+    RoundPoster poster;
+
+    /** A round's stored tree: what goes on chain. */
+    record Stored(String modelHash, String payoutRoot, BigInteger total, String txHash, int payees) {
+    }
 
     @Funq("settle")
     public void settle(SQSEvent.SQSMessage record) {
@@ -36,14 +49,45 @@ public class SettleFunction {
         }
         MDC.put("jobId", m.jobId().toString());
         MDC.put("round", Integer.toString(m.round()));
-        String outcome = Db.session(s -> s.createNativeQuery("insert into processed_messages (consumer, business_key, processed_at) values ('settle', :k, :t) on conflict do nothing")
-                .setParameter("k", m.businessKey()).setParameter("t", Instant.now()).executeUpdate()
-                .chain(n -> n == 0 ? Uni.createFrom().item("already settled")
-                        : m.kind() == SettleRequest.Kind.REFUND ? Uni.createFrom().item("refund recorded") : round(s, m)));
-        LOG.infof("%s %s round %d: %s", m.kind(), m.jobId(), m.round(), outcome);
+        if (m.kind() == SettleRequest.Kind.REFUND) {
+            String outcome = Db.session(s -> markProcessed(s, m).map(n -> n == 0 ? "already recorded" : "refund recorded"));
+            LOG.infof("REFUND %s: %s", m.jobId(), outcome);
+            return;
+        }
+        // 1. the tree, stored once (a retry reads it back: the root on chain is always the stored one)
+        Stored st = Db.session(s -> stored(s, m).chain(found -> found != null ? Uni.createFrom().item(found) : build(s, m)));
+        if (st.txHash() != null) {
+            LOG.infof("ROUND %s round %d: already settled in %s", m.jobId(), m.round(), st.txHash());
+            return;
+        }
+        // 2. on chain, once
+        RoundPoster.Posted posted = poster.post(m.jobId(), m.round(), Hashes.fromHex(st.modelHash()), Hashes.fromHex(st.payoutRoot()), st.total());
+        String tx = posted.txHash() != null ? posted.txHash() : "on-chain";
+        // 3. the round is SETTLED with its transaction
+        Db.session(s -> s.createNativeQuery("update payout_roots set tx_hash = :tx where job_id = :j and round_no = :r and tx_hash is null")
+                .setParameter("tx", tx).setParameter("j", m.jobId()).setParameter("r", m.round()).executeUpdate()
+                .chain(() -> s.createNativeQuery("update rounds set status = 'SETTLED' where job_id = :j and round_no = :r")
+                        .setParameter("j", m.jobId()).setParameter("r", m.round()).executeUpdate())
+                .chain(() -> markProcessed(s, m)));
+        LOG.infof("ROUND %s round %d: %d payees, root %s, total %s, %s %s", m.jobId(), m.round(), st.payees(), st.payoutRoot(), st.total(),
+                posted.sentNow() ? "posted in" : "found on chain in", tx);
     }
 
-    private Uni<String> round(Mutiny.Session s, SettleRequest m) {
+    private static Uni<Integer> markProcessed(Mutiny.Session s, SettleRequest m) {
+        return s.createNativeQuery("insert into processed_messages (consumer, business_key, processed_at) values ('settle', :k, :t) on conflict do nothing")
+                .setParameter("k", m.businessKey()).setParameter("t", Instant.now()).executeUpdate();
+    }
+
+    private static Uni<Stored> stored(Mutiny.Session s, SettleRequest m) {
+        return s.createNativeQuery("select pr.model_hash, pr.payout_root, pr.tx_hash, (select coalesce(sum(p.cumulative), 0) from payouts p "
+                        + "where p.job_id = pr.job_id and p.round_no = pr.round_no), (select count(*) from payouts p where p.job_id = pr.job_id "
+                        + "and p.round_no = pr.round_no) from payout_roots pr where pr.job_id = :j and pr.round_no = :r", Object[].class)
+                .setParameter("j", m.jobId()).setParameter("r", m.round()).getResultList()
+                .map(rows -> rows.isEmpty() ? null : new Stored((String) rows.get(0)[0], (String) rows.get(0)[1], Sql.big(rows.get(0)[3]),
+                        (String) rows.get(0)[2], ((Number) rows.get(0)[4]).intValue()));
+    }
+
+    private Uni<Stored> build(Mutiny.Session s, SettleRequest m) {
         return s.createNativeQuery("select r.status, coalesce(r.global_model_hash, ''), j.clearing_price_per_gpu_second from rounds r join jobs j on j.id = r.job_id "
                         + "where r.job_id = :j and r.round_no = :r for update", Object[].class)
                 .setParameter("j", m.jobId()).setParameter("r", m.round()).getResultList()
@@ -54,8 +98,12 @@ public class SettleFunction {
                     if (!"CLOSED".equals(rows.get(0)[0])) {
                         return Uni.createFrom().failure(new IllegalStateException("round " + m.round() + " is " + rows.get(0)[0] + ", not CLOSED: retried later"));
                     }
-                    BigInteger price = Sql.big(rows.get(0)[2]);
                     String modelHash = (String) rows.get(0)[1];
+                    if (!modelHash.matches("0x[0-9a-fA-F]{64}")) {
+                        return Uni.createFrom().failure(new Records.PoisonRecord("round " + m.round() + " of job " + m.jobId()
+                                + " is CLOSED without a 32-byte global model hash (got '" + modelHash + "'): the aggregate step must record it"));
+                    }
+                    BigInteger price = Sql.big(rows.get(0)[2]);
                     return s.createNativeQuery("select t.worker, sum(sub.gpu_seconds) from verdicts v join tasks t on t.id = v.task_id join submissions sub on sub.task_id = v.task_id "
                                     + "where v.job_id = :j and v.round_no <= :r and v.accepted group by t.worker order by t.worker", Object[].class)
                             .setParameter("j", m.jobId()).setParameter("r", m.round()).getResultList()
@@ -64,19 +112,20 @@ public class SettleFunction {
                                 for (Object[] p : paid) {
                                     cumulative.put((String) p[0], price.multiply(Sql.big(p[1])));
                                 }
-                                PayoutTree tree = new PayoutTree(cumulative);
+                                BigInteger total = cumulative.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
+                                // nothing earned yet (every update rejected): the round still records its model hash, with an empty root
+                                PayoutTree tree = cumulative.isEmpty() ? null : PayoutTree.of(cumulative);
+                                String root = tree == null ? Hashes.hex(new byte[32]) : tree.rootHex();
                                 Uni<Integer> chain = s.createNativeQuery("insert into payout_roots (job_id, round_no, model_hash, payout_root, created_at) values (:j, :r, :h, :root, :t)")
                                         .setParameter("j", m.jobId()).setParameter("r", m.round()).setParameter("h", modelHash)
-                                        .setParameter("root", tree.root()).setParameter("t", Instant.now()).executeUpdate();
+                                        .setParameter("root", root).setParameter("t", Instant.now()).executeUpdate();
                                 for (Map.Entry<String, BigInteger> e : cumulative.entrySet()) {
-                                    List<String> proof = tree.proof(e.getKey());
+                                    List<String> proof = tree.proof(e.getKey()).stream().map(Hashes::hex).toList();
                                     chain = chain.chain(() -> s.createNativeQuery("insert into payouts (job_id, round_no, address, cumulative, proof) values (:j, :r, :a, :c, :p)")
                                             .setParameter("j", m.jobId()).setParameter("r", m.round()).setParameter("a", e.getKey())
                                             .setParameter("c", new java.math.BigDecimal(e.getValue())).setParameter("p", Json.write(proof)).executeUpdate());
                                 }
-                                return chain.chain(() -> s.createNativeQuery("update rounds set status = 'SETTLED' where job_id = :j and round_no = :r")
-                                                .setParameter("j", m.jobId()).setParameter("r", m.round()).executeUpdate())
-                                        .replaceWith(cumulative.size() + " payees, root " + tree.root());
+                                return chain.replaceWith(new Stored(modelHash, root, total, null, cumulative.size()));
                             });
                 });
     }

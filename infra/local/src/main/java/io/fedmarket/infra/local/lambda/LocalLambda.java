@@ -127,6 +127,10 @@ public final class LocalLambda implements AutoCloseable {
             env.put("FEDMARKET_S3_ENDPOINT", ep.s3() != null ? ep.s3().endpoint() : "");
             env.put("FEDMARKET_RPC_URL", ep.evm() != null ? ep.evm().rpcUrl() : "");
             env.put("FEDMARKET_CHAIN_ID", ep.evm() != null ? Long.toString(ep.evm().chainId()) : "31337");
+            String marketplace = ep.evm() != null && ep.evm().contracts() != null ? ep.evm().contracts().get("marketplace") : null;
+            env.put("FEDMARKET_MARKETPLACE_ADDRESS", marketplace == null ? "" : marketplace);
+            // local chains only: the operator's public anvil dev key (account 0, COORDINATOR_ROLE from MarketplaceDeployer)
+            env.put("FEDMARKET_COORDINATOR_KEY", marketplace == null ? "" : org.web3j.utils.Numeric.toHexStringNoPrefixZeroPadded(io.fedmarket.chain.DevAccounts.account(0).getEcKeyPair().getPrivateKey(), 64));
             env.put("FEDMARKET_JWT_ISSUER", b.jwtIssuer);
             env.put("FEDMARKET_SIWE_DOMAIN", b.siweDomain);
             env.putAll(jwtKeys);
