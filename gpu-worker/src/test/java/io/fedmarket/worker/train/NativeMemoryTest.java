@@ -42,9 +42,11 @@ class NativeMemoryTest {
         System.out.printf("RSS settled after %d steps at %d MiB, after %d more steps %d MiB%n", warmSteps, warm / 1024, MEASURED,
                 after / 1024);
         assertThat(warmSteps).as("RSS never settled during warm-up: a per-step leak").isLessThan(8000);
-        // one step allocates ~0.3 MiB of tensors (batch, activations, gradients, optimiser temporaries):
-        // a leak of any of them over 3000 steps would be hundreds of MiB
-        assertThat(after - warm).as("RSS growth in KiB over " + MEASURED + " steps").isLessThan(24 * 1024);
+        // one step allocates ~0.3 MiB of tensors (batch, activations, gradients, optimiser temporaries): a leak of any
+        // of them over 3000 steps would be hundreds of MiB (the smallest, one 64×784 float batch, ~590 MiB). Allocator
+        // arenas still move by tens of MiB on a busy machine (24 MiB was exceeded once with 35 MiB on a clean CI run),
+        // so the bound is 64 MiB: ~22 KiB a step, far below any leaked per-step tensor.
+        assertThat(after - warm).as("RSS growth in KiB over " + MEASURED + " steps").isLessThan(64 * 1024);
     }
 
     /** Runs in the child JVM. */
