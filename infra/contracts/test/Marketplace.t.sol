@@ -90,7 +90,11 @@ contract MarketplaceTest is Fixture {
         assertEq(token.balanceOf(builder), 70, "uncommitted budget returned");
         // committed payouts are still claimable after the refund
         market.claim(JOB, P2, 20, proof4(l, 1));
-        assertEq(token.balanceOf(P2), 20, "claim after refund");
+        assertEq(market.unwithdrawn(JOB, P2), 20, "claim after refund");
+        vm.prank(P2);
+        market.withdraw(_one(JOB));
+        assertEq(token.balanceOf(P2), 20, "withdrawn after refund");
+        assertEq(token.balanceOf(address(market)), 10, "100 in, 70 refunded, 20 withdrawn: the committed 10 still unclaimed");
         vm.prank(coordinator);
         vm.expectRevert(abi.encodeWithSelector(Marketplace.JobNotOpen.selector, JOB, Marketplace.JobStatus.Closed));
         market.postRound(JOB, 2, keccak256("m2"), root4(l), 30);
@@ -135,8 +139,63 @@ contract MarketplaceTest is Fixture {
         emit Marketplace.Claimed(JOB, P1, 5, 15);
         market.claim(JOB, P1, 15, proof4(r2, 0));
         market.claim(JOB, P3, 90, proof4(r2, 2));
-        assertEq(token.balanceOf(P1), 15, "P1 total");
-        assertEq(token.balanceOf(P3), 90, "P3 got both rounds in one claim");
+        assertEq(market.unwithdrawn(JOB, P1), 15, "P1 total");
+        assertEq(market.unwithdrawn(JOB, P3), 90, "P3 got both rounds in one claim");
+        assertEq(token.balanceOf(P3), 0, "a claim books; the wallet is paid by withdraw");
+        vm.expectEmit(true, true, false, true);
+        emit Marketplace.Withdrawn(JOB, P3, 90);
+        vm.prank(P3);
+        market.withdraw(_one(JOB));
+        assertEq(token.balanceOf(P3), 90, "P3 withdrew");
+        assertEq(market.unwithdrawn(JOB, P3), 0, "nothing left");
+        assertEq(market.claimed(JOB, P3), 90, "the claim record stays");
+        vm.prank(P3);
+        vm.expectRevert(abi.encodeWithSelector(Marketplace.NothingToWithdraw.selector, P3));
+        market.withdraw(_one(JOB));
+        // a later claim books only the new difference
+        bytes32[4] memory r3 = leaves(15, 20, 100, 40);
+        vm.prank(coordinator);
+        market.postRound(JOB, 3, keccak256("m3"), root4(r3), 175);
+        market.claim(JOB, P3, 100, proof4(r3, 2));
+        assertEq(market.unwithdrawn(JOB, P3), 10, "only the new 10");
+    }
+
+    /// Several jobs leave in one transfer; a job listed twice, or one with nothing booked, adds nothing.
+    function test_withdrawPaysManyJobsInOneTransfer() public {
+        bytes32 job2 = keccak256("job-2");
+        bytes32 job3 = keccak256("job-3");
+        openJob(JOB, 1000);
+        openJob(job2, 1000);
+        openJob(job3, 1000);
+        bytes32[4] memory l = leaves(10, 20, 30, 40);
+        vm.startPrank(coordinator);
+        market.postRound(JOB, 1, keccak256("m1"), root4(l), 100);
+        market.postRound(job2, 1, keccak256("m1"), root4(l), 100);
+        market.postRound(job3, 1, keccak256("m1"), root4(l), 100);
+        vm.stopPrank();
+        market.claim(JOB, P1, 10, proof4(l, 0));
+        market.claim(job2, P1, 10, proof4(l, 0));
+        market.claim(job3, P2, 20, proof4(l, 1));
+        bytes32[] memory ids = new bytes32[](4);
+        ids[0] = JOB;
+        ids[1] = job2;
+        ids[2] = JOB;
+        ids[3] = job3;
+        vm.prank(P1);
+        market.withdraw(ids);
+        assertEq(token.balanceOf(P1), 20, "two jobs, one transfer, the duplicate adds nothing");
+        assertEq(market.unwithdrawn(job3, P2), 20, "another account's booking is untouched");
+        vm.prank(P1);
+        vm.expectRevert(abi.encodeWithSelector(Marketplace.NothingToWithdraw.selector, P1));
+        market.withdraw(ids);
+        vm.prank(P1);
+        vm.expectRevert(abi.encodeWithSelector(Marketplace.NothingToWithdraw.selector, P1));
+        market.withdraw(new bytes32[](0));
+    }
+
+    function _one(bytes32 id) internal pure returns (bytes32[] memory ids) {
+        ids = new bytes32[](1);
+        ids[0] = id;
     }
 
     function test_noClaimBeyondPostedRoot() public {
@@ -162,7 +221,7 @@ contract MarketplaceTest is Fixture {
             market.postRound(JOB, r, keccak256(abi.encode(r)), root4(l), uint256(r) * 100);
         }
         market.claim(JOB, P4, 2000, proof4(l, 3));
-        assertEq(token.balanceOf(P4), 2000, "fifty rounds in one claim");
+        assertEq(market.unwithdrawn(JOB, P4), 2000, "fifty rounds in one claim");
     }
 
     function testFuzz_claimsSumToLatestCumulative(uint96 a, uint96 b, uint96 c) public {
@@ -179,7 +238,7 @@ contract MarketplaceTest is Fixture {
             if (r != 1) {
                 market.claim(JOB, P1, cum[r], proof4(l, 0));
             }
-            paid = token.balanceOf(P1);
+            paid = market.unwithdrawn(JOB, P1);
             assertLe(paid, cum[r], "never beyond the root");
         }
         assertEq(paid, z, "all paid once");

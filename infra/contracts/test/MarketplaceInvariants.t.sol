@@ -27,6 +27,8 @@ contract Handler is TestBase {
     uint256 public ghostBondedIn;
     uint256 public ghostSlashed;
     uint256 public ghostWithdrawn;
+    /// per job and provider: what withdraw sent to the provider's wallet
+    mapping(bytes32 => uint256[4]) internal ghostPaidOut;
     bool public broken;
     string public brokenWhy;
     uint256 public calls;
@@ -150,6 +152,27 @@ contract Handler is TestBase {
         } catch {}
     }
 
+    /// withdraws two of the four jobs (possibly the same one twice) for one provider
+    function withdraw(uint256 who, uint256 jobSeed) external {
+        calls++;
+        uint256 i = who % 4;
+        address p = providers[i];
+        bytes32[] memory ids = new bytes32[](2);
+        ids[0] = _job(jobSeed);
+        ids[1] = _job(jobSeed >> 8);
+        uint256 a0 = market.unwithdrawn(ids[0], p);
+        uint256 a1 = ids[1] == ids[0] ? 0 : market.unwithdrawn(ids[1], p);
+        uint256 before = token.balanceOf(p);
+        vm.prank(p);
+        try market.withdraw(ids) {
+            if (token.balanceOf(p) - before != a0 + a1) _flag("withdraw paid other than the booked claims");
+            ghostPaidOut[ids[0]][i] += a0;
+            ghostPaidOut[ids[1]][i] += a1;
+        } catch {
+            if (a0 + a1 > 0) _flag("withdrawal refused");
+        }
+    }
+
     function finishJob(uint256 jobSeed) external {
         calls++;
         bytes32 id = _job(jobSeed);
@@ -254,6 +277,10 @@ contract Handler is TestBase {
     function provider(uint256 i) external view returns (address) {
         return providers[i];
     }
+
+    function paidOutOf(bytes32 id, uint256 i) external view returns (uint256) {
+        return ghostPaidOut[id][i];
+    }
 }
 
 contract MarketplaceInvariants is Fixture {
@@ -280,7 +307,7 @@ contract MarketplaceInvariants is Fixture {
     }
 
     /// paid + refunded + held = deposited, for every job, and the contract's token balance is exactly
-    /// the jobs' held escrow plus all stake.
+    /// the jobs' held escrow plus the claims not yet withdrawn plus all stake.
     function checkEscrowConservation() internal view {
         uint256 held;
         for (uint256 k = 0; k < 4; k++) {
@@ -292,8 +319,11 @@ contract MarketplaceInvariants is Fixture {
             assertLe(paid, j.committed, "paid <= committed");
             assertLe(uint256(j.committed) + j.refunded, j.deposited, "committed + refunded <= deposited");
             held += j.deposited - j.refunded - paid;
+            for (uint256 i = 0; i < 4; i++) {
+                held += market.unwithdrawn(id, handler.provider(i));
+            }
         }
-        assertEq(token.balanceOf(address(market)), held + market.totalBonded(), "token balance = held escrow + stake");
+        assertEq(token.balanceOf(address(market)), held + market.totalBonded(), "token balance = held escrow + unwithdrawn + stake");
     }
 
     function checkClaimsNeverExceedTheRoot() internal view {
@@ -303,6 +333,7 @@ contract MarketplaceInvariants is Fixture {
             for (uint256 i = 0; i < 4; i++) {
                 uint256 c = market.claimed(id, handler.provider(i));
                 assertLe(c, handler.latestOf(id, i), "claimed <= latest cumulative");
+                assertEq(market.unwithdrawn(id, handler.provider(i)) + handler.paidOutOf(id, i), c, "claimed = unwithdrawn + withdrawn");
                 sum += c;
             }
             assertEq(sum, handler.ghostPaid(id), "sum of claims = paid");

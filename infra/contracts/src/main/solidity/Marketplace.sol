@@ -13,7 +13,10 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 /// @notice One ERC-20 (`token`) for escrow and bonds. A builder escrows a job's budget; the coordinator
 /// posts one `(modelHash, payoutRoot)` per round, where the root commits to each address's
 /// CUMULATIVE payout; an address claims the difference since its last claim with one Merkle proof,
-/// whatever the number of rounds. Slashed stake goes `compensationBps` to the harmed job's escrow
+/// whatever the number of rounds. A claim books the difference to the address in one storage slot
+/// (per job and address) and `withdraw` sends what was booked, over any number of jobs, in one ERC-20
+/// transfer: a claim never touches the token, so it stays under 75k gas whatever the proof depth and
+/// whether or not the address ever held the token or bonded. Slashed stake goes `compensationBps` to the harmed job's escrow
 /// (refundable to its builder) and the rest to `treasury`.
 contract Marketplace is AccessControl, ReentrancyGuardTransient, EIP712 {
     using SafeERC20 for IERC20;
@@ -34,7 +37,8 @@ contract Marketplace is AccessControl, ReentrancyGuardTransient, EIP712 {
 
     /// Packed into 4 slots so that the hot paths touch few of them: postRound reads/writes slots 1-3,
     /// claim only reads slot 3. What a job has paid out is not stored (claim stays under 75k gas):
-    /// it is the sum of its Claimed events, and escrow held = deposited - refunded - paid.
+    /// it is the sum of its Claimed events, and escrow held = deposited - refunded - paid. The token
+    /// balance of the contract = held escrow + claimed-but-unwithdrawn amounts + totalBonded.
     struct Job {
         address builder; // slot 0
         uint96 refunded;
@@ -44,6 +48,13 @@ contract Marketplace is AccessControl, ReentrancyGuardTransient, EIP712 {
         uint32 lastRound;
         JobStatus status;
         bytes32 payoutRoot; // slot 3
+    }
+
+    /// One slot per (job, address), written once per claim: the cumulative amount claimed so far and
+    /// the part of it not yet withdrawn. Both are below MAX_JOB_AMOUNT (cumulative <= deposited).
+    struct Claim {
+        uint128 claimed;
+        uint128 unwithdrawn;
     }
 
     struct Bond {
@@ -66,7 +77,7 @@ contract Marketplace is AccessControl, ReentrancyGuardTransient, EIP712 {
     uint16 public compensationBps;
 
     mapping(bytes32 jobId => Job) private _jobs;
-    mapping(bytes32 jobId => mapping(address account => uint256)) public claimed;
+    mapping(bytes32 jobId => mapping(address account => Claim)) private _claims;
     mapping(address account => Bond) private _bonds;
     /// All stake (bonded + unbonding); with the jobs' held escrow it makes up the token balance.
     uint256 public totalBonded;
@@ -95,6 +106,7 @@ contract Marketplace is AccessControl, ReentrancyGuardTransient, EIP712 {
     error NothingUnbonding(address account);
     error BpsTooHigh(uint256 bps);
     error AmountTooLarge(uint256 amount);
+    error NothingToWithdraw(address account);
 
     event JobOpened(bytes32 indexed jobId, address indexed builder, uint256 amount, uint256 deadline);
     event Deposited(bytes32 indexed jobId, address indexed from, uint256 amount);
@@ -104,6 +116,7 @@ contract Marketplace is AccessControl, ReentrancyGuardTransient, EIP712 {
     event JobFinished(bytes32 indexed jobId, uint32 lastRound);
     event Refunded(bytes32 indexed jobId, address indexed builder, uint256 amount);
     event Claimed(bytes32 indexed jobId, address indexed account, uint256 amount, uint256 cumulative);
+    event Withdrawn(bytes32 indexed jobId, address indexed account, uint256 amount);
     event Bonded(address indexed account, uint256 amount, uint256 totalBonded);
     event UnbondRequested(address indexed account, uint256 amount, uint256 unlockAt);
     event Unbonded(address indexed account, uint256 amount);
@@ -212,24 +225,39 @@ contract Marketplace is AccessControl, ReentrancyGuardTransient, EIP712 {
 
     // ------------------------------------------------------------------ claims
 
-    /// @notice Pays `account` its cumulative payout minus what it already claimed, proven against the
-    /// latest round's root. Anyone may submit (the money always goes to `account`).
-    function claim(bytes32 jobId, address account, uint256 cumulative, bytes32[] calldata proof)
-        external
-        nonReentrant
-    {
+    /// @notice Books to `account` its cumulative payout minus what it already claimed, proven against the
+    /// latest round's root; `withdraw` pays it out. Anyone may submit (the money only ever goes to
+    /// `account`), so a coordinator can relay claims. No external call, hence no reentrancy guard.
+    function claim(bytes32 jobId, address account, uint256 cumulative, bytes32[] calldata proof) external {
         Job storage job = _jobs[jobId];
         bytes32 root = job.payoutRoot;
         if (root == bytes32(0)) revert NoRoundPosted(jobId);
         bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(account, cumulative))));
         if (!MerkleProof.verifyCalldata(proof, root, leaf)) revert InvalidProof(jobId, account, cumulative);
-        uint256 already = claimed[jobId][account];
+        Claim memory c = _claims[jobId][account];
+        uint256 already = c.claimed;
         if (cumulative <= already) revert NothingToClaim(jobId, account, already);
         uint256 amount = cumulative - already;
-        // cumulative <= committed <= deposited (postRound checked), so the escrow always covers it
-        claimed[jobId][account] = cumulative;
+        // cumulative <= committed <= deposited <= MAX_JOB_AMOUNT (postRound checked), so the escrow always
+        // covers it and both fields fit; one SSTORE
+        _claims[jobId][account] = Claim(uint128(cumulative), uint128(c.unwithdrawn + amount));
         emit Claimed(jobId, account, amount, cumulative);
-        token.safeTransfer(account, amount);
+    }
+
+    /// @notice Pays the caller, in one transfer, everything it claimed and has not withdrawn in `jobIds`
+    /// (a job listed twice, or with nothing booked, adds nothing).
+    function withdraw(bytes32[] calldata jobIds) external nonReentrant {
+        uint256 total;
+        for (uint256 i = 0; i < jobIds.length; i++) {
+            Claim storage c = _claims[jobIds[i]][msg.sender];
+            uint256 amount = c.unwithdrawn;
+            if (amount == 0) continue;
+            c.unwithdrawn = 0;
+            total += amount;
+            emit Withdrawn(jobIds[i], msg.sender, amount);
+        }
+        if (total == 0) revert NothingToWithdraw(msg.sender);
+        token.safeTransfer(msg.sender, total);
     }
 
     // ------------------------------------------------------------------ bonds
@@ -327,6 +355,16 @@ contract Marketplace is AccessControl, ReentrancyGuardTransient, EIP712 {
 
     function getJob(bytes32 jobId) external view returns (Job memory) {
         return _jobs[jobId];
+    }
+
+    /// @notice The cumulative amount `account` has claimed in `jobId`.
+    function claimed(bytes32 jobId, address account) external view returns (uint256) {
+        return _claims[jobId][account].claimed;
+    }
+
+    /// @notice What `account` has claimed in `jobId` and not yet withdrawn.
+    function unwithdrawn(bytes32 jobId, address account) external view returns (uint256) {
+        return _claims[jobId][account].unwithdrawn;
     }
 
     function bondOf(address account) external view returns (Bond memory) {

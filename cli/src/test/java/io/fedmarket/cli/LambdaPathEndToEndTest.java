@@ -311,6 +311,46 @@ class LambdaPathEndToEndTest {
         Run unbond = mkt(cat(new String[] {"unbond", "1000", "--key-file", keyFile.toString()}, chain));
         assertThat(unbond.exit()).as(unbond.err()).isZero();
         assertThat(unbond.out()).contains("0x");
+
+        // claim: a job (on the cancelled intent) escrowed and settled on chain, its proofs served by the claims API
+        String jobId = UUID.randomUUID().toString();
+        byte[] onChain = io.fedmarket.crypto.Hashes.keccak256(jobId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String mine = dev.getAddress();
+        java.util.Map<String, java.math.BigInteger> pay = java.util.Map.of(mine, java.math.BigInteger.valueOf(700),
+                "0x00000000000000000000000000000000000000b2", java.math.BigInteger.valueOf(300));
+        io.fedmarket.crypto.PayoutTree tree = io.fedmarket.crypto.PayoutTree.of(pay);
+        try (io.fedmarket.chain.MarketplaceChain operator = io.fedmarket.chain.MarketplaceChain.connect(stack.endpoints().evm().rpcUrl(),
+                io.fedmarket.chain.DevAccounts.account(0), contracts, io.fedmarket.chain.MarketplaceChain.Options.defaults())) {
+            io.fedmarket.chain.MarketplaceChain builderChain = operator.as(io.fedmarket.chain.DevAccounts.account(1));
+            builderChain.approve(java.math.BigInteger.valueOf(1000));
+            builderChain.openJob(onChain, java.math.BigInteger.valueOf(1000), operator.latestTimestamp() + 3600);
+            operator.postRound(onChain, 1, io.fedmarket.crypto.Hashes.keccak256("model".getBytes()), tree.root(), java.math.BigInteger.valueOf(1000));
+            StackEndpoints.Database db = stack.endpoints().database();
+            try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password()); Statement st = c.createStatement()) {
+                st.executeUpdate("insert into jobs (id, intent_id, builder, status, created_at, updated_at) values ('" + jobId + "', '" + id
+                        + "', '" + io.fedmarket.chain.DevAccounts.account(1).getAddress().toLowerCase() + "', 'RUNNING', now(), now())");
+                st.executeUpdate("insert into payout_roots (job_id, round_no, model_hash, payout_root, created_at) values ('" + jobId + "', 1, '0x"
+                        + "ab".repeat(32) + "', '" + tree.rootHex() + "', now())");
+                st.executeUpdate("insert into payouts (job_id, round_no, address, cumulative, proof) values ('" + jobId + "', 1, '" + mine.toLowerCase()
+                        + "', 700, '" + JSON.writeValueAsString(tree.proof(mine).stream().map(io.fedmarket.crypto.Hashes::hex).toList()) + "')");
+            }
+            java.math.BigInteger wallet = operator.tokenBalance(mine);
+            String[] apiAndChain = cat(api, chain);
+            Run booked = mkt(cat(new String[] {"claim", jobId, "--no-withdraw", "--key-file", keyFile.toString()}, apiAndChain));
+            assertThat(booked.exit()).as(booked.err()).isZero();
+            assertThat(booked.out()).contains("claimed 700 base units (cumulative 700)").contains("700 base units booked in this job, not withdrawn");
+            assertThat(operator.unwithdrawn(onChain, mine)).isEqualTo(java.math.BigInteger.valueOf(700));
+            assertThat(operator.tokenBalance(mine)).isEqualTo(wallet);
+            // again without --no-withdraw: nothing new to claim, but what is booked goes to the wallet
+            Run paid = mkt(cat(new String[] {"claim", jobId, "--key-file", keyFile.toString()}, apiAndChain));
+            assertThat(paid.exit()).as(paid.err()).isZero();
+            assertThat(paid.out()).contains("nothing new to claim").contains("withdrew 700 base units");
+            assertThat(operator.tokenBalance(mine).subtract(wallet)).isEqualTo(java.math.BigInteger.valueOf(700));
+            assertThat(operator.unwithdrawn(onChain, mine)).isZero();
+            Run unknown = mkt(cat(new String[] {"claim", UUID.randomUUID().toString(), "--key-file", keyFile.toString()}, apiAndChain));
+            assertThat(unknown.exit()).isEqualTo(1);
+            assertThat(unknown.err()).contains("nothing has been settled to");
+        }
     }
 
     static String[] cat(String[] a, String[] b) {

@@ -207,8 +207,14 @@ public final class MarketplaceChain implements AutoCloseable {
         return send("refund", marketplaceAddress, marketplace.refund(jobId).encodeFunctionCall());
     }
 
+    /** Books {@code account}'s new payout in the job (anyone may send it); {@link #withdraw} pays the wallet. */
     public TxResult claim(byte[] jobId, String account, BigInteger cumulative, List<byte[]> proof) {
         return send("claim", marketplaceAddress, marketplace.claim(jobId, account, cumulative, proof).encodeFunctionCall());
+    }
+
+    /** Pays this key's address, in one token transfer, what it claimed and has not withdrawn in {@code jobIds}. */
+    public TxResult withdraw(List<byte[]> jobIds) {
+        return send("withdraw", marketplaceAddress, marketplace.withdraw(jobIds).encodeFunctionCall());
     }
 
     public TxResult bond(BigInteger amount) {
@@ -299,6 +305,11 @@ public final class MarketplaceChain implements AutoCloseable {
 
     public BigInteger claimed(byte[] jobId, String account) {
         return call("claimed", () -> marketplace.claimed(jobId, account).send());
+    }
+
+    /** What {@code account} has claimed in the job and not yet withdrawn. */
+    public BigInteger unwithdrawn(byte[] jobId, String account) {
+        return call("unwithdrawn", () -> marketplace.unwithdrawn(jobId, account).send());
     }
 
     public Marketplace.Bond bondOf(String account) {

@@ -341,14 +341,17 @@ public final class DemoRunner {
             gas(chain.finishJob(jobKey));
             step("chain", o.rounds() + " rounds posted on chain (model hash + cumulative payout root each)");
 
-            // providers claim with Merkle proofs of their cumulative amount
+            // providers claim with Merkle proofs of their cumulative amount, then withdraw to their wallets
             PayoutTree finalTree = ledger.cumulative().isEmpty() ? null : PayoutTree.of(ledger.cumulative());
             List<DemoRun.Provider> providers = new ArrayList<>();
             for (WorkerFleet.Spec s : specs) {
                 BigInteger owed = ledger.of(s.address());
                 BigInteger before = chain.tokenBalance(s.address());
                 if (owed.signum() > 0) {
-                    gas(chain.as(Credentials.create(s.privateKeyHex())).claim(jobKey, s.address(), owed, finalTree.proof(s.address())));
+                    // the claim books the payout in the contract; the withdrawal pays the wallet
+                    MarketplaceChain own = chain.as(Credentials.create(s.privateKeyHex()));
+                    gas(own.claim(jobKey, s.address(), owed, finalTree.proof(s.address())));
+                    gas(own.withdraw(List.of(jobKey)));
                 }
                 BigInteger received = chain.tokenBalance(s.address()).subtract(before);
                 BigInteger slashed = slashes.stream().filter(x -> x.address().equals(s.address())).map(DemoRun.Slash::amount)
@@ -356,7 +359,7 @@ public final class DemoRunner {
                 providers.add(new DemoRun.Provider(s.name(), s.address(), behaviour.get(s.name()), owed, received, slashed,
                         gpuSeconds.getOrDefault(s.name(), 0.0)));
             }
-            step("claim", "providers claimed on chain; balances checked against the ledger");
+            step("claim", "providers claimed and withdrew on chain; balances checked against the ledger");
             List<Double> baseline = o.baseline() ? baseline(shards, train, test, rc, o.rounds()) : List.of();
             Map<String, String> cfg = new LinkedHashMap<>();
             cfg.put("workers", Integer.toString(o.workers()));

@@ -330,7 +330,8 @@ public final class UserCommands {
     }
 
     @Command(name = "claim", mixinStandardHelpOptions = true,
-            description = "Claim your cumulative payout of a job on chain with the Merkle proof the API serves (one claim covers every round so far).")
+            description = "Claim your cumulative payout of a job on chain with the Merkle proof the API serves (one claim covers every round so far), "
+                    + "then withdraw it to your wallet (--no-withdraw leaves it booked, to withdraw several jobs in one transfer later).")
     public static final class Claim extends Base {
         @Mixin
         ApiOptions api;
@@ -342,6 +343,9 @@ public final class UserCommands {
         String jobId;
         @Option(names = "--dry-run", description = "only show the proof and the amount")
         boolean dryRun;
+        @Option(names = "--no-withdraw", description = "only book the claim in the contract; by default what is booked in this job is "
+                + "then withdrawn to the wallet")
+        boolean noWithdraw;
 
         @Override
         public Integer call() {
@@ -364,10 +368,18 @@ public final class UserCommands {
                 BigInteger cumulative = new BigInteger(claim.path("cumulative").asText());
                 if (cumulative.compareTo(before) <= 0) {
                     out("nothing new to claim: " + before + " base units already claimed of " + cumulative);
+                } else {
+                    out(tx(c.claim(onChainJob, k.getAddress(), cumulative, proof)));
+                    out("claimed " + cumulative.subtract(before) + " base units (cumulative " + cumulative + ")");
+                }
+                // also collects what an earlier --no-withdraw claim left booked
+                BigInteger booked = c.unwithdrawn(onChainJob, k.getAddress());
+                if (noWithdraw || booked.signum() == 0) {
+                    out(booked + " base units booked in this job, not withdrawn" + (booked.signum() > 0 ? " (run again without --no-withdraw)" : ""));
                     return 0;
                 }
-                out(tx(c.claim(onChainJob, k.getAddress(), cumulative, proof)));
-                out("claimed " + cumulative.subtract(before) + " base units (cumulative " + cumulative + ")");
+                out(tx(c.withdraw(List.of(onChainJob))));
+                out("withdrew " + booked + " base units to " + k.getAddress());
             }
             return 0;
         }

@@ -25,8 +25,8 @@ import java.util.concurrent.Future;
 
 /**
  * Gas and throughput of the settlement contracts through the Java facade, on its own anvil:
- * gas per operation, postRound gas for 10/100/1000 participants, claim gas when one claim covers 1
- * vs 50 rounds, and facade throughput (transactions per second, each waited for with its receipt).
+ * gas per operation, postRound and claim gas for 10 to 100,000 participants, claim gas when one claim
+ * covers 1 vs 50 rounds, and facade throughput (transactions per second, each waited for with its receipt).
  * Usage: {@code ChainBenchmark [--json] [--txs N]} — a table, or one JSON object with --json.
  */
 public final class ChainBenchmark {
@@ -85,11 +85,20 @@ public final class ChainBenchmark {
                 ops.put("postRound (round 1)", gas(admin.postRound(job, 1, id("m1"), t1.root(), E18.multiply(BigInteger.TWO))));
                 PayoutTree t2 = PayoutTree.of(Map.of(p, E18.multiply(BigInteger.TWO), participant(9, 1), E18.multiply(BigInteger.TWO)));
                 ops.put("postRound (round 2+)", gas(admin.postRound(job, 2, id("m2"), t2.root(), E18.multiply(BigInteger.valueOf(4)))));
-                ops.put("claim (first, holder of the token)", gas(admin.claim(job, p, t2.cumulative(p), t2.proof(p))));
-                PayoutTree t3 = PayoutTree.of(Map.of(p, E18.multiply(BigInteger.valueOf(3)), participant(9, 1), E18.multiply(BigInteger.TWO)));
-                admin.postRound(job, 3, id("m3"), t3.root(), E18.multiply(BigInteger.valueOf(5)));
+                ops.put("claim (first, bonded provider)", gas(admin.claim(job, p, t2.cumulative(p), t2.proof(p))));
+                // a key that never bonded nor held the token (gas money only)
+                org.web3j.crypto.Credentials freshKey = org.web3j.crypto.Credentials.create(org.web3j.crypto.Keys.createEcKeyPair());
+                rpc(anvil, "anvil_setBalance", List.of(freshKey.getAddress(), "0x" + E18.toString(16)));
+                MarketplaceChain fresh = admin.as(freshKey);
+                PayoutTree t3 = PayoutTree.of(Map.of(p, E18.multiply(BigInteger.valueOf(3)), participant(9, 1), E18.multiply(BigInteger.TWO),
+                        fresh.address(), E18));
+                admin.postRound(job, 3, id("m3"), t3.root(), E18.multiply(BigInteger.valueOf(6)));
                 ops.put("claim (again, later round)", gas(admin.claim(job, p, t3.cumulative(p), t3.proof(p))));
-                ops.put("claim (first, never held the token)", gas(admin.claim(job, participant(9, 1), t3.cumulative(participant(9, 1)), t3.proof(participant(9, 1)))));
+                ops.put("claim (first, never bonded nor held the token)",
+                        gas(admin.claim(job, participant(9, 1), t3.cumulative(participant(9, 1)), t3.proof(participant(9, 1)))));
+                fresh.claim(job, fresh.address(), t3.cumulative(fresh.address()), t3.proof(fresh.address()));
+                ops.put("withdraw 1 job (wallet holds the token)", gas(provider.withdraw(List.of(job))));
+                ops.put("withdraw 1 job (wallet never held it)", gas(fresh.withdraw(List.of(job))));
                 ops.put("slash (half to escrow)", gas(admin.slash(p, E18, job, id("evidence"))));
                 ops.put("requestUnbond", gas(provider.requestUnbond(E18)));
                 rpc(anvil, "evm_increaseTime", List.of(MarketplaceDeployer.LOCAL_UNBONDING_DELAY_SECONDS + 1));
@@ -102,10 +111,10 @@ public final class ChainBenchmark {
                 Map<String, Object> perRound = new LinkedHashMap<>();
                 Map<String, Object> claimByN = new LinkedHashMap<>();
                 int jobNo = 0;
-                for (int n : new int[] {10, 100, 1000}) {
+                for (int n : new int[] {10, 100, 1000, 10_000, 100_000}) {
                     byte[] j = id("bench-n-" + n);
                     builder.openJob(j, E18.multiply(BigInteger.valueOf(10_000)), admin.latestTimestamp() + 86_400);
-                    Map<String, BigInteger> pay = new LinkedHashMap<>();
+                    Map<String, BigInteger> pay = new LinkedHashMap<>(2 * n);
                     for (int i = 0; i < n - 1; i++) {
                         pay.put(participant(jobNo, i), BigInteger.valueOf(1000 + i));
                     }
@@ -143,6 +152,14 @@ public final class ChainBenchmark {
                     byRounds.put(Integer.toString(rounds), gas(admin.claim(j, p, tree.cumulative(p), tree.proof(p))));
                 }
                 out.put("claimGasByRoundsCovered", byRounds);
+                // the provider now has claims booked in 7 jobs (5 participant counts, 2 round counts): one transfer pays them all
+                List<byte[]> seven = new ArrayList<>();
+                for (int n : new int[] {10, 100, 1000, 10_000, 100_000}) {
+                    seven.add(id("bench-n-" + n));
+                }
+                seven.add(id("bench-rounds-1"));
+                seven.add(id("bench-rounds-50"));
+                ops.put("withdraw 7 jobs in one transfer", gas(provider.withdraw(seven)));
 
                 out.put("throughput", throughput(admin, txs));
                 out.put("device", Runtime.getRuntime().availableProcessors() + " CPUs, anvil 1.7.1 (automine), JDK " + Runtime.version());
@@ -205,8 +222,8 @@ public final class ChainBenchmark {
     @SuppressWarnings("unchecked")
     static String table(Map<String, Object> r) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%-40s %10s%n", "operation", "gas"));
-        ((Map<String, Long>) r.get("gasPerOperation")).forEach((k, v) -> sb.append(String.format("%-40s %10d%n", k, v)));
+        sb.append(String.format("%-48s %10s%n", "operation", "gas"));
+        ((Map<String, Long>) r.get("gasPerOperation")).forEach((k, v) -> sb.append(String.format("%-48s %10d%n", k, v)));
         sb.append(String.format("%n%-14s %14s %14s %12s %10s %8s%n", "participants", "postRound r1", "postRound r2+", "Java tree ms", "claim", "proof"));
         Map<String, Object> pr = (Map<String, Object>) r.get("postRoundByParticipants");
         Map<String, Object> cl = (Map<String, Object>) r.get("claimByParticipants");
