@@ -4,14 +4,15 @@ locals {
 
   # Who sends to which queue and touches which key prefix follows the architecture's flow
   # (intents -> match -> tasks -> submissions -> verify -> reexec/verdicts -> aggregate -> settle)
-  # and the outbox writes in the code (intents: match + settle refunds; aggregate: settle).
+  # and the outbox writes in the code (intents: match + settle refunds; aggregate: settle rounds and
+  # slashes; settle: a slash whose dispute window is still open re-queues itself with a delay).
   # An entry's own `sends` / `bucketRead` / `bucketWrite` in functions.json wins over these.
   default_sends = {
     intents   = ["match", "settle"]
     match     = ["tasks"]
     verify    = ["reexec", "verdicts"]
     aggregate = ["tasks", "settle"]
-    settle    = ["chain-events"]
+    settle    = ["chain-events", "settle"]
   }
   default_bucket_read = {
     jobs      = ["models/"]
@@ -46,6 +47,7 @@ locals {
     FEDMARKET_MARKETPLACE_ADDRESS   = var.marketplace_address
     # a reference, not the key: only the settle role may read the secret (secret_access)
     FEDMARKET_COORDINATOR_KEY       = var.coordinator_key_secret_arn == "" ? "" : "secretsmanager:${var.coordinator_key_secret_arn}"
+    FEDMARKET_DISPUTE_WINDOW        = var.dispute_window
     FEDMARKET_JWT_ISSUER            = var.jwt_issuer
     FEDMARKET_SIWE_DOMAIN           = var.siwe_domain
     # The token key pair comes from a Lambda layer built by the operator (never from function.zip,

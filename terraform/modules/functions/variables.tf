@@ -114,6 +114,16 @@ variable "coordinator_key_secret_arn" {
   default     = ""
 }
 
+variable "dispute_window" {
+  description = "FEDMARKET_DISPUTE_WINDOW: ISO-8601 duration a rejected worker may dispute before settle slashes it on chain (the settler key needs VERIFIER_ROLE)."
+  type        = string
+  default     = "PT1H"
+  validation {
+    condition     = can(regex("^P(T([0-9]+H)?([0-9]+M)?([0-9]+S)?|[0-9]+D)$", var.dispute_window))
+    error_message = "dispute_window must be an ISO-8601 duration such as PT1H, PT30M or P1D."
+  }
+}
+
 variable "jwt_issuer" {
   description = "FEDMARKET_JWT_ISSUER: issuer (iss) of the RS256 tokens the auth function mints after SIWE; normally the API's public URL."
   type        = string

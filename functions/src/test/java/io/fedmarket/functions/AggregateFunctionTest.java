@@ -43,6 +43,36 @@ class AggregateFunctionTest {
         }
     }
 
+    static String rejection(Seed.Job j, int i, String reason, String evidence) {
+        return "{\"taskId\":\"" + j.taskIds().get(i) + "\",\"jobId\":\"" + j.jobId() + "\",\"round\":1,\"worker\":\"" + j.workers().get(i)
+                + "\",\"accepted\":false,\"reason\":\"" + reason + "\"" + (evidence == null ? "" : ",\"evidenceHash\":\"" + evidence + "\"") + "}";
+    }
+
+    @Test
+    void aRejectionWithEvidenceRecordsOnePendingSlashAfterTheDisputeWindow() throws Exception {
+        Seed.Job j = Seed.job(4, true);
+        Seed.exec("insert into bonds (address, amount, unbonding, block_number, updated_at) values ('" + j.workers().get(0) + "', 900, 100, 1, now())");
+        String evidence = "0x" + "ab".repeat(32);
+        SqsEvents.Rec proven = SqsEvents.Rec.of(rejection(j, 0, "SEGMENT_MISMATCH: segment 3 ends elsewhere", evidence));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(proven))).isEmpty();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(proven.messageId(), proven.body(), 2)))).as("redelivery").isEmpty();
+        assertThat(Seed.one("select count(*) from slashes where task_id = '" + j.taskIds().get(0) + "'")).isEqualTo("1");
+        assertThat(Seed.one("select status || ' ' || address || ' ' || amount || ' ' || evidence_hash from slashes where task_id = '" + j.taskIds().get(0) + "'"))
+                .isEqualTo("PENDING " + j.workers().get(0) + " 1000 " + evidence);
+        long window = Long.parseLong(Seed.one("select extract(epoch from dispute_until - created_at)::bigint from slashes where task_id = '" + j.taskIds().get(0) + "'"));
+        assertThat(window).as("the dispute window (fedmarket.dispute-window, default PT1H)").isEqualTo(3600);
+        assertThat(Seed.one("select count(*) from outbox where dedup_key = 'slash:" + j.taskIds().get(0) + "' and sent_at is not null")).isEqualTo("1");
+        try (SqsClient sqs = TestStack.sqs()) {
+            List<Message> m = sqs.receiveMessage(b -> b.queueUrl(TestStack.queueUrl(Queues.SETTLE)).maxNumberOfMessages(10).waitTimeSeconds(2)).messages();
+            assertThat(m).extracting(Message::body).anySatisfy(b -> assertThat(b).contains("SLASH").contains(j.taskIds().get(0)));
+        }
+        // no slash without evidence, for a cheap-check flag (a hunch is not evidence), or for an acceptance
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(rejection(j, 1, "SEGMENT_MISMATCH", null)),
+                SqsEvents.Rec.of(rejection(j, 2, "NORM_OUT_OF_BOUNDS", evidence)), SqsEvents.Rec.of(verdict(j, 3, true))))).isEmpty();
+        assertThat(Seed.one("select count(*) from slashes where job_id = '" + j.jobId() + "'")).isEqualTo("1");
+        assertThat(Seed.one("select count(*) from verdicts where job_id = '" + j.jobId() + "'")).isEqualTo("4");
+    }
+
     @Test
     void aVerdictForAnUnknownTaskFailsAlone() throws Exception {
         Seed.Job j = Seed.job(1, true);

@@ -110,6 +110,104 @@ class SettleAndClaimsTest {
         }
     }
 
+    static SqsEvents.Rec slashRecord(UUID jobId, String taskId) {
+        return SqsEvents.Rec.of("{\"kind\":\"SLASH\",\"jobId\":\"" + jobId + "\",\"round\":1,\"taskId\":\"" + taskId + "\"}");
+    }
+
+    /** A worker with a dev key, bonded on chain, as the worker of the job's first task; returns its address. */
+    static String bondedWorker(Seed.Job j, int devAccount, BigInteger stake) throws Exception {
+        org.web3j.crypto.Credentials k = DevAccounts.account(devAccount);
+        String w = k.getAddress().toLowerCase();
+        Seed.exec("update tasks set worker = '" + w + "' where id = '" + j.taskIds().get(0) + "'");
+        try (MarketplaceChain op = ChainStack.operator()) {
+            MarketplaceChain c = op.as(k);
+            c.approve(stake);
+            c.bond(stake);
+        }
+        return w;
+    }
+
+    static void pendingSlash(Seed.Job j, String worker, String evidence, String status, String disputeUntil) throws Exception {
+        Seed.exec("insert into slashes (id, job_id, round_no, task_id, address, amount, evidence_hash, status, dispute_until, created_at) values (gen_random_uuid(), '"
+                + j.jobId() + "', 1, '" + j.taskIds().get(0) + "', '" + worker + "', 0, '" + evidence + "', '" + status + "', " + disputeUntil + ", now())");
+    }
+
+    @Test
+    void slashesTheRejectedWorkerOnChainOnceItsDisputeWindowHasPassed() throws Exception {
+        Seed.Job j = Seed.job(2, true);
+        escrow(j.jobId());
+        BigInteger stake = BigInteger.TEN.pow(18).multiply(BigInteger.valueOf(3));
+        String w = bondedWorker(j, 12, stake);
+        String task = j.taskIds().get(0);
+        String evidence = Hashes.hex(Hashes.keccak256(("evidence of " + task).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        pendingSlash(j, w, evidence, "PENDING", "now() + interval '10 minutes'");
+        byte[] key = RoundPoster.onChainJobId(j.jobId());
+        SqsEvents.Rec rec = slashRecord(j.jobId(), task);
+        try (MarketplaceChain op = ChainStack.operator(); software.amazon.awssdk.services.sqs.SqsClient sqs = TestStack.sqs()) {
+            String url = TestStack.queueUrl(Queues.SETTLE);
+            int delayedBefore = delayed(sqs, url);
+            // the window is open: nothing on chain; the request waits on the queue, delayed, instead of failing towards the DLQ
+            assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+            assertThat(Seed.one("select status from slashes where task_id = '" + task + "'")).isEqualTo("PENDING");
+            assertThat(op.slashable(w)).isEqualTo(stake);
+            assertThat(delayed(sqs, url)).as("the SLASH request re-queued with a delay").isEqualTo(delayedBefore + 1);
+
+            // the window is over: the whole stake, once, with the evidence hash; half of it joins the job's escrow
+            Seed.exec("update slashes set dispute_until = now() - interval '1 second' where task_id = '" + task + "'");
+            BigInteger depositedBefore = op.jobState(key).deposited();
+            assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(rec.messageId(), rec.body(), 2)))).isEmpty();
+            assertThat(Seed.one("select status from slashes where task_id = '" + task + "'")).isEqualTo("POSTED");
+            assertThat(new BigInteger(Seed.one("select amount from slashes where task_id = '" + task + "'"))).isEqualTo(stake);
+            String tx = Seed.one("select tx_hash from slashes where task_id = '" + task + "'");
+            assertThat(tx).startsWith("0x");
+            assertThat(op.slashable(w)).isZero();
+            assertThat(op.slashedWith(w, key, Hashes.fromHex32(evidence))).hasValueSatisfying(s -> {
+                assertThat(s.txHash()).isEqualTo(tx);
+                assertThat(s.amount()).isEqualTo(stake);
+            });
+            assertThat(op.jobState(key).deposited().subtract(depositedBefore)).isEqualTo(stake.divide(BigInteger.TWO));
+
+            // redelivered: nothing more
+            assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(rec.messageId(), rec.body(), 3)))).isEmpty();
+            assertThat(Seed.one("select tx_hash from slashes where task_id = '" + task + "'")).isEqualTo(tx);
+            // a crash between the chain and the database (row still PENDING): the retry finds the chain's slash, sends none
+            Seed.exec("update slashes set status = 'PENDING', tx_hash = null, amount = 0 where task_id = '" + task + "'");
+            assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(rec.messageId(), rec.body(), 4)))).isEmpty();
+            assertThat(Seed.one("select status || ' ' || tx_hash || ' ' || amount from slashes where task_id = '" + task + "'"))
+                    .isEqualTo("POSTED " + tx + " " + stake);
+        }
+    }
+
+    @Test
+    void aDisputedSlashIsNeverSentAndAnEmptyStakeSendsNothing() throws Exception {
+        BigInteger stake = BigInteger.TEN.pow(18);
+        Seed.Job disputed = Seed.job(1, true);
+        escrow(disputed.jobId());
+        String w = bondedWorker(disputed, 13, stake);
+        pendingSlash(disputed, w, "0x" + "cd".repeat(32), "CANCELLED", "now() - interval '1 second'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(slashRecord(disputed.jobId(), disputed.taskIds().get(0))))).isEmpty();
+        assertThat(Seed.one("select status from slashes where task_id = '" + disputed.taskIds().get(0) + "'")).isEqualTo("CANCELLED");
+        try (MarketplaceChain op = ChainStack.operator()) {
+            assertThat(op.slashable(w)).as("a cancelled (disputed) slash takes nothing").isEqualTo(stake);
+        }
+
+        Seed.Job gone = Seed.job(1, true); // its worker never bonded (or withdrew everything)
+        escrow(gone.jobId());
+        pendingSlash(gone, gone.workers().get(0), "0x" + "ef".repeat(32), "PENDING", "now() - interval '1 second'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(slashRecord(gone.jobId(), gone.taskIds().get(0))))).isEmpty();
+        assertThat(Seed.one("select status || ' ' || amount || ' ' || coalesce(tx_hash, 'no tx') from slashes where task_id = '" + gone.taskIds().get(0) + "'"))
+                .isEqualTo("NOTHING_TO_SLASH 0 no tx");
+
+        // a SLASH request for a task with no recorded slash can never succeed: it fails alone, towards the DLQ
+        SqsEvents.Rec unknown = slashRecord(gone.jobId(), "task-nope");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(unknown))).containsExactly(unknown.messageId());
+    }
+
+    static int delayed(software.amazon.awssdk.services.sqs.SqsClient sqs, String url) {
+        return Integer.parseInt(sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings("ApproximateNumberOfMessagesDelayed"))
+                .attributesAsStrings().getOrDefault("ApproximateNumberOfMessagesDelayed", "0"));
+    }
+
     @Test
     void anOpenRoundIsNotSettledAndStaysForRetry() throws Exception {
         Seed.Job j = Seed.job(2, true);

@@ -291,6 +291,51 @@ public final class MarketplaceChain implements AutoCloseable {
                 (byte[]) v.get(7).getValue());
     }
 
+    /**
+     * What a slash of {@code account} can take now: bonded + unbonding stake ({@code bondOf} decoded as its flat tuple,
+     * like {@link #jobState}).
+     */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    public BigInteger slashable(String account) {
+        org.web3j.abi.datatypes.Function f = new org.web3j.abi.datatypes.Function("bondOf",
+                List.of(new org.web3j.abi.datatypes.Address(account)),
+                List.of(new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint128>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint128>() { },
+                        new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint64>() { }));
+        Transaction call = Transaction.createEthCallTransaction(credentials.getAddress(), marketplaceAddress,
+                org.web3j.abi.FunctionEncoder.encode(f));
+        String out = retrying("eth_call bondOf", options, () -> web3j.ethCall(call, DefaultBlockParameterName.LATEST).send()).getValue();
+        List<org.web3j.abi.datatypes.Type> v = org.web3j.abi.FunctionReturnDecoder.decode(out, f.getOutputParameters());
+        if (v.size() != 3) {
+            throw new ChainException("bondOf returned " + v.size() + " values, expected 3: is " + marketplaceAddress + " the Marketplace?");
+        }
+        return ((BigInteger) v.get(0).getValue()).add((BigInteger) v.get(1).getValue());
+    }
+
+    /** An earlier slash of {@code account} in {@code jobId} with exactly this evidence hash (its Slashed event). */
+    public record SlashOnChain(String txHash, BigInteger amount) {
+    }
+
+    /** The Slashed event of {@code account} in {@code jobId} carrying {@code evidenceHash}, if the chain has one. */
+    public java.util.Optional<SlashOnChain> slashedWith(String account, byte[] jobId, byte[] evidenceHash) {
+        org.web3j.protocol.core.methods.request.EthFilter f = new org.web3j.protocol.core.methods.request.EthFilter(
+                DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, marketplaceAddress);
+        f.addSingleTopic(org.web3j.abi.EventEncoder.encode(Marketplace.SLASHED_EVENT));
+        f.addSingleTopic(org.web3j.utils.Numeric.toHexStringWithPrefixZeroPadded(org.web3j.utils.Numeric.toBigInt(account), 64));
+        f.addSingleTopic(org.web3j.utils.Numeric.toHexString(jobId));
+        List<org.web3j.protocol.core.methods.response.EthLog.LogResult> logs = retrying("eth_getLogs Slashed", options,
+                () -> web3j.ethGetLogs(f).send()).getLogs();
+        String evidence = org.web3j.utils.Numeric.toHexStringNoPrefix(evidenceHash);
+        for (org.web3j.protocol.core.methods.response.EthLog.LogResult<?> l : logs) {
+            org.web3j.protocol.core.methods.response.Log log = (org.web3j.protocol.core.methods.response.Log) l.get();
+            String data = org.web3j.utils.Numeric.cleanHexPrefix(log.getData());
+            if (data.length() >= 128 && data.substring(0, 64).equalsIgnoreCase(evidence)) {
+                return java.util.Optional.of(new SlashOnChain(log.getTransactionHash(), new BigInteger(data.substring(64, 128), 16)));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
     /** The transaction that posted {@code round} of {@code jobId} (its RoundPosted event), if the chain has it. */
     public java.util.Optional<String> roundPostedTx(byte[] jobId, long round) {
         org.web3j.protocol.core.methods.request.EthFilter f = new org.web3j.protocol.core.methods.request.EthFilter(

@@ -4,21 +4,27 @@ import java.util.UUID;
 
 /**
  * On the settle queue. ROUND: post round {@code round} of the job (payout root, model hash);
- * REFUND: return the job's unspent escrow to {@code builder} (a cancelled job). Business key:
- * {@code kind + jobId + round}.
+ * REFUND: return the job's unspent escrow to {@code builder} (a cancelled job); SLASH: slash the
+ * worker of {@code taskId} on chain with its rejection's evidence hash once the dispute window has
+ * passed (a message that arrives early re-queues itself with a delay). Business key:
+ * {@code kind + jobId + round} (+ {@code taskId} for SLASH).
  */
-public record SettleRequest(Kind kind, UUID jobId, int round, String builder) {
-    public enum Kind { ROUND, REFUND }
+public record SettleRequest(Kind kind, UUID jobId, int round, String builder, String taskId) {
+    public enum Kind { ROUND, REFUND, SLASH }
 
     public static SettleRequest round(UUID jobId, int round) {
-        return new SettleRequest(Kind.ROUND, jobId, round, null);
+        return new SettleRequest(Kind.ROUND, jobId, round, null, null);
     }
 
     public static SettleRequest refund(UUID jobId, String builder) {
-        return new SettleRequest(Kind.REFUND, jobId, 0, builder);
+        return new SettleRequest(Kind.REFUND, jobId, 0, builder, null);
+    }
+
+    public static SettleRequest slash(UUID jobId, int round, String taskId) {
+        return new SettleRequest(Kind.SLASH, jobId, round, null, taskId);
     }
 
     public String businessKey() {
-        return kind + ":" + jobId + ":" + round;
+        return kind + ":" + jobId + ":" + round + (kind == Kind.SLASH ? ":" + taskId : "");
     }
 }

@@ -13,18 +13,40 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
+import io.fedmarket.fl.verify.ReasonCode;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.hibernate.reactive.mutiny.Mutiny;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.UUID;
 
 /**
  * Lambda {@code aggregate}: records each verdict once (business key: task id) and closes the round
  * when it has min-updates accepted verdicts, queueing the round's settlement through the outbox in
- * the same transaction. The model aggregation itself (shared fl rules) lands with issue 8.
+ * the same transaction. A rejection with evidence (a rejecting {@link ReasonCode} and an evidence hash)
+ * also records a PENDING slash of the worker, slashable when the dispute window
+ * ({@code fedmarket.dispute-window}) ends, and queues its SLASH request to settle in the same
+ * transaction. The model aggregation itself (shared fl rules) is still the demo coordinator's.
  */
 public class AggregateFunction {
     private static final Logger LOG = Logger.getLogger(AggregateFunction.class);
 
     @Inject
     Outbox outbox;
+
+    @ConfigProperty(name = "fedmarket.dispute-window", defaultValue = "PT1H")
+    Duration disputeWindow;
+
+    /** A rejection the worker can be slashed for: a rejecting reason code (optionally ": detail") and a 32-byte evidence hash. */
+    static boolean slashable(VerdictReached v) {
+        if (v.accepted() || v.evidenceHash() == null || !v.evidenceHash().matches("^0x[0-9a-fA-F]{64}$") || v.reason() == null) {
+            return false;
+        }
+        String code = v.reason().split("[:\\s]", 2)[0];
+        return java.util.Arrays.stream(ReasonCode.values()).anyMatch(r -> r.rejecting() && r.name().equals(code));
+    }
 
     @Funq("aggregate")
     public void aggregate(SQSEvent.SQSMessage record) {
@@ -52,6 +74,7 @@ public class AggregateFunction {
                     }
                     return s.createNativeQuery("update tasks set status = :st where id = :t").setParameter("st", v.accepted() ? "ACCEPTED" : "REJECTED")
                             .setParameter("t", v.taskId()).executeUpdate()
+                            .chain(() -> slashable(v) ? pendingSlash(s, v, now) : Uni.createFrom().item(0))
                             .chain(() -> s.createNativeQuery("update rounds set status = 'CLOSED', closed_at = :now where job_id = :j and round_no = :r and status = 'OPEN' "
                                             + "and min_updates <= (select count(*) from verdicts where job_id = :j and round_no = :r and accepted)")
                                     .setParameter("now", now).setParameter("j", v.jobId()).setParameter("r", v.round()).executeUpdate())
@@ -60,8 +83,21 @@ public class AggregateFunction {
                                     Json.write(SettleRequest.round(v.jobId(), v.round()))).replaceWith("verdict recorded, round closed"));
                 }));
         LOG.infof("%s: %s", v.taskId(), outcome);
-        if (outcome.endsWith("round closed")) {
+        if (outcome.endsWith("round closed") || slashable(v)) {
             outbox.relay(10);
         }
+    }
+
+    /** The slash row (amount: the mirrored stake now; settle takes what the chain has then) and its SLASH request, once per task. */
+    private Uni<Integer> pendingSlash(Mutiny.Session s, VerdictReached v, Instant now) {
+        return s.createNativeQuery("insert into slashes (id, job_id, round_no, task_id, address, amount, evidence_hash, status, dispute_until, created_at) "
+                        + "select :id, :j, :r, t.id, t.worker, coalesce((select b.amount + b.unbonding from bonds b where b.address = t.worker), 0), :ev, 'PENDING', :until, :now "
+                        + "from tasks t where t.id = :t on conflict (id) do nothing")
+                .setParameter("id", UUID.nameUUIDFromBytes(("slash:" + v.taskId()).getBytes(StandardCharsets.UTF_8)))
+                .setParameter("j", v.jobId()).setParameter("r", v.round()).setParameter("t", v.taskId())
+                .setParameter("ev", v.evidenceHash().toLowerCase()).setParameter("until", now.plus(disputeWindow)).setParameter("now", now)
+                .executeUpdate()
+                .chain(n -> n == 0 ? Uni.createFrom().item(0)
+                        : outbox.add(s, Queues.SETTLE, "slash:" + v.taskId(), Json.write(SettleRequest.slash(v.jobId(), v.round(), v.taskId()))));
     }
 }

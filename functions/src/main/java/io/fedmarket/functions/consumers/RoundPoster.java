@@ -119,6 +119,42 @@ public class RoundPoster {
         }
     }
 
+    /** What the chain says after a slash: the transaction (null when nothing was taken) and the amount taken. */
+    public record Slashed(String txHash, BigInteger amount, boolean sentNow) {
+    }
+
+    /**
+     * Slashes everything {@code worker} has at stake (bonded + unbonding) with {@code evidenceHash}, the jobs's share going
+     * to its escrow, unless the chain already has a slash of this worker in this job with this evidence (a retry finds
+     * it instead of slashing twice). Nothing at stake: no transaction, amount 0.
+     */
+    public Slashed slash(UUID jobId, String worker, byte[] evidenceHash) {
+        MarketplaceChain c = chain();
+        byte[] key = onChainJobId(jobId);
+        Optional<MarketplaceChain.SlashOnChain> earlier = c.slashedWith(worker, key, evidenceHash);
+        if (earlier.isPresent()) {
+            return new Slashed(earlier.get().txHash(), earlier.get().amount(), false);
+        }
+        if (!c.hasRole("VERIFIER_ROLE", c.address())) {
+            throw new Records.PoisonRecord("the settle key " + c.address() + " lacks VERIFIER_ROLE on " + c.marketplaceAddress()
+                    + ": grant it (grantRole) to let settle slash");
+        }
+        BigInteger amount = c.slashable(worker);
+        if (amount.signum() == 0) {
+            return new Slashed(null, BigInteger.ZERO, false);
+        }
+        try {
+            MarketplaceChain.TxResult tx = c.slash(worker, amount, key, evidenceHash);
+            LOG.infof("slashed %s by %s in %s: evidence %s, gas %s, tx %s", worker, amount, jobId, Hashes.hex(evidenceHash), tx.gasUsed(), tx.txHash());
+            return new Slashed(tx.txHash(), amount, true);
+        } catch (ChainRevertException e) {
+            if ("SlashExceedsBond".equals(e.errorName())) { // the stake moved between the read and the send
+                throw new IllegalStateException(e.getMessage() + ": retried with the new stake", e);
+            }
+            throw new Records.PoisonRecord("the contract refuses to slash " + worker + " in job " + jobId + ": " + e.getMessage());
+        }
+    }
+
     @PreDestroy
     synchronized void close() {
         if (chain != null) {

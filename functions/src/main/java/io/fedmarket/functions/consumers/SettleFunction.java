@@ -26,13 +26,21 @@ import java.util.Map;
  * {@code postRound(job, round, modelHash, payoutRoot, total)} on chain through {@link RoundPoster}, once
  * (a retry finds the chain's transaction instead of sending another); then the round is SETTLED with its
  * transaction hash. The chain is off the training path: round r settles while round r+1 trains.
- * REFUND requests are recorded once.
+ * SLASH: once a rejection's dispute window has passed (the record re-queues itself with an SQS delay
+ * until then), the worker's stake is slashed on chain with the rejection's evidence hash, once; a slash
+ * cancelled by a dispute is never sent. REFUND requests are recorded once.
  */
 public class SettleFunction {
     private static final Logger LOG = Logger.getLogger(SettleFunction.class);
 
     @Inject
     RoundPoster poster;
+
+    @Inject
+    io.fedmarket.functions.outbox.QueueSender sender;
+
+    /** The longest SQS delay: a record due later re-queues itself several times. */
+    static final long MAX_DELAY_SECONDS = 900;
 
     /** A round's stored tree: what goes on chain. */
     record Stored(String modelHash, String payoutRoot, BigInteger total, String txHash, int payees) {
@@ -49,6 +57,10 @@ public class SettleFunction {
         }
         MDC.put("jobId", m.jobId().toString());
         MDC.put("round", Integer.toString(m.round()));
+        if (m.kind() == SettleRequest.Kind.SLASH) {
+            slash(m);
+            return;
+        }
         if (m.kind() == SettleRequest.Kind.REFUND) {
             String outcome = Db.session(s -> markProcessed(s, m).map(n -> n == 0 ? "already recorded" : "refund recorded"));
             LOG.infof("REFUND %s: %s", m.jobId(), outcome);
@@ -71,6 +83,42 @@ public class SettleFunction {
                 .chain(() -> markProcessed(s, m)));
         LOG.infof("ROUND %s round %d: %d payees, root %s, total %s, %s %s", m.jobId(), m.round(), st.payees(), st.payoutRoot(), st.total(),
                 posted.sentNow() ? "posted in" : "found on chain in", tx);
+    }
+
+    void slash(SettleRequest m) {
+        if (m.taskId() == null) {
+            throw new Records.PoisonRecord("SLASH request lacks taskId");
+        }
+        MDC.put("taskId", m.taskId());
+        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select id, status, dispute_until, address, evidence_hash from slashes "
+                        + "where task_id = :t and job_id = :j", Object[].class)
+                .setParameter("t", m.taskId()).setParameter("j", m.jobId()).getResultList());
+        if (rows.isEmpty()) {
+            throw new Records.PoisonRecord("no slash recorded for task " + m.taskId() + " of job " + m.jobId());
+        }
+        Object[] row = rows.get(0);
+        String status = (String) row[1];
+        if (!"PENDING".equals(status)) {
+            LOG.infof("SLASH %s: already %s", m.taskId(), status);
+            return;
+        }
+        Instant due = Sql.instant(row[2]);
+        Instant now = Instant.now();
+        if (now.isBefore(due)) {
+            long wait = Math.min(MAX_DELAY_SECONDS, Math.max(1, java.time.Duration.between(now, due).toSeconds() + 1));
+            sender.send(io.fedmarket.config.Queues.SETTLE, Json.write(m), (int) wait);
+            LOG.infof("SLASH %s: dispute window open until %s; looked at again in %d s", m.taskId(), due, wait);
+            return;
+        }
+        String worker = (String) row[3];
+        RoundPoster.Slashed done = poster.slash(m.jobId(), worker, Hashes.fromHex((String) row[4]));
+        String outcome = done.amount().signum() > 0 ? "POSTED" : "NOTHING_TO_SLASH";
+        Db.session(s -> s.createNativeQuery("update slashes set status = :st, amount = :a, tx_hash = :tx where id = :id and status = 'PENDING'")
+                .setParameter("st", outcome).setParameter("a", new java.math.BigDecimal(done.amount())).setParameter("tx", done.txHash())
+                .setParameter("id", row[0]).executeUpdate()
+                .chain(() -> markProcessed(s, m)));
+        LOG.infof("SLASH %s: %s %s of %s%s", m.taskId(), outcome, done.amount(), worker,
+                done.txHash() == null ? "" : (done.sentNow() ? " in " : ", found on chain in ") + done.txHash());
     }
 
     private static Uni<Integer> markProcessed(Mutiny.Session s, SettleRequest m) {

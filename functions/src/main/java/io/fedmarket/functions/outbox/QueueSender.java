@@ -60,6 +60,14 @@ public class QueueSender {
         return client().sendMessage(b -> b.queueUrl(queueUrl(queueKey)).messageBody(body)).messageId();
     }
 
+    /** Sends with an SQS delay of {@code delaySeconds} (0..900): the message becomes visible only then. */
+    public String send(String queueKey, String body, int delaySeconds) {
+        if (delaySeconds < 0 || delaySeconds > 900) {
+            throw new IllegalArgumentException("SQS delay must be 0..900 s, got " + delaySeconds);
+        }
+        return client().sendMessage(b -> b.queueUrl(queueUrl(queueKey)).messageBody(body).delaySeconds(delaySeconds)).messageId();
+    }
+
     @PreDestroy
     void close() {
         if (client != null) {

@@ -131,6 +131,7 @@ public final class LocalLambda implements AutoCloseable {
             env.put("FEDMARKET_MARKETPLACE_ADDRESS", marketplace == null ? "" : marketplace);
             // local chains only: the operator's public anvil dev key (account 0, COORDINATOR_ROLE from MarketplaceDeployer)
             env.put("FEDMARKET_COORDINATOR_KEY", marketplace == null ? "" : org.web3j.utils.Numeric.toHexStringNoPrefixZeroPadded(io.fedmarket.chain.DevAccounts.account(0).getEcKeyPair().getPrivateKey(), 64));
+            env.put("FEDMARKET_DISPUTE_WINDOW", "PT2M"); // short on the local stack, so that a rejection is slashed within the session
             env.put("FEDMARKET_JWT_ISSUER", b.jwtIssuer);
             env.put("FEDMARKET_SIWE_DOMAIN", b.siweDomain);
             env.putAll(jwtKeys);
