@@ -34,7 +34,12 @@ public final class Profiles {
     }
 
     public static class Verify implements QuarkusTestProfile {
-        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "verify"); }
+        /** Any address works as the EIP-712 verifying contract of the signatures the test makes. */
+        public static final String MARKETPLACE = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
+
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.funqy.export", "verify", "fedmarket.marketplace-address", MARKETPLACE);
+        }
     }
 
     public static class Aggregate implements QuarkusTestProfile {
