@@ -277,7 +277,8 @@ public final class DemoRunner {
                 trainedSteps += ro.trainedSteps();
                 reexecSteps += ro.reexecSteps();
                 Set<String> caught = new java.util.HashSet<>(slashedAddrs);
-                ro.rejected().forEach(v -> caught.add(v.submission().worker().toLowerCase()));
+                ro.rejected().stream().filter(v -> v.verdict().reason() != io.fedmarket.fl.verify.ReasonCode.BAD_SIGNATURE)
+                        .forEach(v -> caught.add(v.submission().worker().toLowerCase()));
                 List<TaskSettlement> settle = new ArrayList<>();
                 for (RoundCoordinator.Verified v : ro.verified()) {
                     if (v.verdict() == null) {
@@ -309,6 +310,11 @@ public final class DemoRunner {
                 for (RoundCoordinator.Verified v : ro.rejected()) {
                     String addr = v.submission().worker().toLowerCase();
                     String name = nameOf.getOrDefault(addr, addr);
+                    if (v.verdict().reason() == io.fedmarket.fl.verify.ReasonCode.BAD_SIGNATURE) {
+                        // a signature that is not the named worker's (or a worker without bond) is no evidence against it
+                        step("reject", name + "'s update in round " + r + " rejected (BAD_SIGNATURE): not paid, not aggregated, not slashed");
+                        continue;
+                    }
                     if (slashedAddrs.add(addr)) {
                         BigInteger amount = chain.bondOf(addr).bonded;
                         fleet.retire(name);
