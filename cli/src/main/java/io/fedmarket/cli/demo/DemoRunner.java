@@ -21,7 +21,7 @@ import io.fedmarket.worker.data.ImageData;
 import io.fedmarket.worker.data.Partitions;
 import io.fedmarket.worker.model.ModelSpec;
 import io.fedmarket.worker.store.ArtifactStore;
-import io.fedmarket.worker.train.ModelState;
+import io.fedmarket.fl.model.ModelState;
 import io.fedmarket.worker.train.TrainingSession;
 import org.web3j.crypto.Credentials;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;

@@ -21,7 +21,7 @@ import io.fedmarket.pol.TrailManifest;
 import io.fedmarket.worker.data.ImageData;
 import io.fedmarket.worker.model.ModelSpec;
 import io.fedmarket.worker.store.ArtifactStore;
-import io.fedmarket.worker.train.ModelState;
+import io.fedmarket.fl.model.ModelState;
 import io.fedmarket.worker.train.TrainingSession;
 import software.amazon.awssdk.services.sqs.SqsClient;
 import software.amazon.awssdk.services.sqs.model.Message;
@@ -370,24 +370,11 @@ final class RoundCoordinator {
     }
 
     static float[] flatten(ModelState s) {
-        int n = s.parameterCount();
-        float[] out = new float[n];
-        int o = 0;
-        for (float[] p : s.params()) {
-            System.arraycopy(p, 0, out, o, p.length);
-            o += p.length;
-        }
-        return out;
+        return s.flat();
     }
 
     static ModelState unflatten(float[] flat, ModelState template) {
-        float[][] params = new float[template.params().length][];
-        int o = 0;
-        for (int i = 0; i < params.length; i++) {
-            params[i] = java.util.Arrays.copyOfRange(flat, o, o + template.params()[i].length);
-            o += params[i].length;
-        }
-        return new ModelState(template.names(), template.shapes(), params, null, 0);
+        return template.withFlat(flat);
     }
 
     static String submissionHash(Submission s) {

@@ -1,5 +1,6 @@
 package io.fedmarket.worker.train;
 
+import io.fedmarket.fl.model.ModelState;
 import io.fedmarket.crypto.Hashes;
 
 import java.util.List;

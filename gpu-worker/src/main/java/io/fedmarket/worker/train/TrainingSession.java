@@ -1,5 +1,6 @@
 package io.fedmarket.worker.train;
 
+import io.fedmarket.fl.model.ModelState;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;

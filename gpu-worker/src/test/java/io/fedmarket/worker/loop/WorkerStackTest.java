@@ -14,7 +14,7 @@ import io.fedmarket.pol.TrailManifest;
 import io.fedmarket.worker.WorkerMain;
 import io.fedmarket.worker.store.ArtifactStore;
 import io.fedmarket.worker.store.TaskProgress;
-import io.fedmarket.worker.train.ModelState;
+import io.fedmarket.fl.model.ModelState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,5 +1,6 @@
 package io.fedmarket.worker.train;
 
+import io.fedmarket.fl.model.ModelState;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

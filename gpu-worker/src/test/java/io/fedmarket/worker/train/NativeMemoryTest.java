@@ -1,5 +1,6 @@
 package io.fedmarket.worker.train;
 
+import io.fedmarket.fl.model.ModelState;
 import io.fedmarket.worker.data.Datasets;
 import io.fedmarket.worker.data.ImageData;
 import io.fedmarket.worker.data.Partitions;

@@ -1,4 +1,4 @@
-package io.fedmarket.worker.train;
+package io.fedmarket.fl.model;
 
 import io.fedmarket.pol.ParameterHasher;
 
@@ -34,6 +34,31 @@ public record ModelState(List<String> names, List<long[]> shapes, float[][] para
 
     public ModelState withoutVelocity() {
         return new ModelState(names, shapes, params, null, step);
+    }
+
+    /** All parameters in block order as one vector (what the aggregation rules work on). */
+    public float[] flat() {
+        float[] out = new float[parameterCount()];
+        int o = 0;
+        for (float[] p : params) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        return out;
+    }
+
+    /** This model's names and shapes with the parameters of {@code flat} (no momentum, step 0). */
+    public ModelState withFlat(float[] flat) {
+        if (flat.length != parameterCount()) {
+            throw new IllegalArgumentException("a vector of " + flat.length + " parameters does not fit a model of " + parameterCount());
+        }
+        float[][] out = new float[params.length][];
+        int o = 0;
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Arrays.copyOfRange(flat, o, o + params[i].length);
+            o += params[i].length;
+        }
+        return new ModelState(names, shapes, out, null, 0);
     }
 
     public byte[] encode() {
