@@ -61,7 +61,7 @@ class LambdaPathEndToEndTest {
     void start(@org.junit.jupiter.api.io.TempDir Path dir) {
         assertThat(Files.isRegularFile(ZIP)).as("function.zip at %s: build it first with ./mvnw -pl functions -am package "
                 + "(./mkt test and CI build it before this module)", ZIP.toAbsolutePath()).isTrue();
-        stack = LocalStack.builder().dataDir(dir).sqs(true).s3(false).evm(true).postgres(true)
+        stack = LocalStack.builder().dataDir(dir).sqs(true).s3(true).evm(true).postgres(true)
                 .databaseName("fedmarket_e2e").start();
         try {
             io.fedmarket.cli.demo.DemoRunner.emptyMarketplace(stack.endpoints().database()); // nothing left from an earlier run
@@ -70,7 +70,9 @@ class LambdaPathEndToEndTest {
         }
         contracts = io.fedmarket.chain.MarketplaceDeployer.deployLocal(stack.endpoints().evm().rpcUrl());
         this.dir = dir;
-        lambda = LocalLambda.builder().functionZip(ZIP).endpoints(stack.endpoints()).workDir(dir.resolve("lambda"))
+        // with the contracts, so that settle can post rounds and slash (the dev coordinator key)
+        StackEndpoints ep = stack.endpoints().withEvm(new StackEndpoints.Evm(stack.endpoints().evm().rpcUrl(), stack.endpoints().evm().chainId(), contracts));
+        lambda = LocalLambda.builder().functionZip(ZIP).endpoints(ep).workDir(dir.resolve("lambda"))
                 .progress(System.out::println).start();
         gw = lambda.gatewayUrl();
     }
@@ -229,6 +231,119 @@ class LambdaPathEndToEndTest {
                 assertThat(n).as("messages in %s's DLQ", key).isEqualTo("0");
             }
         }
+    }
+
+    static io.fedmarket.fl.model.ModelState model(float... v) {
+        return new io.fedmarket.fl.model.ModelState(List.of("w", "b"), List.of(new long[] {2, 2}, new long[] {2}),
+                new float[][] {java.util.Arrays.copyOfRange(v, 0, 4), java.util.Arrays.copyOfRange(v, 4, 6)}, null, 0);
+    }
+
+    /**
+     * The aggregate Lambda finishes a round: two accepted updates (1 and 3 samples) in the bucket, their verdicts on the
+     * verdicts queue; the poller runs aggregate, which closes the round, averages the updates from its start model by the
+     * intent's rule (FedAvg: hand-computed below), stores the model content-addressed and records its hash; settle then
+     * posts that hash on chain with the round's payout root.
+     */
+    @Test
+    void theAggregateFunctionAveragesAClosedRoundFromTheBucketAndSettleRecordsItsModelOnChain() throws Exception {
+        Wallet builder = signIn();
+        String intent = "{\"model\":{\"architecture\":\"MLP\",\"inputShape\":[4],\"numClasses\":2},\"dataDomain\":\"agg-" + UUID.randomUUID()
+                + "\",\"requiredLabels\":[\"0\"],\"rounds\":2,\"localEpochs\":1,\"minParticipants\":2,\"maxParticipants\":2,\"budget\":\"1000000000\","
+                + "\"maxPricePerGpuSecond\":\"100\",\"deadline\":\"" + Instant.now().plus(2, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS)
+                + "\",\"privacy\":{\"mode\":\"NONE\"},\"aggregation\":\"fedavg\"}";
+        HttpResponse<String> submitted = post("/intents", intent, builder.token());
+        assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
+        String intentId = json(submitted).get("id").asText();
+
+        StackEndpoints.S3 s3 = stack.endpoints().s3();
+        String startUri;
+        String[] updateUris = new String[2];
+        try (software.amazon.awssdk.services.s3.S3Client c = software.amazon.awssdk.services.s3.S3Client.builder()
+                .endpointOverride(URI.create(s3.endpoint())).forcePathStyle(true).region(Region.of(s3.region()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(s3.accessKey(), s3.secretKey())))
+                .httpClient(software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient.create()).build()) {
+            io.fedmarket.worker.store.ArtifactStore store = new io.fedmarket.worker.store.ArtifactStore(c, s3.bucket());
+            startUri = store.putContent("models", "fmck", model(0, 0, 0, 0, 0, 0).encode());
+            updateUris[0] = store.putContent("updates", "fmck", model(1, 2, 3, 4, 5, 6).encode());
+            updateUris[1] = store.putContent("updates", "fmck", model(3, 4, 5, 6, 7, 8).encode());
+
+            String jobId = UUID.randomUUID().toString();
+            String[] tasks = {"agg-" + jobId.substring(0, 8) + "-c0", "agg-" + jobId.substring(0, 8) + "-c1"};
+            String[] workers = {"0x00000000000000000000000000000000000000a1", "0x00000000000000000000000000000000000000a2"};
+            StackEndpoints.Database db = stack.endpoints().database();
+            try (Connection conn = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password()); Statement st = conn.createStatement()) {
+                st.executeUpdate("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, current_round, created_at, updated_at) values ('"
+                        + jobId + "', '" + intentId + "', '" + builder.address().toLowerCase() + "', 'RUNNING', 7, 1, now(), now())");
+                st.executeUpdate("insert into rounds (job_id, round_no, status, min_updates, deadline, start_model_uri) values ('" + jobId
+                        + "', 1, 'OPEN', 2, now() + interval '1 hour', '" + startUri + "')");
+                for (int i = 0; i < 2; i++) {
+                    st.executeUpdate("insert into tasks (id, job_id, round_no, worker, shard, seed, hyper_params, status, created_at) values ('" + tasks[i]
+                            + "', '" + jobId + "', 1, '" + workers[i] + "', 'shard-" + i + "', " + i + ", '{}', 'SUBMITTED', now())");
+                    st.executeUpdate("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, submitted_at, "
+                            + "sample_count) values ('" + tasks[i] + "', '" + workers[i] + "', '" + updateUris[i] + "', '0x" + "22".repeat(32) + "', '0x"
+                            + "33".repeat(32) + "', 10, " + (10 * (i + 1)) + ", '0x" + "44".repeat(65) + "', now(), " + (i == 0 ? 1 : 3) + ")");
+                }
+            }
+            // the builder escrows the job on chain, so that settle can post the round
+            try (io.fedmarket.chain.MarketplaceChain op = io.fedmarket.chain.MarketplaceChain.connect(stack.endpoints().evm().rpcUrl(),
+                    io.fedmarket.chain.DevAccounts.account(0), contracts, io.fedmarket.chain.MarketplaceChain.Options.defaults())) {
+                io.fedmarket.chain.MarketplaceChain b = op.as(io.fedmarket.chain.DevAccounts.account(1));
+                b.approve(java.math.BigInteger.valueOf(1_000_000));
+                b.openJob(io.fedmarket.crypto.Hashes.keccak256(jobId.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                        java.math.BigInteger.valueOf(1_000_000), op.latestTimestamp() + 3600);
+
+                try (SqsClient sqs = sqs()) {
+                    String verdicts = sqs.getQueueUrl(b2 -> b2.queueName(Queues.get().byKey(Queues.VERDICTS).name())).queueUrl();
+                    for (int i = 0; i < 2; i++) {
+                        String body = JSON.writeValueAsString(new io.fedmarket.messages.VerdictReached(tasks[i], UUID.fromString(jobId), 1, workers[i],
+                                true, "ACCEPTED", null));
+                        sqs.sendMessage(m -> m.queueUrl(verdicts).messageBody(body));
+                    }
+                }
+                String uri = awaitSql("select global_model_uri from rounds where job_id = '" + jobId + "' and round_no = 1", Duration.ofSeconds(90));
+                io.fedmarket.fl.model.ModelState got = io.fedmarket.fl.model.ModelState.decode(store.get(uri), uri);
+                // FedAvg by samples: (1 × u0 + 3 × u1) / 4
+                float[] expected = {2.5f, 3.5f, 4.5f, 5.5f, 6.5f, 7.5f};
+                assertThat(got.flat()).containsExactly(expected, org.assertj.core.data.Offset.offset(1e-6f));
+                String hash = io.fedmarket.crypto.Hashes.hex(got.paramsHash());
+                assertThat(count("select count(*) from rounds where job_id = '" + jobId + "' and global_model_hash = '" + hash + "'")).isEqualTo(1);
+                assertThat(uri).as("content-addressed").isEqualTo("models/" + io.fedmarket.crypto.Hashes.hex(
+                        io.fedmarket.crypto.Hashes.keccak256(store.get(uri))).substring(2) + ".fmck");
+
+                // settle posts the round with that model hash
+                String posted = awaitSql("select model_hash from payout_roots where job_id = '" + jobId + "' and round_no = 1 and tx_hash is not null",
+                        Duration.ofSeconds(90));
+                assertThat(posted).isEqualTo(hash);
+                assertThat(op.jobState(io.fedmarket.crypto.Hashes.keccak256(jobId.getBytes(java.nio.charset.StandardCharsets.UTF_8))).lastRound())
+                        .isEqualTo(1);
+            }
+        }
+    }
+
+    /** Polls a one-value query until it returns a non-null value. */
+    String awaitSql(String sql, Duration within) throws Exception {
+        StackEndpoints.Database db = stack.endpoints().database();
+        Instant until = Instant.now().plus(within);
+        while (Instant.now().isBefore(until)) {
+            try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+                 Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                if (rs.next() && rs.getString(1) != null) {
+                    return rs.getString(1);
+                }
+            }
+            Thread.sleep(300);
+        }
+        StringBuilder logs = new StringBuilder();
+        try (java.util.stream.Stream<Path> files = Files.list(dir.resolve("lambda/logs"))) {
+            for (Path f : files.sorted().toList()) {
+                List<String> lines = Files.readAllLines(f);
+                logs.append("\n--- ").append(f.getFileName()).append(" (last 15 lines)\n")
+                        .append(String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size())));
+            }
+        } catch (java.io.IOException e) {
+            logs.append(" (logs unreadable: ").append(e.getMessage()).append(')');
+        }
+        throw new AssertionError("nothing for " + sql + " within " + within + "; function logs:" + logs);
     }
 
     record Run(int exit, String out, String err) {

@@ -24,17 +24,20 @@ import java.util.UUID;
 
 /**
  * Lambda {@code aggregate}: records each verdict once (business key: task id) and closes the round
- * when it has min-updates accepted verdicts, queueing the round's settlement through the outbox in
- * the same transaction. A rejection with evidence (a rejecting {@link ReasonCode} and an evidence hash)
+ * when it has min-updates accepted verdicts. A rejection with evidence (a rejecting {@link ReasonCode} and an evidence hash)
  * also records a PENDING slash of the worker, slashable when the dispute window
  * ({@code fedmarket.dispute-window}) ends, and queues its SLASH request to settle in the same
- * transaction. The model aggregation itself (shared fl rules) is still the demo coordinator's.
+ * transaction. Once the round is CLOSED, {@link RoundAggregator} aggregates its accepted updates by the intent's rule
+ * and records the round's model; its settlement is queued with that record.
  */
 public class AggregateFunction {
     private static final Logger LOG = Logger.getLogger(AggregateFunction.class);
 
     @Inject
     Outbox outbox;
+
+    @Inject
+    RoundAggregator aggregator;
 
     @ConfigProperty(name = "fedmarket.dispute-window", defaultValue = "PT1H")
     Duration disputeWindow;
@@ -79,11 +82,17 @@ public class AggregateFunction {
                                             + "and min_updates <= (select count(*) from verdicts where job_id = :j and round_no = :r and accepted)")
                                     .setParameter("now", now).setParameter("j", v.jobId()).setParameter("r", v.round()).executeUpdate())
                             .chain(closed -> closed == 0 ? Uni.createFrom().item("verdict recorded")
-                                    : outbox.add(s, Queues.SETTLE, "settle-round:" + v.jobId() + ":" + v.round(),
-                                    Json.write(SettleRequest.round(v.jobId(), v.round()))).replaceWith("verdict recorded, round closed"));
+                                    : s.createNativeQuery("select global_model_hash from rounds where job_id = :j and round_no = :r", String.class)
+                                    .setParameter("j", v.jobId()).setParameter("r", v.round()).getSingleResult()
+                                    // a round whose model is recorded already settles now; otherwise after its aggregation below
+                                    .chain(model -> model == null ? Uni.createFrom().item("verdict recorded, round closed")
+                                            : outbox.add(s, Queues.SETTLE, "settle-round:" + v.jobId() + ":" + v.round(),
+                                            Json.write(SettleRequest.round(v.jobId(), v.round()))).replaceWith("verdict recorded, round closed")));
                 }));
         LOG.infof("%s: %s", v.taskId(), outcome);
-        if (outcome.endsWith("round closed") || slashable(v)) {
+        // every delivery (a duplicate too) finishes a CLOSED round that has no model yet: a crash after the close heals
+        RoundAggregator.Outcome agg = aggregator.aggregate(v.jobId(), v.round());
+        if (outcome.endsWith("round closed") || slashable(v) || agg.modelUri() != null) {
             outbox.relay(10);
         }
     }

@@ -94,8 +94,9 @@ public class VerifyFunction {
                         return Uni.createFrom().failure(new Records.PoisonRecord("task " + m.taskId() + " belongs to " + t[0] + " in job " + t[1]
                                 + " round " + t[2] + ", not to this submission"));
                     }
-                    return s.createNativeQuery("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, submitted_at) "
-                                    + "values (:t, :w, :u, :h, :p, :st, :g, :sig, :at) on conflict do nothing")
+                    return s.createNativeQuery("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, submitted_at, sample_count) "
+                                    + "values (:t, :w, :u, :h, :p, :st, :g, :sig, :at, :n) on conflict do nothing")
+                            .setParameter("n", Math.max(1, m.sampleCount()))
                             .setParameter("t", m.taskId()).setParameter("w", worker).setParameter("u", String.valueOf(m.updateUri()))
                             .setParameter("h", m.updateHash().toLowerCase()).setParameter("p", m.proofRoot().toLowerCase()).setParameter("st", m.steps())
                             .setParameter("g", m.gpuSeconds()).setParameter("sig", m.signature().toLowerCase())

@@ -139,8 +139,9 @@ public final class LocalLambda implements AutoCloseable {
             env.put("AWS_LAMBDA_FUNCTION_NAME", "fedmarket-" + fn.name());
             env.put("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", Integer.toString(fn.memoryMb()));
             env.put("AWS_REGION", ep.sqs().region() == null ? "us-east-1" : ep.sqs().region());
-            env.put("AWS_ACCESS_KEY_ID", ep.sqs().accessKey() == null ? "local" : ep.sqs().accessKey());
-            env.put("AWS_SECRET_ACCESS_KEY", ep.sqs().secretKey() == null ? "local" : ep.sqs().secretKey());
+            // the role's credentials on AWS; here s3proxy's identity when it runs (ElasticMQ takes any key)
+            env.put("AWS_ACCESS_KEY_ID", ep.s3() != null ? ep.s3().accessKey() : ep.sqs().accessKey() == null ? "local" : ep.sqs().accessKey());
+            env.put("AWS_SECRET_ACCESS_KEY", ep.s3() != null ? ep.s3().secretKey() : ep.sqs().secretKey() == null ? "local" : ep.sqs().secretKey());
             env.putAll(b.extraEnv);
             java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
             factories.put(fn.name(), () -> {

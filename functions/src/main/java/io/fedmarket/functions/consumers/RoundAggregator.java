@@ -1,0 +1,155 @@
+package io.fedmarket.functions.consumers;
+
+import io.fedmarket.config.Queues;
+import io.fedmarket.fl.aggregation.AggregationRegistry;
+import io.fedmarket.fl.aggregation.AggregationResult;
+import io.fedmarket.fl.aggregation.AggregationRule;
+import io.fedmarket.fl.aggregation.ClientUpdate;
+import io.fedmarket.fl.aggregation.ServerState;
+import io.fedmarket.fl.model.ModelState;
+import io.fedmarket.fl.proof.Hashes;
+import io.fedmarket.functions.artifacts.Artifacts;
+import io.fedmarket.functions.http.Db;
+import io.fedmarket.functions.http.Json;
+import io.fedmarket.functions.outbox.Outbox;
+import io.fedmarket.messages.SettleRequest;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * The model of a CLOSED round: the accepted updates (artifact keys from their submissions, weighted by their
+ * sample counts) aggregated by the intent's rule ({@link AggregationRegistry}) from the round's start model,
+ * stored content-addressed ({@code models/<keccak>.fmck}); a stateful server optimiser (FedAdam, FedYogi) keeps its
+ * moments at {@code models/state/<job>/<round>.fmss} for the next round. Then, in one transaction, the round records
+ * {@code global_model_uri} and {@code global_model_hash} (what postRound puts on chain) and its settlement is queued.
+ * Idempotent: a round that has its model is not aggregated again; a retry after a crash writes the same objects.
+ * Fewer accepted updates than the rule needs: the start model is kept (and recorded), as the demo's coordinator does.
+ */
+@ApplicationScoped
+public class RoundAggregator {
+    private static final Logger LOG = Logger.getLogger(RoundAggregator.class);
+
+    @Inject
+    Artifacts artifacts;
+
+    @Inject
+    Outbox outbox;
+
+    /** What happened: the model's hash, or why nothing was done. */
+    public record Outcome(String modelHash, String modelUri, int updates, String note) {
+    }
+
+    public Outcome aggregate(UUID jobId, int round) {
+        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select r.status, r.global_model_hash, r.start_model_uri, i.aggregation from rounds r "
+                        + "join jobs j on j.id = r.job_id join intents i on i.id = j.intent_id where r.job_id = :j and r.round_no = :r", Object[].class)
+                .setParameter("j", jobId).setParameter("r", round).getResultList());
+        if (rows.isEmpty()) {
+            throw new Records.PoisonRecord("job " + jobId + " has no round " + round);
+        }
+        Object[] r = rows.get(0);
+        if (!"CLOSED".equals(r[0]) || r[1] != null) {
+            return new Outcome((String) r[1], null, 0, "round is " + r[0] + (r[1] != null ? " with its model" : ""));
+        }
+        String startUri = (String) r[2];
+        if (startUri == null) {
+            throw new Records.PoisonRecord("round " + round + " of job " + jobId + " has no start model (rounds.start_model_uri): it is set when the "
+                    + "round's tasks are published; without it the round cannot be aggregated");
+        }
+        AggregationRule rule;
+        try {
+            rule = AggregationRegistry.create((String) r[3]);
+        } catch (IllegalArgumentException e) {
+            throw new Records.PoisonRecord("job " + jobId + ": " + e.getMessage());
+        }
+        List<Object[]> accepted = Db.session(s -> s.createNativeQuery("select s.task_id, s.update_uri, s.sample_count from verdicts v "
+                        + "join submissions s on s.task_id = v.task_id where v.job_id = :j and v.round_no = :r and v.accepted order by s.task_id", Object[].class)
+                .setParameter("j", jobId).setParameter("r", round).getResultList());
+
+        ModelState global = ModelState.decode(artifacts.get(startUri), startUri);
+        float[] start = global.flat();
+        List<ClientUpdate> updates = new ArrayList<>();
+        for (Object[] a : accepted) {
+            String uri = (String) a[1];
+            ModelState u = ModelState.decode(artifacts.get(uri), uri);
+            if (u.parameterCount() != start.length) {
+                throw new Records.PoisonRecord("update " + uri + " of task " + a[0] + " has " + u.parameterCount() + " parameters, the start model "
+                        + start.length + ": it was accepted for another model");
+            }
+            updates.add(new ClientUpdate((String) a[0], u.flat(), ((Number) a[2]).longValue()));
+        }
+        ServerState state = round > 1 ? artifacts.find(stateKey(jobId, round - 1)).map(RoundAggregator::decodeState).orElse(ServerState.NONE)
+                : ServerState.NONE;
+        ModelState next = global.withoutVelocity();
+        String note;
+        if (updates.size() >= rule.minUpdates()) {
+            AggregationResult res = rule.aggregate(start, updates, state);
+            next = global.withFlat(res.model());
+            state = res.state();
+            note = rule.name() + " over " + updates.size() + " accepted update(s)";
+        } else {
+            note = "only " + updates.size() + " accepted update(s), " + rule.name() + " needs " + rule.minUpdates() + ": the start model is kept";
+        }
+        String uri = artifacts.putContent("models", "fmck", next.encode());
+        if (state != null && !state.isEmpty()) {
+            artifacts.put(stateKey(jobId, round), encodeState(state));
+        }
+        String hash = Hashes.hex(next.paramsHash());
+        int recorded = Db.session(s -> s.createNativeQuery("update rounds set global_model_hash = :h, global_model_uri = :u "
+                        + "where job_id = :j and round_no = :r and global_model_hash is null")
+                .setParameter("h", hash).setParameter("u", uri).setParameter("j", jobId).setParameter("r", round).executeUpdate()
+                .chain(n -> n == 0 ? io.smallrye.mutiny.Uni.createFrom().item(0)
+                        : outbox.add(s, Queues.SETTLE, "settle-round:" + jobId + ":" + round, Json.write(SettleRequest.round(jobId, round))).replaceWith(n)));
+        LOG.infof("round %d of %s aggregated: %s; model %s at %s%s", round, jobId, note, hash, uri, recorded == 0 ? " (recorded by another delivery)" : "");
+        return new Outcome(hash, uri, updates.size(), note);
+    }
+
+    static String stateKey(UUID jobId, int round) {
+        return "models/state/" + jobId + "/" + round + ".fmss";
+    }
+
+    static byte[] encodeState(ServerState s) {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream(16 * s.m().length + 32);
+        try (DataOutputStream out = new DataOutputStream(bos)) {
+            out.writeLong(s.round());
+            out.writeInt(s.m().length);
+            for (double d : s.m()) {
+                out.writeDouble(d);
+            }
+            out.writeInt(s.v().length);
+            for (double d : s.v()) {
+                out.writeDouble(d);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bos.toByteArray();
+    }
+
+    static ServerState decodeState(byte[] bytes) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            long round = in.readLong();
+            double[] m = new double[in.readInt()];
+            for (int i = 0; i < m.length; i++) {
+                m[i] = in.readDouble();
+            }
+            double[] v = new double[in.readInt()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = in.readDouble();
+            }
+            return new ServerState(m, v, round);
+        } catch (IOException e) {
+            throw new UncheckedIOException("server state is not a state file: " + e.getMessage(), e);
+        }
+    }
+}
