@@ -266,10 +266,9 @@ public final class MarketplaceChain implements AutoCloseable {
      * wrapper's struct reflection, which fails under some class loaders (Quarkus: "Type cannot be encoded: class
      * java.lang.Class").
      */
-    @SuppressWarnings({"rawtypes", "unchecked"})
+    @SuppressWarnings("rawtypes")
     public JobState jobState(byte[] jobId) {
-        org.web3j.abi.datatypes.Function f = new org.web3j.abi.datatypes.Function("getJob",
-                List.of(new org.web3j.abi.datatypes.generated.Bytes32(jobId)),
+        List<org.web3j.abi.datatypes.Type> v = callFlat("getJob", List.of(new org.web3j.abi.datatypes.generated.Bytes32(jobId)),
                 List.of(new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.Address>() { },
                         new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint96>() { },
                         new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint128>() { },
@@ -278,13 +277,6 @@ public final class MarketplaceChain implements AutoCloseable {
                         new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint32>() { },
                         new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint8>() { },
                         new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Bytes32>() { }));
-        Transaction call = Transaction.createEthCallTransaction(credentials.getAddress(), marketplaceAddress,
-                org.web3j.abi.FunctionEncoder.encode(f));
-        String out = retrying("eth_call getJob", options, () -> web3j.ethCall(call, DefaultBlockParameterName.LATEST).send()).getValue();
-        List<org.web3j.abi.datatypes.Type> v = org.web3j.abi.FunctionReturnDecoder.decode(out, f.getOutputParameters());
-        if (v.size() != 8) {
-            throw new ChainException("getJob returned " + v.size() + " values, expected 8: is " + marketplaceAddress + " the Marketplace?");
-        }
         return new JobState(((org.web3j.abi.datatypes.Address) v.get(0)).getValue(), (BigInteger) v.get(2).getValue(),
                 (BigInteger) v.get(3).getValue(), ((BigInteger) v.get(4).getValue()).longValueExact(),
                 ((BigInteger) v.get(5).getValue()).longValueExact(), ((BigInteger) v.get(6).getValue()).intValueExact(),
@@ -295,21 +287,29 @@ public final class MarketplaceChain implements AutoCloseable {
      * What a slash of {@code account} can take now: bonded + unbonding stake ({@code bondOf} decoded as its flat tuple,
      * like {@link #jobState}).
      */
-    @SuppressWarnings({"rawtypes", "unchecked"})
+    @SuppressWarnings("rawtypes")
     public BigInteger slashable(String account) {
-        org.web3j.abi.datatypes.Function f = new org.web3j.abi.datatypes.Function("bondOf",
-                List.of(new org.web3j.abi.datatypes.Address(account)),
+        List<org.web3j.abi.datatypes.Type> v = callFlat("bondOf", List.of(new org.web3j.abi.datatypes.Address(account)),
                 List.of(new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint128>() { },
                         new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint128>() { },
                         new org.web3j.abi.TypeReference<org.web3j.abi.datatypes.generated.Uint64>() { }));
+        return ((BigInteger) v.get(0).getValue()).add((BigInteger) v.get(1).getValue());
+    }
+
+    /** eth_call of a view returning a static tuple, decoded field by field; a wrong count means a wrong contract. */
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    private List<org.web3j.abi.datatypes.Type> callFlat(String function, List<org.web3j.abi.datatypes.Type> in,
+                                                        List<org.web3j.abi.TypeReference<?>> out) {
+        org.web3j.abi.datatypes.Function f = new org.web3j.abi.datatypes.Function(function, in, out);
         Transaction call = Transaction.createEthCallTransaction(credentials.getAddress(), marketplaceAddress,
                 org.web3j.abi.FunctionEncoder.encode(f));
-        String out = retrying("eth_call bondOf", options, () -> web3j.ethCall(call, DefaultBlockParameterName.LATEST).send()).getValue();
-        List<org.web3j.abi.datatypes.Type> v = org.web3j.abi.FunctionReturnDecoder.decode(out, f.getOutputParameters());
-        if (v.size() != 3) {
-            throw new ChainException("bondOf returned " + v.size() + " values, expected 3: is " + marketplaceAddress + " the Marketplace?");
+        String hex = retrying("eth_call " + function, options, () -> web3j.ethCall(call, DefaultBlockParameterName.LATEST).send()).getValue();
+        List<org.web3j.abi.datatypes.Type> v = org.web3j.abi.FunctionReturnDecoder.decode(hex, f.getOutputParameters());
+        if (v.size() != out.size()) {
+            throw new ChainException(function + " returned " + v.size() + " values, expected " + out.size() + ": is " + marketplaceAddress
+                    + " the Marketplace?");
         }
-        return ((BigInteger) v.get(0).getValue()).add((BigInteger) v.get(1).getValue());
+        return v;
     }
 
     /** An earlier slash of {@code account} in {@code jobId} with exactly this evidence hash (its Slashed event). */
