@@ -4,24 +4,28 @@ locals {
 
   # Who sends to which queue and touches which key prefix follows the architecture's flow
   # (intents -> match -> tasks -> submissions -> verify -> reexec/verdicts -> aggregate -> settle)
-  # and the outbox writes in the code (intents: match + settle refunds; aggregate: settle rounds and
-  # slashes; settle: a slash whose dispute window is still open re-queues itself with a delay).
+  # and the outbox writes in the code (intents: match + settle refunds; match: the new round's deadline
+  # clock on settle; aggregate: settle rounds and slashes; settle: a slash whose dispute window, or a
+  # round whose deadline, is still ahead re-queues itself with a delay).
   # An entry's own `sends` / `bucketRead` / `bucketWrite` in functions.json wins over these.
   default_sends = {
     intents   = ["match", "settle"]
-    match     = ["tasks"]
+    match     = ["tasks", "settle"]
     verify    = ["reexec", "verdicts"]
     aggregate = ["tasks", "settle"]
     settle    = ["chain-events", "settle"]
   }
+  # settle aggregates a round that its deadline closed, as aggregate does for one closed by its verdicts
   default_bucket_read = {
     jobs      = ["models/"]
     verify    = ["models/", "updates/", "checkpoints/", "tasks/", "submissions/", "reexec/", "datasets/"]
     aggregate = ["models/", "updates/"]
+    settle    = ["models/", "updates/"]
   }
   default_bucket_write = {
     verify    = ["evidence/"]
     aggregate = ["models/"]
+    settle    = ["models/"]
   }
 
   sends        = { for n, f in local.functions : n => f.sends != null ? f.sends : lookup(local.default_sends, n, []) }

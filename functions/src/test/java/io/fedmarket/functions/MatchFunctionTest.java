@@ -92,9 +92,14 @@ class MatchFunctionTest {
             assertThat(rs.getLong(1)).isGreaterThanOrEqualTo(2);
             assertThat(rs.getBigDecimal(2).longValue()).isBetween(10L, 1000L);
         }
+        // round 1's clock went to the settle queue with the job, in the same transaction
+        String job = Seed.one("select id from jobs where intent_id = '" + intent + "'");
+        assertThat(Seed.one("select body from outbox where dedup_key = 'round-deadline:" + job + ":1' and sent_at is not null"))
+                .contains("DEADLINE").contains(job);
         // the same message again (SQS is at-least-once): no second job, no failure
         assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(rec.messageId(), rec.body(), 2)))).isEmpty();
         assertThat(jobs(intent)).isEqualTo(1);
+        assertThat(Seed.one("select count(*) from outbox where dedup_key like 'round-deadline:" + job + ":%'")).isEqualTo("1");
     }
 
     @Test

@@ -203,6 +203,41 @@ class SettleAndClaimsTest {
         assertThat(SqsEvents.invoke(QUEUE, List.of(unknown))).containsExactly(unknown.messageId());
     }
 
+    @Test
+    void theDeadlineClosesAnOpenRoundDroppingItsStragglersAndSettlesIt() throws Exception {
+        Seed.Job j = Seed.job(3, false);
+        Seed.exec("insert into verdicts (task_id, job_id, round_no, accepted, decided_at) values ('" + j.taskIds().get(0) + "', '" + j.jobId() + "', 1, true, now())");
+        Seed.exec("update tasks set status = 'ACCEPTED' where id = '" + j.taskIds().get(0) + "'");
+        Seed.exec("update tasks set status = 'SUBMITTED' where id = '" + j.taskIds().get(1) + "'");
+        SqsEvents.Rec rec = SqsEvents.Rec.of("{\"kind\":\"DEADLINE\",\"jobId\":\"" + j.jobId() + "\",\"round\":1}");
+        try (software.amazon.awssdk.services.sqs.SqsClient sqs = TestStack.sqs()) {
+            String url = TestStack.queueUrl(Queues.SETTLE);
+            int before = delayed(sqs, url);
+            // not due yet (Seed: deadline in an hour): the clock re-queues itself, the round stays open
+            assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+            assertThat(Seed.one("select status from rounds where job_id = '" + j.jobId() + "'")).isEqualTo("OPEN");
+            assertThat(delayed(sqs, url)).isEqualTo(before + 1);
+        }
+        Seed.exec("update rounds set deadline = now() - interval '1 second' where job_id = '" + j.jobId() + "'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(rec.messageId(), rec.body(), 2)))).isEmpty();
+        assertThat(Seed.one("select status from rounds where job_id = '" + j.jobId() + "'")).isEqualTo("CLOSED");
+        assertThat(Seed.one("select string_agg(status, ',' order by id collate \"C\") from tasks where job_id = '" + j.jobId() + "'"))
+                .as("the straggler is DROPPED; the accepted and the submitted-but-unverified keep their state")
+                .isEqualTo(String.join(",", statusesInIdOrder(j, "ACCEPTED", "SUBMITTED", "DROPPED")));
+        // the seeded round has its model recorded already, so its settlement is queued at once
+        assertThat(Seed.one("select count(*) from outbox where dedup_key = 'settle-round:" + j.jobId() + ":1'")).isEqualTo("1");
+        // redelivered: nothing more
+        assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(rec.messageId(), rec.body(), 3)))).isEmpty();
+        assertThat(Seed.one("select count(*) from tasks where job_id = '" + j.jobId() + "' and status = 'DROPPED'")).isEqualTo("1");
+    }
+
+    /** The statuses of j's tasks 0, 1, 2 in the order of their ids. */
+    static List<String> statusesInIdOrder(Seed.Job j, String... statuses) {
+        List<Integer> order = new java.util.ArrayList<>(List.of(0, 1, 2));
+        order.sort(java.util.Comparator.comparing(i -> j.taskIds().get(i)));
+        return order.stream().map(i -> statuses[i]).toList();
+    }
+
     static int delayed(software.amazon.awssdk.services.sqs.SqsClient sqs, String url) {
         return Integer.parseInt(sqs.getQueueAttributes(b -> b.queueUrl(url).attributeNamesWithStrings("ApproximateNumberOfMessagesDelayed"))
                 .attributesAsStrings().getOrDefault("ApproximateNumberOfMessagesDelayed", "0"));

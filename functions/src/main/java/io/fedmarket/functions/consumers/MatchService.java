@@ -16,6 +16,7 @@ import io.fedmarket.matching.Weights;
 import io.fedmarket.messages.IntentSubmitted;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.hibernate.reactive.mutiny.Mutiny;
 import org.jboss.logging.Logger;
@@ -51,6 +52,9 @@ public class MatchService {
     @ConfigProperty(name = "fedmarket.match.batch-size", defaultValue = "64")
     int batchSize;
 
+    @Inject
+    io.fedmarket.functions.outbox.Outbox outbox;
+
     public record Outcome(String status, UUID jobId, String reason) {
     }
 
@@ -78,6 +82,9 @@ public class MatchService {
                             .chain(c -> decide(s, m.intentId(), r, c));
                 }));
         LOG.infof("intent %s: %s %s", m.intentId(), out.status(), out.jobId() == null ? out.reason() : "job " + out.jobId());
+        if (out.jobId() != null) {
+            outbox.relay(10);
+        }
         return out;
     }
 
@@ -149,7 +156,10 @@ public class MatchService {
                 .setParameter("p", new BigDecimal(match.clearingPricePerGpuSecond())).setParameter("e", Json.write(explanation))
                 .setParameter("t", now).executeUpdate()
                 .chain(() -> s.createNativeQuery("insert into rounds (job_id, round_no, status, min_updates, deadline) values (:j, 1, 'OPEN', :m, :d)")
-                        .setParameter("j", jobId).setParameter("m", ((Number) r[5]).intValue()).setParameter("d", roundDeadline).executeUpdate());
+                        .setParameter("j", jobId).setParameter("m", ((Number) r[5]).intValue()).setParameter("d", roundDeadline).executeUpdate())
+                // the round's clock: settle closes it at its deadline if enough verified updates have not closed it before
+                .chain(() -> outbox.add(s, io.fedmarket.config.Queues.SETTLE, "round-deadline:" + jobId + ":1",
+                        Json.write(io.fedmarket.messages.SettleRequest.deadline(jobId, 1))));
         for (Assignment a : match.assignments()) {
             chain = chain.chain(() -> participant(s, jobId, a.dataProviderId(), "DATA", c.owners(), a.explanation()))
                     .chain(() -> participant(s, jobId, a.gpuProviderId(), "GPU", c.owners(), a.explanation()));

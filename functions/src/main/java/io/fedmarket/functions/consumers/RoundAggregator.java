@@ -62,6 +62,10 @@ public class RoundAggregator {
             return new Outcome((String) r[1], null, 0, "round is " + r[0] + (r[1] != null ? " with its model" : ""));
         }
         String startUri = (String) r[2];
+        if (startUri == null && Db.session(s -> s.createNativeQuery("select count(*) from verdicts where job_id = :j and round_no = :r and accepted", Long.class)
+                .setParameter("j", jobId).setParameter("r", round).getSingleResult()) == 0) {
+            return new Outcome(null, null, 0, "no start model and no accepted update: nothing to aggregate");
+        }
         if (startUri == null) {
             throw new Records.PoisonRecord("round " + round + " of job " + jobId + " has no start model (rounds.start_model_uri): it is set when the "
                     + "round's tasks are published; without it the round cannot be aggregated");

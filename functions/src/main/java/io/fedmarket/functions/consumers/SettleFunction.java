@@ -39,6 +39,12 @@ public class SettleFunction {
     @Inject
     io.fedmarket.functions.outbox.QueueSender sender;
 
+    @Inject
+    io.fedmarket.functions.outbox.Outbox outbox;
+
+    @Inject
+    RoundAggregator aggregator;
+
     /** The longest SQS delay: a record due later re-queues itself several times. */
     static final long MAX_DELAY_SECONDS = 900;
 
@@ -59,6 +65,10 @@ public class SettleFunction {
         MDC.put("round", Integer.toString(m.round()));
         if (m.kind() == SettleRequest.Kind.SLASH) {
             slash(m);
+            return;
+        }
+        if (m.kind() == SettleRequest.Kind.DEADLINE) {
+            deadline(m);
             return;
         }
         if (m.kind() == SettleRequest.Kind.REFUND) {
@@ -83,6 +93,48 @@ public class SettleFunction {
                 .chain(() -> markProcessed(s, m)));
         LOG.infof("ROUND %s round %d: %d payees, root %s, total %s, %s %s", m.jobId(), m.round(), st.payees(), st.payoutRoot(), st.total(),
                 posted.sentNow() ? "posted in" : "found on chain in", tx);
+    }
+
+    /**
+     * The round's clock: an OPEN round past its deadline is CLOSED with what was verified by then; its tasks without a
+     * submission are DROPPED (stragglers are values: not paid, not aggregated). Then it is aggregated like a round closed
+     * by its verdicts. Early: re-queued with a delay.
+     */
+    void deadline(SettleRequest m) {
+        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select status, deadline from rounds where job_id = :j and round_no = :r", Object[].class)
+                .setParameter("j", m.jobId()).setParameter("r", m.round()).getResultList());
+        if (rows.isEmpty()) {
+            throw new Records.PoisonRecord("job " + m.jobId() + " has no round " + m.round());
+        }
+        String status = (String) rows.get(0)[0];
+        Instant due = Sql.instant(rows.get(0)[1]);
+        Instant now = Instant.now();
+        if ("OPEN".equals(status) && now.isBefore(due)) {
+            long wait = Math.min(MAX_DELAY_SECONDS, Math.max(1, java.time.Duration.between(now, due).toSeconds() + 1));
+            sender.send(io.fedmarket.config.Queues.SETTLE, Json.write(m), (int) wait);
+            LOG.infof("DEADLINE %s round %d: open until %s; looked at again in %d s", m.jobId(), m.round(), due, wait);
+            return;
+        }
+        if ("OPEN".equals(status)) {
+            String closed = Db.session(s -> s.createNativeQuery("update tasks set status = 'DROPPED' where job_id = :j and round_no = :r "
+                            + "and status in ('OFFERED', 'RUNNING')").setParameter("j", m.jobId()).setParameter("r", m.round()).executeUpdate()
+                    .chain(dropped -> s.createNativeQuery("update rounds set status = 'CLOSED', closed_at = :now where job_id = :j and round_no = :r "
+                                    + "and status = 'OPEN'").setParameter("now", now).setParameter("j", m.jobId()).setParameter("r", m.round()).executeUpdate()
+                            .chain(n -> s.createNativeQuery("select global_model_hash from rounds where job_id = :j and round_no = :r", String.class)
+                                    .setParameter("j", m.jobId()).setParameter("r", m.round()).getSingleResult()
+                                    // a round whose model is recorded already settles now; otherwise after its aggregation below
+                                    .chain(model -> n == 0 || model == null ? Uni.createFrom().item(n)
+                                            : outbox.add(s, io.fedmarket.config.Queues.SETTLE, "settle-round:" + m.jobId() + ":" + m.round(),
+                                            Json.write(SettleRequest.round(m.jobId(), m.round()))))
+                                    .map(x -> n == 0 ? "closed by its verdicts meanwhile" : "closed at its deadline, " + dropped + " task(s) DROPPED"))));
+            LOG.infof("DEADLINE %s round %d: %s", m.jobId(), m.round(), closed);
+        } else {
+            LOG.infof("DEADLINE %s round %d: already %s", m.jobId(), m.round(), status);
+        }
+        RoundAggregator.Outcome agg = aggregator.aggregate(m.jobId(), m.round());
+        LOG.infof("DEADLINE %s round %d: %s", m.jobId(), m.round(), agg.note());
+        Db.session(s -> markProcessed(s, m));
+        outbox.relay(10);
     }
 
     void slash(SettleRequest m) {
