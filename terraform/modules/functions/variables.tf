@@ -103,7 +103,7 @@ variable "chain_id" {
 }
 
 variable "marketplace_address" {
-  description = "FEDMARKET_MARKETPLACE_ADDRESS: the Marketplace contract settle posts rounds to (empty until deployed: settle then fails its records into the DLQ, losing nothing)."
+  description = "FEDMARKET_MARKETPLACE_ADDRESS: the Marketplace contract settle posts rounds to and verify checks EIP-712 signatures against (empty until deployed: both then fail their records into the DLQ, losing nothing)."
   type        = string
   default     = ""
 }
