@@ -218,9 +218,54 @@ test('bucket: no public access block, one switch off, no versioning, no encrypti
   ]);
 });
 
-test('secrets: password, access key, EVM key, RPC API key, PEM key, key material into state', async () => {
-  const f = `${FIX_REL}/secrets-bad/main.tf`;
-  expectExactly(await run('secrets', { tfRoot: join(FIXTURES, 'secrets-bad') }), [
+/**
+ * The secrets check's broken tree, written at test time: every secret-shaped value is assembled from parts here, so
+ * that no string a secret scanner would flag (AWS key id, PEM header, hex key) sits in the repository. All are fake:
+ * AWS's documented example key id, web3's documented example private key, a truncated PEM body.
+ */
+function secretsBadTf() {
+  const awsKeyId = 'AKIA' + 'IOSFODNN7' + 'EXAMPLE';
+  const evmKey = '0x' + '4c0883a69102937d6231471b5dbb6204' + 'fe5129617082792ae468d01a3f362318';
+  const pemBegin = '-----BEGIN ' + 'PRIVATE KEY-----';
+  const pemEnd = '-----END ' + 'PRIVATE KEY-----';
+  return [
+    '# Fake credentials, broken on purpose: every one must be reported.',
+    'variable "signer_private_key" {',
+    '  type        = string',
+    '  description = "Must never reach the state."',
+    '}',
+    '',
+    'resource "aws_db_instance" "this" {',
+    '  password = "hunter2hunter2"',
+    '}',
+    '',
+    'resource "aws_ssm_parameter" "key" {',
+    '  name  = "/k"',
+    '  type  = "SecureString"',
+    '  value = var.signer_private_key',
+    '}',
+    '',
+    'locals {',
+    `  access_key = "${awsKeyId}"`,
+    `  evm_key    = "${evmKey}"`,
+    '  rpc        = "https://mainnet.infura.io/v3/0123456789abcdef0123456789abcdef"',
+    '  pem        = <<-PEM',
+    `    ${pemBegin}`,
+    '    MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+    `    ${pemEnd}`,
+    '  PEM',
+    '}',
+    '',
+  ].join('\n');
+}
+
+test('secrets: password, access key, EVM key, RPC API key, PEM key, key material into state', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync(join(FIXTURES, 'tmp-secrets-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'main.tf'), secretsBadTf());
+  const f = `${FIX_REL}/${dir.split('/').pop()}/main.tf`;
+  expectExactly(await run('secrets', { tfRoot: dir }), [
     [f, 8, /a credential assigned as a literal/],
     [f, 14, /key material would be stored in the Terraform state/],
     [f, 18, /an AWS access key id/],
