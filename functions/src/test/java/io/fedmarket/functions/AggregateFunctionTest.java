@@ -74,6 +74,21 @@ class AggregateFunctionTest {
     }
 
     @Test
+    void aClosedRoundWithAcceptedUpdatesButNoStartModelFailsClearlyAndKeepsItsVerdicts() throws Exception {
+        Seed.Job j = Seed.job(2, true);
+        Seed.exec("update rounds set global_model_hash = null where job_id = '" + j.jobId() + "'");
+        SqsEvents.Rec first = SqsEvents.Rec.of(verdict(j, 0, true));
+        SqsEvents.Rec closing = SqsEvents.Rec.of(verdict(j, 1, true));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(first))).isEmpty();
+        // the second verdict closes the round; its aggregation cannot run without the model the round started from
+        assertThat(SqsEvents.invoke(QUEUE, List.of(closing))).containsExactly(closing.messageId());
+        assertThat(Seed.one("select status || ' ' || coalesce(global_model_hash, 'no model') from rounds where job_id = '" + j.jobId() + "'"))
+                .isEqualTo("CLOSED no model");
+        assertThat(Seed.one("select count(*) from verdicts where job_id = '" + j.jobId() + "'")).as("nothing lost: both verdicts recorded").isEqualTo("2");
+        assertThat(Seed.one("select count(*) from outbox where dedup_key = 'settle-round:" + j.jobId() + ":1'")).as("no settlement without a model").isEqualTo("0");
+    }
+
+    @Test
     void aVerdictForAnUnknownTaskFailsAlone() throws Exception {
         Seed.Job j = Seed.job(1, true);
         SqsEvents.Rec ok = SqsEvents.Rec.of(verdict(j, 0, true));

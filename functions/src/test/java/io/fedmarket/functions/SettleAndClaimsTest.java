@@ -231,6 +231,20 @@ class SettleAndClaimsTest {
         assertThat(Seed.one("select count(*) from tasks where job_id = '" + j.jobId() + "' and status = 'DROPPED'")).isEqualTo("1");
     }
 
+    @Test
+    void aRoundThatGotNothingClosesAtItsDeadlineWithoutModelOrSettlement() throws Exception {
+        Seed.Job j = Seed.job(2, false);
+        Seed.exec("update rounds set global_model_hash = null, deadline = now() - interval '1 second' where job_id = '" + j.jobId() + "'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of("{\"kind\":\"DEADLINE\",\"jobId\":\"" + j.jobId() + "\",\"round\":1}")))).isEmpty();
+        assertThat(Seed.one("select status || ' ' || coalesce(global_model_hash, 'no model') from rounds where job_id = '" + j.jobId() + "'"))
+                .isEqualTo("CLOSED no model");
+        assertThat(Seed.one("select count(*) from tasks where job_id = '" + j.jobId() + "' and status = 'DROPPED'")).isEqualTo("2");
+        assertThat(Seed.one("select count(*) from outbox where dedup_key = 'settle-round:" + j.jobId() + ":1'")).isEqualTo("0");
+        // a DEADLINE for a round that does not exist can never succeed: it fails alone
+        SqsEvents.Rec none = SqsEvents.Rec.of("{\"kind\":\"DEADLINE\",\"jobId\":\"" + j.jobId() + "\",\"round\":9}");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(none))).containsExactly(none.messageId());
+    }
+
     /** The statuses of j's tasks 0, 1, 2 in the order of their ids. */
     static List<String> statusesInIdOrder(Seed.Job j, String... statuses) {
         List<Integer> order = new java.util.ArrayList<>(List.of(0, 1, 2));

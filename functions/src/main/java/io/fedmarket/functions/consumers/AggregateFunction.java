@@ -81,18 +81,12 @@ public class AggregateFunction {
                             .chain(() -> s.createNativeQuery("update rounds set status = 'CLOSED', closed_at = :now where job_id = :j and round_no = :r and status = 'OPEN' "
                                             + "and min_updates <= (select count(*) from verdicts where job_id = :j and round_no = :r and accepted)")
                                     .setParameter("now", now).setParameter("j", v.jobId()).setParameter("r", v.round()).executeUpdate())
-                            .chain(closed -> closed == 0 ? Uni.createFrom().item("verdict recorded")
-                                    : s.createNativeQuery("select global_model_hash from rounds where job_id = :j and round_no = :r", String.class)
-                                    .setParameter("j", v.jobId()).setParameter("r", v.round()).getSingleResult()
-                                    // a round whose model is recorded already settles now; otherwise after its aggregation below
-                                    .chain(model -> model == null ? Uni.createFrom().item("verdict recorded, round closed")
-                                            : outbox.add(s, Queues.SETTLE, "settle-round:" + v.jobId() + ":" + v.round(),
-                                            Json.write(SettleRequest.round(v.jobId(), v.round()))).replaceWith("verdict recorded, round closed")));
+                            .map(closed -> closed == 0 ? "verdict recorded" : "verdict recorded, round closed");
                 }));
         LOG.infof("%s: %s", v.taskId(), outcome);
         // every delivery (a duplicate too) finishes a CLOSED round that has no model yet: a crash after the close heals
         RoundAggregator.Outcome agg = aggregator.aggregate(v.jobId(), v.round());
-        if (outcome.endsWith("round closed") || slashable(v) || agg.modelUri() != null) {
+        if (slashable(v) || agg.closed()) {
             outbox.relay(10);
         }
     }

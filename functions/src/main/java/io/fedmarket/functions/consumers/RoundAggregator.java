@@ -33,7 +33,9 @@ import java.util.UUID;
  * stored content-addressed ({@code models/<keccak>.fmck}); a stateful server optimiser (FedAdam, FedYogi) keeps its
  * moments at {@code models/state/<job>/<round>.fmss} for the next round. Then, in one transaction, the round records
  * {@code global_model_uri} and {@code global_model_hash} (what postRound puts on chain) and its settlement is queued.
- * Idempotent: a round that has its model is not aggregated again; a retry after a crash writes the same objects.
+ * Idempotent: a round that has its model is not aggregated again, only its settlement queued (once, by the outbox's
+ * dedup key); a retry after a crash writes the same objects. Whoever closes a round (its verdicts or its deadline)
+ * calls this and nothing else.
  * Fewer accepted updates than the rule needs: the start model is kept (and recorded), as the demo's coordinator does.
  */
 @ApplicationScoped
@@ -46,8 +48,8 @@ public class RoundAggregator {
     @Inject
     Outbox outbox;
 
-    /** What happened: the model's hash, or why nothing was done. */
-    public record Outcome(String modelHash, String modelUri, int updates, String note) {
+    /** What happened: the model's hash, or why nothing was done; {@code closed}: the round is CLOSED (settlement may be queued). */
+    public record Outcome(boolean closed, String modelHash, String modelUri, int updates, String note) {
     }
 
     public Outcome aggregate(UUID jobId, int round) {
@@ -58,13 +60,17 @@ public class RoundAggregator {
             throw new Records.PoisonRecord("job " + jobId + " has no round " + round);
         }
         Object[] r = rows.get(0);
-        if (!"CLOSED".equals(r[0]) || r[1] != null) {
-            return new Outcome((String) r[1], null, 0, "round is " + r[0] + (r[1] != null ? " with its model" : ""));
+        if (!"CLOSED".equals(r[0])) {
+            return new Outcome(false, (String) r[1], null, 0, "round is " + r[0]);
+        }
+        if (r[1] != null) {
+            Db.session(s -> queueSettlement(s, jobId, round));
+            return new Outcome(true, (String) r[1], null, 0, "model recorded; settlement queued");
         }
         String startUri = (String) r[2];
         if (startUri == null && Db.session(s -> s.createNativeQuery("select count(*) from verdicts where job_id = :j and round_no = :r and accepted", Long.class)
                 .setParameter("j", jobId).setParameter("r", round).getSingleResult()) == 0) {
-            return new Outcome(null, null, 0, "no start model and no accepted update: nothing to aggregate");
+            return new Outcome(true, null, null, 0, "no start model and no accepted update: nothing to aggregate");
         }
         if (startUri == null) {
             throw new Records.PoisonRecord("round " + round + " of job " + jobId + " has no start model (rounds.start_model_uri): it is set when the "
@@ -112,10 +118,14 @@ public class RoundAggregator {
         int recorded = Db.session(s -> s.createNativeQuery("update rounds set global_model_hash = :h, global_model_uri = :u "
                         + "where job_id = :j and round_no = :r and global_model_hash is null")
                 .setParameter("h", hash).setParameter("u", uri).setParameter("j", jobId).setParameter("r", round).executeUpdate()
-                .chain(n -> n == 0 ? io.smallrye.mutiny.Uni.createFrom().item(0)
-                        : outbox.add(s, Queues.SETTLE, "settle-round:" + jobId + ":" + round, Json.write(SettleRequest.round(jobId, round))).replaceWith(n)));
+                .chain(n -> n == 0 ? io.smallrye.mutiny.Uni.createFrom().item(0) : queueSettlement(s, jobId, round).replaceWith(n)));
         LOG.infof("round %d of %s aggregated: %s; model %s at %s%s", round, jobId, note, hash, uri, recorded == 0 ? " (recorded by another delivery)" : "");
-        return new Outcome(hash, uri, updates.size(), note);
+        return new Outcome(true, hash, uri, updates.size(), note);
+    }
+
+    /** The round's settle request, once per (job, round) whoever asks (outbox dedup key). */
+    private io.smallrye.mutiny.Uni<Integer> queueSettlement(org.hibernate.reactive.mutiny.Mutiny.Session s, UUID jobId, int round) {
+        return outbox.add(s, Queues.SETTLE, "settle-round:" + jobId + ":" + round, Json.write(SettleRequest.round(jobId, round)));
     }
 
     static String stateKey(UUID jobId, int round) {

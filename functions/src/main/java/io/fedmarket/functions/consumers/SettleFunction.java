@@ -110,9 +110,7 @@ public class SettleFunction {
         Instant due = Sql.instant(rows.get(0)[1]);
         Instant now = Instant.now();
         if ("OPEN".equals(status) && now.isBefore(due)) {
-            long wait = Math.min(MAX_DELAY_SECONDS, Math.max(1, java.time.Duration.between(now, due).toSeconds() + 1));
-            sender.send(io.fedmarket.config.Queues.SETTLE, Json.write(m), (int) wait);
-            LOG.infof("DEADLINE %s round %d: open until %s; looked at again in %d s", m.jobId(), m.round(), due, wait);
+            requeueUntil(m, due, now, "round " + m.round() + " open");
             return;
         }
         if ("OPEN".equals(status)) {
@@ -120,13 +118,7 @@ public class SettleFunction {
                             + "and status in ('OFFERED', 'RUNNING')").setParameter("j", m.jobId()).setParameter("r", m.round()).executeUpdate()
                     .chain(dropped -> s.createNativeQuery("update rounds set status = 'CLOSED', closed_at = :now where job_id = :j and round_no = :r "
                                     + "and status = 'OPEN'").setParameter("now", now).setParameter("j", m.jobId()).setParameter("r", m.round()).executeUpdate()
-                            .chain(n -> s.createNativeQuery("select global_model_hash from rounds where job_id = :j and round_no = :r", String.class)
-                                    .setParameter("j", m.jobId()).setParameter("r", m.round()).getSingleResult()
-                                    // a round whose model is recorded already settles now; otherwise after its aggregation below
-                                    .chain(model -> n == 0 || model == null ? Uni.createFrom().item(n)
-                                            : outbox.add(s, io.fedmarket.config.Queues.SETTLE, "settle-round:" + m.jobId() + ":" + m.round(),
-                                            Json.write(SettleRequest.round(m.jobId(), m.round()))))
-                                    .map(x -> n == 0 ? "closed by its verdicts meanwhile" : "closed at its deadline, " + dropped + " task(s) DROPPED"))));
+                            .map(n -> n == 0 ? "closed by its verdicts meanwhile" : "closed at its deadline, " + dropped + " task(s) DROPPED")));
             LOG.infof("DEADLINE %s round %d: %s", m.jobId(), m.round(), closed);
         } else {
             LOG.infof("DEADLINE %s round %d: already %s", m.jobId(), m.round(), status);
@@ -157,9 +149,7 @@ public class SettleFunction {
         Instant due = Sql.instant(row[2]);
         Instant now = Instant.now();
         if (now.isBefore(due)) {
-            long wait = Math.min(MAX_DELAY_SECONDS, Math.max(1, java.time.Duration.between(now, due).toSeconds() + 1));
-            sender.send(io.fedmarket.config.Queues.SETTLE, Json.write(m), (int) wait);
-            LOG.infof("SLASH %s: dispute window open until %s; looked at again in %d s", m.taskId(), due, wait);
+            requeueUntil(m, due, now, "dispute window of " + m.taskId() + " open");
             return;
         }
         String worker = (String) row[3];
@@ -171,6 +161,13 @@ public class SettleFunction {
                 .chain(() -> markProcessed(s, m)));
         LOG.infof("SLASH %s: %s %s of %s%s", m.taskId(), outcome, done.amount(), worker,
                 done.txHash() == null ? "" : (done.sentNow() ? " in " : ", found on chain in ") + done.txHash());
+    }
+
+    /** A timer on the queue: the request comes back after min(due − now, 15 min) and looks again (nothing goes to the DLQ). */
+    private void requeueUntil(SettleRequest m, Instant due, Instant now, String what) {
+        long wait = Math.min(MAX_DELAY_SECONDS, Math.max(1, java.time.Duration.between(now, due).toSeconds() + 1));
+        sender.send(io.fedmarket.config.Queues.SETTLE, Json.write(m), (int) wait);
+        LOG.infof("%s %s: %s until %s; looked at again in %d s", m.kind(), m.jobId(), what, due, wait);
     }
 
     private static Uni<Integer> markProcessed(Mutiny.Session s, SettleRequest m) {
