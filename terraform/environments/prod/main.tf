@@ -12,7 +12,7 @@ locals {
   functions_spec = jsondecode(file("${local.repo_root}/shared/src/main/resources/io/fedmarket/functions.json"))
 
   worker_queue_keys = [for q in local.queues_spec.queues : q.key if q.consumer == "gpu-worker"]
-  worker_send_keys  = ["submissions"]
+  worker_send_keys  = ["submissions", "reexec-results"]
 
   # prod: a NAT per zone (an AZ outage does not cut the chain RPC), ECR endpoints so multi-GB
   # image pulls skip the NAT, a warm database with a reader for failover, more GPUs.
@@ -147,6 +147,7 @@ module "gpu_worker" {
     FEDMARKET_TASKS_QUEUE_URL       = module.queues.queues["tasks"].url
     FEDMARKET_REEXEC_QUEUE_URL      = module.queues.queues["reexec"].url
     FEDMARKET_SUBMISSIONS_QUEUE_URL = module.queues.queues["submissions"].url
+    FEDMARKET_REEXEC_RESULTS_QUEUE_URL = module.queues.queues["reexec-results"].url
     FEDMARKET_BUCKET                = module.artifacts.bucket_name
     FEDMARKET_CHAIN_ID              = module.chain.chain_id
     FEDMARKET_MARKETPLACE           = var.marketplace_address

@@ -3,27 +3,32 @@ locals {
   sqs       = { for n, f in local.functions : n => f if f.trigger == "sqs" }
 
   # Who sends to which queue and touches which key prefix follows the architecture's flow
-  # (intents -> match -> tasks -> submissions -> verify -> reexec/verdicts -> aggregate -> settle)
-  # and the outbox writes in the code (intents: match + settle refunds; match: the new round's deadline
-  # clock on settle; aggregate: settle rounds and slashes; settle: a slash whose dispute window, or a
-  # round whose deadline, is still ahead re-queues itself with a delay).
+  # (intents -> match -> settle START -> tasks -> submissions -> verify -> reexec -> reexec-results -> judge
+  # -> verdicts -> aggregate -> tasks of the next round / settle) and the outbox writes in the code (intents: match +
+  # settle refunds; match: the job's START on settle; verify: re-execution requests, its own timers, BAD_SIGNATURE and
+  # structural verdicts; judge: confirmations and retries, verdicts; aggregate: the next round's tasks, settle rounds
+  # and slashes; settle: round 1's tasks, and a START, slash or deadline still ahead re-queues itself with a delay).
   # An entry's own `sends` / `bucketRead` / `bucketWrite` in functions.json wins over these.
   default_sends = {
     intents   = ["match", "settle"]
-    match     = ["tasks", "settle"]
-    verify    = ["reexec", "verdicts"]
+    match     = ["settle"]
+    verify    = ["reexec", "verdicts", "submissions"]
+    judge     = ["reexec", "verdicts"]
     aggregate = ["tasks", "settle"]
-    settle    = ["chain-events", "settle"]
+    settle    = ["chain-events", "settle", "tasks"]
   }
-  # settle aggregates a round that its deadline closed, as aggregate does for one closed by its verdicts
+  # settle aggregates a round that its deadline closed, as aggregate does for one closed by its verdicts, and publishes
+  # round 1 (its start model) once the escrow is on chain; verify and judge read trails, checkpoints and re-executed states
   default_bucket_read = {
     jobs      = ["models/"]
     verify    = ["models/", "updates/", "checkpoints/", "tasks/", "submissions/", "reexec/", "datasets/"]
+    judge     = ["models/", "updates/", "checkpoints/", "tasks/", "reexec/", "reexec-states/"]
     aggregate = ["models/", "updates/"]
     settle    = ["models/", "updates/"]
   }
   default_bucket_write = {
     verify    = ["evidence/"]
+    judge     = ["evidence/"]
     aggregate = ["models/"]
     settle    = ["models/"]
   }

@@ -93,15 +93,15 @@ variable "bucket_arn" {
 }
 
 variable "bucket_read_prefixes" {
-  description = "Key prefixes the worker reads: global models, data shards, committed checkpoints to re-execute, task progress to resume after a spot interruption."
+  description = "Key prefixes the worker reads: global models, data shards, committed checkpoints to re-execute, task progress to resume after a spot interruption, submissions (a worker never re-executes its own) and re-execution results (answered once)."
   type        = list(string)
-  default     = ["models/", "datasets/", "checkpoints/", "updates/", "tasks/"]
+  default     = ["models/", "datasets/", "checkpoints/", "updates/", "tasks/", "submissions/", "reexec/"]
 }
 
 variable "bucket_write_prefixes" {
-  description = "Key prefixes the worker writes (io.fedmarket.worker.store.ArtifactStore): content-addressed checkpoints and updates, task progress and trail manifests, submissions, re-execution results."
+  description = "Key prefixes the worker writes (io.fedmarket.worker.store.ArtifactStore): content-addressed checkpoints and updates, task progress and trail manifests, submissions, re-execution results and re-executed end states."
   type        = list(string)
-  default     = ["checkpoints/", "updates/", "tasks/", "submissions/", "reexec/"]
+  default     = ["checkpoints/", "updates/", "tasks/", "submissions/", "reexec/", "reexec-states/"]
 }
 
 variable "key_secret_arn" {

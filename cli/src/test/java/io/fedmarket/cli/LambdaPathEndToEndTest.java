@@ -166,7 +166,8 @@ class LambdaPathEndToEndTest {
                     + "\"askPerGpuSecond\":\"" + (10 + i) + "\",\"region\":\"eu-west-1\",\"samplesPerSecond\":5000}", p.token());
             assertThat(g.statusCode()).as(g.body()).isEqualTo(201);
             HttpResponse<String> d = post("/providers/data", "{\"name\":\"shard\",\"domain\":\"" + domain + "\",\"region\":\"eu-west-1\","
-                    + "\"sampleCount\":1200,\"labelHistogram\":{\"0\":400,\"1\":400,\"2\":400},\"datasetRoot\":\"0x" + "ab".repeat(32) + "\"}",
+                    + "\"sampleCount\":1200,\"labelHistogram\":{\"0\":400,\"1\":400,\"2\":400},\"datasetRoot\":\"0x" + "ab".repeat(32) + "\","
+                    + "\"source\":{\"dataset\":\"synthetic:3600\",\"partition\":\"iid\",\"clients\":3,\"client\":" + i + ",\"partitionSeed\":1}}",
                     p.token());
             assertThat(d.statusCode()).as(d.body()).isEqualTo(201);
         }
@@ -247,8 +248,8 @@ class LambdaPathEndToEndTest {
     @Test
     void theAggregateFunctionAveragesAClosedRoundFromTheBucketAndSettleRecordsItsModelOnChain() throws Exception {
         Wallet builder = signIn();
-        String intent = "{\"model\":{\"architecture\":\"MLP\",\"inputShape\":[4],\"numClasses\":2},\"dataDomain\":\"agg-" + UUID.randomUUID()
-                + "\",\"requiredLabels\":[\"0\"],\"rounds\":2,\"localEpochs\":1,\"minParticipants\":2,\"maxParticipants\":2,\"budget\":\"1000000000\","
+        String intent = "{\"model\":{\"architecture\":\"MLP\",\"inputShape\":[784],\"numClasses\":10},\"dataDomain\":\"agg-" + UUID.randomUUID()
+                + "\",\"requiredLabels\":[\"0\"],\"rounds\":1,\"localEpochs\":1,\"minParticipants\":2,\"maxParticipants\":2,\"budget\":\"1000000000\","
                 + "\"maxPricePerGpuSecond\":\"100\",\"deadline\":\"" + Instant.now().plus(2, ChronoUnit.DAYS).truncatedTo(ChronoUnit.SECONDS)
                 + "\",\"privacy\":{\"mode\":\"NONE\"},\"aggregation\":\"fedavg\"}";
         HttpResponse<String> submitted = post("/intents", intent, builder.token());
@@ -272,8 +273,11 @@ class LambdaPathEndToEndTest {
             String[] workers = {"0x00000000000000000000000000000000000000a1", "0x00000000000000000000000000000000000000a2"};
             StackEndpoints.Database db = stack.endpoints().database();
             try (Connection conn = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password()); Statement st = conn.createStatement()) {
-                st.executeUpdate("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, current_round, created_at, updated_at) values ('"
-                        + jobId + "', '" + intentId + "', '" + builder.address().toLowerCase() + "', 'RUNNING', 7, 1, now(), now())");
+                // a job of one round: after it the job is COMPLETED (a plan is what the functions build tasks from)
+                String plan = JSON.writeValueAsString(io.fedmarket.fl.job.JobPlan.of("mlp", null, null, 1, "fedavg", false, null, null, 1, 600,
+                        UUID.fromString(jobId)));
+                st.executeUpdate("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, current_round, created_at, updated_at, plan) values ('"
+                        + jobId + "', '" + intentId + "', '" + builder.address().toLowerCase() + "', 'RUNNING', 7, 1, now(), now(), '" + plan + "')");
                 st.executeUpdate("insert into rounds (job_id, round_no, status, min_updates, deadline, start_model_uri) values ('" + jobId
                         + "', 1, 'OPEN', 2, now() + interval '1 hour', '" + startUri + "')");
                 for (int i = 0; i < 2; i++) {

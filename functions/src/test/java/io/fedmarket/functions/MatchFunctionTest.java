@@ -46,9 +46,10 @@ class MatchFunctionTest {
                     String owner = Api.address(Api.newKey()).toLowerCase();
                     try (Statement st = c.createStatement()) {
                         st.execute("insert into bonds (address, amount, block_number, updated_at) values ('" + owner + "', 1000000, 1, now())");
-                        st.execute("insert into data_providers (id, owner, name, domain, region, sample_count, label_histogram, dataset_root, created_at, updated_at) values ('"
+                        st.execute("insert into data_providers (id, owner, name, domain, region, sample_count, label_histogram, dataset_root, source, created_at, updated_at) values ('"
                                 + UUID.randomUUID() + "', '" + owner + "', 'data', '" + domain + "', 'eu-west-1', 1200, '{\"0\":400,\"1\":400,\"2\":400}', '0x"
-                                + "ab".repeat(32) + "', now(), now())");
+                                + "ab".repeat(32) + "', '{\"dataset\":\"synthetic:3600\",\"partition\":\"iid\",\"clients\":3,\"client\":" + i
+                                + ",\"partitionSeed\":1}', now(), now())");
                         st.execute("insert into gpu_providers (id, owner, name, gpu_model, gpu_count, gpu_memory_gib, ask_per_gpu_second, region, samples_per_second, "
                                 + "created_at, updated_at) values ('" + UUID.randomUUID() + "', '" + owner + "', 'gpu-" + domain + "', 'L4', 1, 24, " + (10 + i)
                                 + ", 'eu-west-1', 5000, now(), now())");
@@ -92,14 +93,40 @@ class MatchFunctionTest {
             assertThat(rs.getLong(1)).isGreaterThanOrEqualTo(2);
             assertThat(rs.getBigDecimal(2).longValue()).isBetween(10L, 1000L);
         }
-        // round 1's clock went to the settle queue with the job, in the same transaction
+        // the job's START (round 1 once the escrow is on chain) went to the settle queue with the job, in the same transaction
         String job = Seed.one("select id from jobs where intent_id = '" + intent + "'");
-        assertThat(Seed.one("select body from outbox where dedup_key = 'round-deadline:" + job + ":1' and sent_at is not null"))
-                .contains("DEADLINE").contains(job);
+        assertThat(Seed.one("select body from outbox where dedup_key = 'job-start:" + job + "' and sent_at is not null"))
+                .contains("START").contains(job);
+        // the plan every task will be built from is fixed with the job: the intent's model, defaults elsewhere
+        io.fedmarket.fl.job.JobPlan plan = io.fedmarket.functions.http.Json.parse(Seed.one("select plan from jobs where id = '" + job + "'"),
+                io.fedmarket.fl.job.JobPlan.class);
+        assertThat(plan.modelSpec()).isEqualTo("mlp");
+        assertThat(plan.rounds()).isEqualTo(2);
+        assertThat(plan.targetDetection()).isEqualTo(0.99);
+        assertThat(plan.seed()).isEqualTo(io.fedmarket.fl.job.JobPlan.jobSeed(UUID.fromString(job)));
+        assertThat(Seed.one("select count(*) from tasks where job_id = '" + job + "'")).as("no task before the escrow").isEqualTo("0");
         // the same message again (SQS is at-least-once): no second job, no failure
         assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(rec.messageId(), rec.body(), 2)))).isEmpty();
         assertThat(jobs(intent)).isEqualTo(1);
-        assertThat(Seed.one("select count(*) from outbox where dedup_key like 'round-deadline:" + job + ":%'")).isEqualTo("1");
+        assertThat(Seed.one("select count(*) from outbox where dedup_key like 'job-start:" + job + "%'")).isEqualTo("1");
+    }
+
+    @Test
+    void dataOffersWithoutASourceAreNeverMatchedAndTheReasonSaysSo() throws Exception {
+        UUID intent = seed(true);
+        Seed.exec("update data_providers set source = null where domain = (select data_domain from intents where id = '" + intent + "')");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(msg(intent))))).isEmpty();
+        assertThat(status(intent)).startsWith("UNMATCHED").contains("3 data offer(s) in the domain name no source");
+        assertThat(jobs(intent)).isZero();
+    }
+
+    @Test
+    void anIntentTheWorkersCannotTrainIsUnmatchedWithWhatTheyCanTrain() throws Exception {
+        UUID intent = seed(true);
+        Seed.exec("update intents set model_input_shape = '[3, 32, 32]', model_architecture = 'CNN' where id = '" + intent + "'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(msg(intent))))).isEmpty();
+        assertThat(status(intent)).startsWith("UNMATCHED").contains("CNN with inputShape [1, 28, 28]");
+        assertThat(jobs(intent)).isZero();
     }
 
     @Test

@@ -42,6 +42,10 @@ public final class Profiles {
         }
     }
 
+    public static class Judge implements QuarkusTestProfile {
+        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "judge"); }
+    }
+
     public static class Aggregate implements QuarkusTestProfile {
         public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "aggregate"); }
     }

@@ -23,8 +23,9 @@ final class Seed {
         List<String> tasks = new ArrayList<>();
         List<String> addrs = new ArrayList<>();
         try (Connection c = TestStack.jdbc(); Statement st = c.createStatement()) {
-            st.execute("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, current_round, created_at, updated_at) "
-                    + "select '" + job + "', id, builder, 'RUNNING', 7, 1, now(), now() from intents where id = '" + intent + "'");
+            String plan = io.fedmarket.functions.http.Json.write(io.fedmarket.fl.job.JobPlan.of("mlp", null, null, 1, "fedavg", false, null, null, 2, 600, job));
+            st.execute("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, current_round, created_at, updated_at, plan) "
+                    + "select '" + job + "', id, builder, 'RUNNING', 7, 1, now(), now(), '" + plan + "' from intents where id = '" + intent + "'");
             st.execute("insert into rounds (job_id, round_no, status, min_updates, deadline, global_model_hash) values ('" + job + "', 1, 'OPEN', 2, now() + interval '1 hour', '0x" + "11".repeat(32) + "')");
             for (int i = 0; i < workers; i++) {
                 String w = Api.address(Api.newKey()).toLowerCase();

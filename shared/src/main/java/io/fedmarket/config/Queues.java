@@ -27,6 +27,7 @@ public record Queues(String namePrefix, String dlqSuffix, String bucket, List<Qu
     public static final String TASKS = "tasks";
     public static final String SUBMISSIONS = "submissions";
     public static final String REEXEC = "reexec";
+    public static final String REEXEC_RESULTS = "reexec-results";
     public static final String VERDICTS = "verdicts";
     public static final String SETTLE = "settle";
     public static final String CHAIN_EVENTS = "chain-events";

@@ -2,14 +2,36 @@ package io.fedmarket.messages;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 
+import java.util.List;
+
 /**
  * On the reexec queue: re-execute one segment of a submitted trail. The re-executing worker loads
  * {@code startCheckpointUri}, checks its parameters hash to {@code startHash}, runs steps
  * {@code [startStep, startStep + steps)} of {@code task} (same batches, same optimiser state, same
  * thread count) and answers with the end hash. {@code expectedEndHash} may be withheld (null) so the
  * re-executor cannot just echo it. Business key: {@code reexecId}.
+ *
+ * @param excludeWorkers lower-case 0x addresses that must not re-execute this segment (e.g. workers that
+ *                       already answered it, so that a retry or a second opinion goes to somebody else, or
+ *                       workers suspected of colluding with the submitter); a listed worker leaves the message
+ *                       for the others exactly as it does a segment of its own update. Null or empty: nobody
+ *                       is excluded besides the submitter, who never re-executes its own work.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ReexecTask(String reexecId, TrainTask task, int segment, int startStep, int steps,
-                         String startCheckpointUri, String startHash, String expectedEndHash, String replyQueueKey) {
+                         String startCheckpointUri, String startHash, String expectedEndHash, String replyQueueKey,
+                         List<String> excludeWorkers) {
+
+    /** Whether {@code address} (0x hex, any case) is in {@link #excludeWorkers}. */
+    public boolean excludes(String address) {
+        if (excludeWorkers == null || address == null) {
+            return false;
+        }
+        for (String w : excludeWorkers) {
+            if (w != null && w.equalsIgnoreCase(address)) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

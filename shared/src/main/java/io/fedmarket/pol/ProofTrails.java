@@ -34,4 +34,12 @@ public final class ProofTrails {
     public static byte[] taskKey(String taskId) {
         return Hashes.keccak256(taskId.getBytes(StandardCharsets.UTF_8));
     }
+
+    /**
+     * The 32-byte hash a submission is known by once recorded: keccak(taskId ‖ updateHash ‖ proofRoot ‖ signature). The
+     * segments to re-execute are drawn from it and a block hash mined after it was recorded.
+     */
+    public static byte[] submissionHash(String taskId, byte[] updateHash, byte[] proofRoot, byte[] signature) {
+        return Hashes.keccak256(taskId.getBytes(StandardCharsets.UTF_8), updateHash, proofRoot, signature);
+    }
 }

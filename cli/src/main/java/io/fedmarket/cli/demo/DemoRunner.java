@@ -64,9 +64,31 @@ public final class DemoRunner {
      */
     public record Options(int workers, int rounds, int cheaters, long seed, boolean faults, int steps, Path runDir,
                           double targetAccuracy, String model, int epochs, int batch, double lr, double momentum,
-                          boolean baseline, int budgetTokens) {
+                          boolean baseline, int budgetTokens, double fakedFraction, Mix mix) {
+        /**
+         * Who the providers are when not the demo's default (the last {@code cheaters} cheat): one behaviour per provider (a
+         * FEDMARKET_FAULT value or {@code none}), {@code verifiers} extra bonded verifier nodes that only re-execute, and the
+         * job's comparison ({@code bit-exact}, or {@code tolerance} with its threshold for non-deterministic kernels).
+         */
+        public record Mix(List<String> behaviours, int verifiers, String comparison, Double tolerance) {
+        }
+
+        public Options withMix(Mix m) {
+            return new Options(m.behaviours().size(), rounds, (int) m.behaviours().stream().filter(DemoRunner::cheats).count(), seed, faults, steps, runDir,
+                    targetAccuracy, model, epochs, batch, lr, momentum, baseline, budgetTokens, fakedFraction, m);
+        }
+
+        public Options withTraining(String model, int steps, double fakedFraction, boolean spotFaults, boolean baseline) {
+            return new Options(workers, rounds, cheaters, seed, spotFaults, steps, runDir, targetAccuracy, model, epochs, batch, lr, momentum, baseline,
+                    budgetTokens, fakedFraction, mix);
+        }
+
+        /**
+         * The demo: an MLP, {@code steps} local steps per task; verification sized to catch, with probability 0.99 in the round
+         * it happens, a worker that fakes its whole task (the demo's cheaters), re-executing at most 5% of the steps.
+         */
         public Options(int workers, int rounds, int cheaters, long seed, boolean faults, int steps, Path runDir, double targetAccuracy) {
-            this(workers, rounds, cheaters, seed, faults, steps, runDir, targetAccuracy, "mlp", 0, 64, 0.05, 0.5, true, 1000);
+            this(workers, rounds, cheaters, seed, faults, steps, runDir, targetAccuracy, "mlp", 0, 64, 0.05, 0.5, true, 1000, 1.0, null);
         }
 
         /**
@@ -75,7 +97,8 @@ public final class DemoRunner {
          * momentum 0.9, 10 local epochs, 50 rounds, FedAvg.
          */
         public static Options anchor(int cheaters, int rounds, int epochs, long seed, Path runDir) {
-            return new Options(10, rounds, cheaters, seed, cheaters > 0, 0, runDir, cheaters > 0 ? 0.864 : 0.874, "cnn", epochs, 64, 0.01, 0.9, false, 20_000);
+            return new Options(10, rounds, cheaters, seed, cheaters > 0, 0, runDir, cheaters > 0 ? 0.864 : 0.874, "cnn", epochs, 64, 0.01, 0.9, false, 20_000,
+                    io.fedmarket.fl.job.JobPlan.DEFAULT_FAKED_FRACTION, null);
         }
 
         int stepsFor(int shardSize) {
@@ -84,9 +107,21 @@ public final class DemoRunner {
     }
 
     static final BigInteger TOKEN = BigInteger.TEN.pow(18);
+    /**
+     * The functions' settings for a demo: a short dispute window (a slash lands seconds after the rejection instead of an
+     * hour), START looks for the escrow every second, an unanswered re-execution goes to another worker after 60 s.
+     */
+    static final Map<String, String> FUNCTION_ENV = Map.of("FEDMARKET_DISPUTE_WINDOW", "PT5S", "FEDMARKET_SETTLE_ESCROW_POLL", "PT1S",
+            "FEDMARKET_VERIFY_REEXEC_TIMEOUT", "PT60S", "FEDMARKET_VERIFY_BLOCK_POLL", "PT1S");
     /** Dev accounts 2.. are the workers; the last one is the treasury. */
     public static final int MAX_WORKERS = DevAccounts.COUNT - 3;
     static final String[] CHEATS = {"free-ride", "noise", "partial:0.3"};
+
+    /** Whether a FEDMARKET_FAULT value cheats (slow and nondeterministic workers are honest, only awkward). */
+    static boolean cheats(String fault) {
+        return !(fault == null || fault.equals("none") || fault.equals("honest") || fault.startsWith("slow:") || fault.equals("nondeterministic")
+                || fault.equals("verifier") || fault.startsWith("crash-after:"));
+    }
 
     private final Options o;
     private final Consumer<String> out;
@@ -116,7 +151,7 @@ public final class DemoRunner {
             throw new IllegalArgumentException("--workers must be 2.." + MAX_WORKERS + " (the local chain funds " + DevAccounts.COUNT
                     + " dev accounts: operator, builder, workers and the treasury), got " + o.workers());
         }
-        int cheaters = o.faults() ? o.cheaters() : 0;
+        int cheaters = o.mix() != null ? o.cheaters() : o.faults() ? o.cheaters() : 0;
         step("stack", "starting the local stack (SQS, S3, EVM, PostgreSQL) in " + o.runDir());
         try (LocalStack stack = LocalStack.builder().dataDir(o.runDir().resolve("stack")).databaseName("fedmarket_demo")
                 .progress(l -> out.accept("          " + l.strip())).start()) {
@@ -128,13 +163,13 @@ public final class DemoRunner {
             ep.write(endpointsFile);
             step("chain", "contracts compiled by solc deployed: Marketplace " + contracts.get(MarketplaceDeployer.MARKETPLACE)
                     + ", test token " + contracts.get(MarketplaceDeployer.TOKEN));
-            // the functions from function.zip behind the local API gateway; the demo's coordinator consumes the round
-            // queues itself, so only the match and chain-events consumers are polled for their functions
+            // the functions from function.zip behind the local API gateway and an SQS event-source poller per queue: the
+            // whole job runs through them (match, settle START, verify, judge, aggregate, settle), as on AWS
             try (io.fedmarket.infra.local.lambda.LocalLambda lambda = io.fedmarket.infra.local.lambda.LocalLambda.builder()
-                    .functionZip(functionZip()).endpoints(ep).workDir(o.runDir().resolve("lambda"))
-                    .pollOnly(Set.of(Queues.MATCH, Queues.CHAIN_EVENTS)).progress(l -> out.accept("          " + l.strip())).start()) {
-                step("functions", "functions (auth, intents, providers, jobs, match, chain-sync) behind the local API gateway "
-                        + lambda.gatewayUrl());
+                    .functionZip(functionZip()).endpoints(ep).workDir(o.runDir().resolve("lambda")).extraEnv(FUNCTION_ENV)
+                    .progress(l -> out.accept("          " + l.strip())).start()) {
+                step("functions", "functions (auth, intents, providers, jobs, claims behind the local API gateway " + lambda.gatewayUrl()
+                        + "; match, verify, judge, aggregate, settle, chain-sync on their queues)");
                 return runJob(ep.withFunctions(new StackEndpoints.Functions(lambda.gatewayUrl())), endpointsFile, contracts, cheaters);
             }
         }
@@ -166,13 +201,11 @@ public final class DemoRunner {
     }
 
     private DemoRun runJob(StackEndpoints ep, Path endpointsFile, Map<String, String> contracts, int cheaters) throws Exception {
-        Credentials operator = DevAccounts.account(0); // marketplace operator: coordinator + verifier roles
+        Credentials operator = DevAccounts.account(0); // marketplace operator: the functions' coordinator + verifier key
         Credentials builder = DevAccounts.account(1);
         MarketplaceChain.Options chainOpts = MarketplaceChain.Options.defaults();
-        ExecutorService settlement = Executors.newSingleThreadExecutor(r -> new Thread(r, "settlement"));
         try (MarketplaceChain chain = MarketplaceChain.connect(ep.evm().rpcUrl(), operator, contracts, chainOpts);
-             SqsClient sqs = sqs(ep); S3Client s3 = s3(ep);
-             WorkerFleet fleet = new WorkerFleet(o.runDir(), endpointsFile)) {
+             S3Client s3 = s3(ep); WorkerFleet fleet = new WorkerFleet(o.runDir(), endpointsFile)) {
             ArtifactStore store = new ArtifactStore(s3, ep.s3().bucket());
             // providers: each worker brings a GPU and one non-IID data shard; the last `cheaters` ones cheat
             BigInteger bond = TOKEN.multiply(BigInteger.valueOf(100));
@@ -184,7 +217,8 @@ public final class DemoRunner {
             for (int i = 0; i < o.workers(); i++) {
                 Credentials c = DevAccounts.account(2 + i);
                 String name = "gpu-" + (i + 1);
-                String fault = i >= o.workers() - cheaters ? CHEATS[(i - (o.workers() - cheaters)) % CHEATS.length] : "none";
+                String fault = o.mix() != null ? o.mix().behaviours().get(i)
+                        : i >= o.workers() - cheaters ? CHEATS[(i - (o.workers() - cheaters)) % CHEATS.length] : "none";
                 specs.add(new WorkerFleet.Spec(name, c.getEcKeyPair().getPrivateKey().toString(16), c.getAddress().toLowerCase(), fault));
                 nameOf.put(c.getAddress().toLowerCase(), name);
                 behaviour.put(name, fault.equals("none") ? "honest" : fault);
@@ -195,7 +229,21 @@ public final class DemoRunner {
                 keys.add(c);
                 bondTxs.add(bonded);
             }
-            step("bond", o.workers() + " GPU/data providers bonded " + tokens(bond) + " tokens each on chain"
+            List<WorkerFleet.Spec> verifiers = new ArrayList<>();
+            List<MarketplaceChain.TxResult> verifierBonds = new ArrayList<>();
+            for (int j = 0; o.mix() != null && j < o.mix().verifiers(); j++) {
+                Credentials c = DevAccounts.account(2 + o.workers() + j);
+                String name = "verifier-" + (j + 1);
+                verifiers.add(new WorkerFleet.Spec(name, c.getEcKeyPair().getPrivateKey().toString(16), c.getAddress().toLowerCase(), "verifier"));
+                nameOf.put(c.getAddress().toLowerCase(), name);
+                MarketplaceChain w = chain.as(c);
+                gas(w.approve(bond));
+                MarketplaceChain.TxResult bonded = w.bond(bond);
+                gas(bonded);
+                verifierBonds.add(bonded);
+            }
+            step("bond", o.workers() + " GPU/data providers" + (verifiers.isEmpty() ? "" : " and " + verifiers.size() + " verifier nodes")
+                    + " bonded " + tokens(bond) + " tokens each on chain"
                     + (cheaters > 0 ? " (" + cheaters + " will cheat: " + behaviour.entrySet().stream().filter(e -> !e.getValue().equals("honest")).map(e -> e.getKey() + "=" + e.getValue()).toList() + ")" : ""));
 
             // the intent and the match
@@ -209,29 +257,6 @@ public final class DemoRunner {
                             + " samples under " + partition + ", fewer than one batch of " + o.batch() + ": choose another --seed");
                 }
             }
-            BigInteger budget = TOKEN.multiply(BigInteger.valueOf(o.budgetTokens()));
-            BigInteger maxPrice = TOKEN.divide(BigInteger.valueOf(10)); // 0.1 token per GPU-second
-            Map<Integer, String> commitments = new HashMap<>();
-            for (int c = 0; c < shards.length; c++) {
-                commitments.put(c, Hashes.hex(Partitions.commitment(train, shards[c])));
-            }
-            ApiMatch match = matchThroughApi(ep, sqs, shards, train, specs, keys, bondTxs, builder, budget, maxPrice, bond, commitments);
-            step("match", "the match function matched the intent: " + match.participants() + " participants, clearing price "
-                    + tokens(match.clearingPricePerGpuSecond()) + " tokens/GPU-s (" + match.priceExplanation() + "); job " + match.jobId());
-            UUID jobId = match.jobId();
-            byte[] jobKey = Hashes.keccak(jobId.toString().getBytes());
-            MarketplaceChain asBuilder = chain.as(builder);
-            gas(asBuilder.approve(budget));
-            gas(asBuilder.openJob(jobKey, budget, Instant.now().plus(Duration.ofHours(2)).getEpochSecond()));
-            step("escrow", "builder escrowed " + tokens(budget) + " tokens for job " + jobId);
-
-            for (WorkerFleet.Spec s : specs) {
-                fleet.start(s);
-            }
-            List<String> late = fleet.awaitReady(Duration.ofSeconds(120));
-            step("workers", o.workers() + " worker JVMs started (DJL PyTorch CPU, 1 thread each), pulling tasks from SQS"
-                    + (late.isEmpty() ? "" : "; not ready after 120 s: " + late + " (see their logs)"));
-
             int[] steps = new int[shards.length];
             for (int c = 0; c < shards.length; c++) {
                 steps[c] = o.stepsFor(shards[c].length);
@@ -239,151 +264,192 @@ public final class DemoRunner {
             int maxSteps = java.util.Arrays.stream(steps).max().orElse(0);
             // a round may take as long as the largest task on a fraction of a core (all workers share this machine)
             Duration roundTimeout = Duration.ofSeconds(Math.max(240, maxSteps / 4));
-            RoundCoordinator.Config rc = new RoundCoordinator.Config(jobId, o.seed(), o.model(), "fashion-mnist", partition,
-                    steps, 20, o.batch(), o.lr(), o.momentum(), roundTimeout, Duration.ofSeconds(Math.max(45, maxSteps / 40)));
-            SubmissionSigner signer = new SubmissionSigner(chain.chainId(), contracts.get(MarketplaceDeployer.MARKETPLACE));
-            Set<String> slashedAddrs = ConcurrentHashMap.newKeySet();
-            UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(CheapCheckPolicy.NONE, 1, 2, new ComparisonPolicy.BitExact()));
-            RoundCoordinator coordinator = new RoundCoordinator(rc, sqs, ep.sqs().queueUrl(Queues.TASKS), ep.sqs().queueUrl(Queues.REEXEC),
-                    ep.sqs().queueUrl(Queues.SUBMISSIONS), store, signer,
-                    addr -> !slashedAddrs.contains(addr.toLowerCase()) && chain.bondOf(addr).bonded.signum() > 0,
-                    verifier, AggregationRegistry.create("fedavg"), test, commitments, l -> step("round", l), t0);
+            Instant jobDeadline = Instant.now().plus(roundTimeout.multipliedBy(o.rounds())).plus(Duration.ofHours(1)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+            BigInteger budget = TOKEN.multiply(BigInteger.valueOf(o.budgetTokens()));
+            BigInteger maxPrice = TOKEN.divide(BigInteger.valueOf(10)); // 0.1 token per GPU-second
+            Map<Integer, String> commitments = new HashMap<>();
+            for (int c = 0; c < shards.length; c++) {
+                commitments.put(c, Hashes.hex(Partitions.commitment(train, shards[c])));
+            }
+            ApiMatch match = matchThroughApi(ep, shards, train, specs, keys, bondTxs, builder, budget, maxPrice, bond, commitments, partition, jobDeadline);
+            forwardBonds(ep, verifiers, verifierBonds, bond);
+            step("match", "the match function matched the intent: " + match.participants() + " participants, clearing price "
+                    + tokens(match.clearingPricePerGpuSecond()) + " tokens/GPU-s (" + match.priceExplanation() + "); job " + match.jobId());
+            UUID jobId = match.jobId();
+            byte[] jobKey = Hashes.keccak(jobId.toString().getBytes());
 
-            ModelState global = TrainingSession.initialState(ModelSpec.parse(rc.modelSpec()), o.seed());
-            PayoutLedger ledger = PayoutLedger.open(budget);
-            List<DemoRun.Round> rounds = new ArrayList<>();
-            List<DemoRun.Slash> slashes = new ArrayList<>();
-            List<Future<?>> pending = new ArrayList<>();
-            Map<Integer, String[]> roundTx = new ConcurrentHashMap<>();
-            long trainedSteps = 0;
-            long reexecSteps = 0;
-            Map<String, Double> gpuSeconds = new TreeMap<>();
-            for (int r = 1; r <= o.rounds(); r++) {
-                final int round = r;
-                Runnable tick = () -> {
+            for (WorkerFleet.Spec s : specs) {
+                fleet.start(s);
+            }
+            for (WorkerFleet.Spec s : verifiers) {
+                fleet.start(s);
+            }
+            List<String> late = fleet.awaitReady(Duration.ofSeconds(120));
+            step("workers", o.workers() + " worker JVMs started (DJL PyTorch CPU, 1 thread each), pulling tasks from SQS"
+                    + (verifiers.isEmpty() ? "" : ", and " + verifiers.size() + " verifier nodes taking re-executions only")
+                    + (late.isEmpty() ? "" : "; not ready after 120 s: " + late + " (see their logs)"));
+
+            // the escrow goes on chain once the fleet is ready: settle's START sees it and publishes round 1, so the first
+            // tasks spread over every worker
+            MarketplaceChain asBuilder = chain.as(builder);
+            gas(asBuilder.approve(budget));
+            gas(asBuilder.openJob(jobKey, budget, jobDeadline.getEpochSecond()));
+            step("escrow", "builder escrowed " + tokens(budget) + " tokens for job " + jobId + " on chain; round 1 starts when settle sees it");
+
+            Map<Integer, Double> accuracy = new TreeMap<>();
+            ModelSpec spec = ModelSpec.parse(o.model());
+            Set<String> retired = new java.util.HashSet<>();
+            Instant giveUp = Instant.now().plus(roundTimeout.multipliedBy(o.rounds() + 1L));
+            try (JobWatcher watch = new JobWatcher(ep.database(), jobId, a -> nameOf.getOrDefault(a == null ? "" : a.toLowerCase(), a),
+                    (kind, text) -> step(kind, text))) {
+                long publishedAt = 0;
+                int seenRound = 0;
+                while (true) {
+                    watch.poll();
+                    String status = watch.jobStatus();
+                    if (status.startsWith("FAILED") || status.startsWith("CANCELLED")) {
+                        throw new IllegalStateException("the job " + jobId + " " + status + " (function logs: " + o.runDir().resolve("lambda/logs") + ")");
+                    }
+                    int current = watch.currentRound();
+                    if (current != seenRound) {
+                        seenRound = current;
+                        publishedAt = System.currentTimeMillis();
+                    }
                     for (String replaced : fleet.replaceExited()) {
                         step("fault", replaced + " exited; a replacement spot instance starts it again");
                     }
-                    // the notice goes out while the round's tasks are being worked on
-                    if (o.faults() && round == 2) {
+                    // faults while a round's tasks are being worked on
+                    if (o.faults() && current == 2 && System.currentTimeMillis() - publishedAt > 1500) {
                         interruptOnce(fleet, "gpu-1", "spot interruption notice sent to gpu-1 mid-task (it must checkpoint, release its task and exit)");
                     }
-                    if (o.faults() && round == Math.min(3, o.rounds())) {
+                    if (o.faults() && current == Math.min(3, o.rounds()) && System.currentTimeMillis() - publishedAt > 1500) {
                         killOnce(fleet, "gpu-2", "gpu-2 (also a verifier) goes offline: killed without notice");
                     }
-                };
-                RoundCoordinator.RoundOutcome ro = coordinator.runRound(r, global, tick);
-                global = ro.nextGlobal();
-                trainedSteps += ro.trainedSteps();
-                reexecSteps += ro.reexecSteps();
-                Set<String> caught = new java.util.HashSet<>(slashedAddrs);
-                ro.rejected().stream().filter(v -> v.verdict().reason() != io.fedmarket.fl.verify.ReasonCode.BAD_SIGNATURE)
-                        .forEach(v -> caught.add(v.submission().worker().toLowerCase()));
-                List<TaskSettlement> settle = new ArrayList<>();
-                for (RoundCoordinator.Verified v : ro.verified()) {
-                    if (v.verdict() == null) {
-                        continue; // inconclusive verification: neither paid nor slashed
+                    // a provider removed from the job for cheating is slashed: its spot instance is not replaced
+                    for (String addr : watch.removed()) {
+                        String name = nameOf.get(addr);
+                        if (name != null && retired.add(name)) {
+                            fleet.retire(name);
+                            step("slash", name + " removed from the job (its shard keeps being trained by the others, without a data share)");
+                        }
                     }
-                    int client = Integer.parseInt(v.submission().taskId().replaceAll(".*-c", ""));
-                    // a slashed provider is out of the job in both roles: its shard earns no data share any more
-                    String dataOwner = caught.contains(specs.get(client).address()) ? null : specs.get(client).address();
-                    settle.add(new TaskSettlement(v.submission().taskId(), v.submission().worker().toLowerCase(), dataOwner,
-                            v.verdict().accepted(), v.verdict().accepted() ? v.submission().gpuSeconds() : 0));
-                    if (v.verdict().accepted()) {
-                        gpuSeconds.merge(nameOf.getOrDefault(v.submission().worker().toLowerCase(), "?"),
-                                v.submission().trainMillis() / 1000.0, Double::sum);
+                    for (JobWatcher.RoundRow r : watch.rounds().values()) {
+                        if (r.modelUri() != null && !accuracy.containsKey(r.round())) {
+                            double acc = accuracy(spec, store, r.modelUri(), test);
+                            accuracy.put(r.round(), acc);
+                            step("round", String.format(Locale.ROOT, "round %d closed: test accuracy %.2f%%, %d accepted, %d rejected, %d dropped", r.round(),
+                                    acc * 100, r.accepted(), r.rejected(), r.dropped()));
+                        }
                     }
+                    boolean settled = watch.rounds().size() == o.rounds() && watch.rounds().values().stream().allMatch(r -> r.txHash() != null);
+                    boolean slashed = watch.slashes().stream().noneMatch(x -> x.status().equals("PENDING"));
+                    if (status.startsWith("COMPLETED") && settled && slashed && accuracy.size() == o.rounds() && watch.finishedTx() != null) {
+                        break;
+                    }
+                    if (Instant.now().isAfter(giveUp)) {
+                        throw new IllegalStateException("the job " + jobId + " is " + status + " after " + Duration.between(Instant.ofEpochMilli(t0), Instant.now()).toSeconds()
+                                + " s with " + watch.rounds().size() + " of " + o.rounds() + " rounds (function logs: " + o.runDir().resolve("lambda/logs") + ")");
+                    }
+                    Thread.sleep(500);
                 }
-                ledger = ledger.settleRound(r, match.clearingPricePerGpuSecond(), 1000, settle).ledger();
-                Map<String, BigInteger> cumulative = ledger.cumulative();
-                BigInteger total = cumulative.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
-                // nothing earned yet (every update rejected): the round still records its model hash, with an empty root
-                byte[] payoutRoot = cumulative.isEmpty() ? new byte[32] : PayoutTree.of(cumulative).root();
-                byte[] modelHash = global.paramsHash();
-                // the chain is never on the round's critical path: round r settles while round r+1 trains
-                pending.add(settlement.submit(() -> {
-                    MarketplaceChain.TxResult tx = chain.postRound(jobKey, round, modelHash, payoutRoot, total);
-                    gas(tx);
-                    roundTx.put(round, new String[] {tx.txHash(), Hashes.hex(payoutRoot)});
-                    return null;
-                }));
-                for (RoundCoordinator.Verified v : ro.rejected()) {
-                    String addr = v.submission().worker().toLowerCase();
-                    String name = nameOf.getOrDefault(addr, addr);
-                    if (v.verdict().reason() == io.fedmarket.fl.verify.ReasonCode.BAD_SIGNATURE) {
-                        // a signature that is not the named worker's (or a worker without bond) is no evidence against it
-                        step("reject", name + "'s update in round " + r + " rejected (BAD_SIGNATURE): not paid, not aggregated, not slashed");
-                        continue;
-                    }
-                    if (slashedAddrs.add(addr)) {
-                        BigInteger amount = chain.bondOf(addr).bonded;
-                        fleet.retire(name);
-                        String evidence = v.verdict().evidenceHash();
-                        Future<String> slashTx = settlement.submit(() -> {
-                            MarketplaceChain.TxResult tx = chain.slash(addr, amount, jobKey, Hashes.fromHex(evidence));
-                            gas(tx);
-                            return tx.txHash();
-                        });
-                        slashes.add(new DemoRun.Slash(name, addr, r, v.verdict().reason() + ": " + v.verdict().evidence().detail(),
-                                evidence, amount, slashTx.get()));
-                        step("slash", name + " slashed " + tokens(amount) + " tokens on chain (" + v.verdict().reason() + ", evidence " + evidence.substring(0, 12) + "…); removed from the job");
-                    }
+                step("chain", o.rounds() + " rounds posted on chain by the settle function (model hash + cumulative payout root each); job finished there");
+                if (watch.answersBySubmitter() != 0) {
+                    throw new IllegalStateException("a worker re-executed a segment of its own update: the verification is broken");
                 }
-                rounds.add(new DemoRun.Round(r, ro.accuracy(), Hashes.hex(modelHash), null, null, ro.accepted().size(),
-                        ro.rejected().size(), ro.droppedTasks().size() + ro.inconclusive().size(), ro.startedMs(), ro.closedMs()));
-                step("round", String.format(Locale.ROOT, "round %d closed: test accuracy %.2f%%, %d accepted, %d rejected, %d dropped",
-                        r, ro.accuracy() * 100, ro.accepted().size(), ro.rejected().size(), ro.droppedTasks().size() + ro.inconclusive().size()));
+                return finish(ep, chain, watch, jobId, jobKey, specs, nameOf, behaviour, accuracy, shards, train, test, steps, maxSteps, partition, cheaters, fleet);
             }
-            for (Future<?> f : pending) {
-                f.get();
-            }
-            settlement.shutdown();
-            List<DemoRun.Round> withTx = new ArrayList<>();
-            for (DemoRun.Round r : rounds) {
-                String[] tx = roundTx.get(r.round());
-                withTx.add(new DemoRun.Round(r.round(), r.testAccuracy(), r.modelHash(), tx[1], tx[0], r.accepted(), r.rejected(),
-                        r.dropped(), r.startedMs(), r.closedMs()));
-            }
-            gas(chain.finishJob(jobKey));
-            step("chain", o.rounds() + " rounds posted on chain (model hash + cumulative payout root each)");
+        }
+    }
 
-            // providers claim with Merkle proofs of their cumulative amount, then withdraw to their wallets
-            PayoutTree finalTree = ledger.cumulative().isEmpty() ? null : PayoutTree.of(ledger.cumulative());
-            List<DemoRun.Provider> providers = new ArrayList<>();
-            for (WorkerFleet.Spec s : specs) {
-                BigInteger owed = ledger.of(s.address());
-                BigInteger before = chain.tokenBalance(s.address());
-                if (owed.signum() > 0) {
-                    // the claim books the payout in the contract; the withdrawal pays the wallet
-                    MarketplaceChain own = chain.as(Credentials.create(s.privateKeyHex()));
-                    gas(own.claim(jobKey, s.address(), owed, finalTree.proof(s.address())));
-                    gas(own.withdraw(List.of(jobKey)));
+    private DemoRun finish(StackEndpoints ep, MarketplaceChain chain, JobWatcher watch, UUID jobId, byte[] jobKey, List<WorkerFleet.Spec> specs,
+                           Map<String, String> nameOf, Map<String, String> behaviour, Map<Integer, Double> accuracy, int[][] shards, ImageData train,
+                           ImageData test, int[] steps, int maxSteps, String partition, int cheaters, WorkerFleet fleet) throws Exception {
+        // the transactions the functions sent: their gas from the receipts
+        for (JobWatcher.RoundRow r : watch.rounds().values()) {
+            receiptGas(chain, "postRound", r.txHash());
+        }
+        for (JobWatcher.SlashRow x : watch.slashes()) {
+            receiptGas(chain, "slash", x.txHash());
+        }
+        receiptGas(chain, "finishJob", watch.finishedTx());
+        List<DemoRun.Round> rounds = new ArrayList<>();
+        for (JobWatcher.RoundRow r : watch.rounds().values()) {
+            rounds.add(new DemoRun.Round(r.round(), accuracy.get(r.round()), r.modelHash(), r.payoutRoot(), r.txHash(), r.accepted(), r.rejected(),
+                    r.dropped(), ms(r.startedAt()), ms(r.closedAt())));
+        }
+        List<DemoRun.Slash> slashes = new ArrayList<>();
+        for (JobWatcher.SlashRow x : watch.slashes()) {
+            slashes.add(new DemoRun.Slash(nameOf.getOrDefault(x.address(), x.address()), x.address(), x.round(), String.valueOf(x.reason()), x.evidenceHash(),
+                    x.amount(), x.txHash()));
+        }
+        // providers claim with the API's Merkle proof of their cumulative amount, then withdraw to their wallets
+        Map<String, Double> seconds = watch.acceptedTrainSeconds();
+        List<DemoRun.Provider> providers = new ArrayList<>();
+        String gw = ep.functions().gatewayUrl();
+        for (WorkerFleet.Spec s : specs) {
+            io.fedmarket.cli.user.ApiClient api = new io.fedmarket.cli.user.ApiClient(gw, o.runDir().resolve("sessions").resolve(s.name() + ".json"));
+            BigInteger owed = BigInteger.ZERO;
+            BigInteger before = chain.tokenBalance(s.address());
+            com.fasterxml.jackson.databind.JsonNode claim = null;
+            try {
+                claim = api.get("/claims/" + jobId);
+            } catch (io.fedmarket.cli.user.ApiClient.UserError e) {
+                if (!e.getMessage().contains("404") && !e.getMessage().contains("not_found") && !e.getMessage().contains("nothing has been settled")) {
+                    throw e;
                 }
-                BigInteger received = chain.tokenBalance(s.address()).subtract(before);
-                BigInteger slashed = slashes.stream().filter(x -> x.address().equals(s.address())).map(DemoRun.Slash::amount)
-                        .reduce(BigInteger.ZERO, BigInteger::add);
-                providers.add(new DemoRun.Provider(s.name(), s.address(), behaviour.get(s.name()), owed, received, slashed,
-                        gpuSeconds.getOrDefault(s.name(), 0.0)));
             }
-            step("claim", "providers claimed and withdrew on chain; balances checked against the ledger");
-            List<Double> baseline = o.baseline() ? baseline(shards, train, test, rc, o.rounds()) : List.of();
-            Map<String, String> cfg = new LinkedHashMap<>();
-            cfg.put("workers", Integer.toString(o.workers()));
-            cfg.put("rounds", Integer.toString(o.rounds()));
-            cfg.put("cheaters", Integer.toString(cheaters));
-            cfg.put("seed", Long.toString(o.seed()));
-            cfg.put("model", rc.modelSpec());
-            cfg.put("partition", partition);
-            cfg.put("localSteps", o.epochs() > 0 ? o.epochs() + " epochs (" + java.util.Arrays.stream(steps).min().orElse(0) + "–"
-                    + maxSteps + " steps)" : Integer.toString(o.steps()));
-            cfg.put("batch/lr/momentum", o.batch() + " / " + o.lr() + " / " + o.momentum());
-            cfg.put("restarts", fleet.restarts().toString());
-            double overhead = trainedSteps == 0 ? 0 : reexecSteps / (double) trainedSteps;
-            return new DemoRun("fedmarket demo: Fashion-MNIST, " + o.workers() + " providers, " + o.rounds() + " rounds",
-                    t0, System.currentTimeMillis(), cfg, withTx, baseline, providers, slashes, List.copyOf(timeline),
-                    new TreeMap<>(gas), overhead, o.targetAccuracy());
-        } finally {
-            settlement.shutdownNow();
+            if (claim != null) {
+                owed = new BigInteger(claim.path("cumulative").asText("0"));
+                List<byte[]> proof = new ArrayList<>();
+                claim.path("proof").forEach(p -> proof.add(io.fedmarket.crypto.Hashes.fromHex32(p.asText())));
+                MarketplaceChain own = chain.as(Credentials.create(s.privateKeyHex()));
+                gas(own.claim(jobKey, s.address(), owed, proof));
+                gas(own.withdraw(List.of(jobKey)));
+            }
+            BigInteger received = chain.tokenBalance(s.address()).subtract(before);
+            BigInteger slashed = slashes.stream().filter(x -> x.address().equals(s.address())).map(DemoRun.Slash::amount).reduce(BigInteger.ZERO, BigInteger::add);
+            providers.add(new DemoRun.Provider(s.name(), s.address(), behaviour.get(s.name()), owed, received, slashed, seconds.getOrDefault(s.address(), 0.0)));
+        }
+        step("claim", "providers claimed with the API's Merkle proofs and withdrew on chain; balances checked against the settled payouts");
+        List<Double> baseline = o.baseline() ? baseline(shards, train, test, steps, o.rounds()) : List.of();
+        Map<String, String> cfg = new LinkedHashMap<>();
+        cfg.put("workers", Integer.toString(o.workers()));
+        cfg.put("rounds", Integer.toString(o.rounds()));
+        cfg.put("cheaters", Integer.toString(cheaters));
+        cfg.put("seed", Long.toString(o.seed()));
+        cfg.put("model", o.model());
+        cfg.put("partition", partition);
+        cfg.put("localSteps", o.epochs() > 0 ? o.epochs() + " epochs (" + java.util.Arrays.stream(steps).min().orElse(0) + "–"
+                + maxSteps + " steps)" : Integer.toString(o.steps()));
+        cfg.put("batch/lr/momentum", o.batch() + " / " + o.lr() + " / " + o.momentum());
+        cfg.put("verification", "catch a worker faking " + (int) Math.round(100 * o.fakedFraction()) + "% of a task with p 0.99, at most 5% of steps re-executed");
+        cfg.put("restarts", fleet.restarts().toString());
+        return new DemoRun("fedmarket demo: Fashion-MNIST, " + o.workers() + " providers, " + o.rounds() + " rounds",
+                t0, System.currentTimeMillis(), cfg, rounds, baseline, providers, slashes, List.copyOf(timeline),
+                new TreeMap<>(gas), watch.verificationOverhead(), o.targetAccuracy());
+    }
+
+    private long ms(Instant at) {
+        return at == null ? 0 : at.toEpochMilli() - t0;
+    }
+
+    private void receiptGas(MarketplaceChain chain, String operation, String txHash) {
+        if (txHash == null || !txHash.startsWith("0x")) {
+            return;
+        }
+        try {
+            chain.web3j().ethGetTransactionReceipt(txHash).send().getTransactionReceipt()
+                    .ifPresent(r -> gas.merge(operation, r.getGasUsed().longValueExact(), Long::sum));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Test accuracy of a round's model as the aggregate function stored it. */
+    static double accuracy(ModelSpec spec, ArtifactStore store, String uri, ImageData test) {
+        ModelState m = ModelState.decode(store.get(uri), uri);
+        try (TrainingSession s = TrainingSession.open(spec, 500, m.withoutVelocity(), null, 0.01, 0, 0)) {
+            return s.accuracy(test, 500);
         }
     }
 
@@ -403,6 +469,23 @@ public final class DemoRunner {
         }
     }
 
+    /** Bond events of keys that offer nothing through the API (verifier nodes), as the chain watcher forwards them to chain-sync. */
+    private static void forwardBonds(StackEndpoints ep, List<WorkerFleet.Spec> who, List<MarketplaceChain.TxResult> txs, BigInteger bond) throws Exception {
+        if (who.isEmpty()) {
+            return;
+        }
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        try (SqsClient sqs = sqs(ep)) {
+            for (int i = 0; i < who.size(); i++) {
+                MarketplaceChain.TxResult tx = txs.get(i);
+                int logIndex = tx.logs().isEmpty() ? 0 : tx.logs().get(tx.logs().size() - 1).getLogIndex().intValueExact();
+                String event = json.writeValueAsString(new io.fedmarket.messages.ChainEvent(io.fedmarket.messages.ChainEvent.Kind.BONDED,
+                        who.get(i).address(), bond, tx.blockNumber(), tx.blockHash(), tx.txHash(), logIndex, Instant.now().getEpochSecond()));
+                sqs.sendMessage(b -> b.queueUrl(ep.sqs().queueUrl(Queues.CHAIN_EVENTS)).messageBody(event));
+            }
+        }
+    }
+
     record ApiMatch(UUID jobId, int participants, BigInteger clearingPricePerGpuSecond, String priceExplanation) {
     }
 
@@ -412,9 +495,19 @@ public final class DemoRunner {
      * bond transactions' events reach the chain-sync function through the chain-events queue; the builder submits the
      * intent; the match function picks participants and the clearing price and opens the job.
      */
+    private ApiMatch matchThroughApi(StackEndpoints ep, int[][] shards, ImageData train, List<WorkerFleet.Spec> specs,
+                                     List<Credentials> keys, List<MarketplaceChain.TxResult> bondTxs, Credentials builder, BigInteger budget,
+                                     BigInteger maxPrice, BigInteger bond, Map<Integer, String> commitments, String partition,
+                                     Instant deadline) throws Exception {
+        try (SqsClient sqs = sqs(ep)) {
+            return matchThroughApi(ep, sqs, shards, train, specs, keys, bondTxs, builder, budget, maxPrice, bond, commitments, partition, deadline);
+        }
+    }
+
     private ApiMatch matchThroughApi(StackEndpoints ep, SqsClient sqs, int[][] shards, ImageData train, List<WorkerFleet.Spec> specs,
                                      List<Credentials> keys, List<MarketplaceChain.TxResult> bondTxs, Credentials builder, BigInteger budget,
-                                     BigInteger maxPrice, BigInteger bond, Map<Integer, String> commitments) throws Exception {
+                                     BigInteger maxPrice, BigInteger bond, Map<Integer, String> commitments, String partition,
+                                     Instant deadline) throws Exception {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         String gw = ep.functions().gatewayUrl();
         Path sessions = o.runDir().resolve("sessions");
@@ -431,8 +524,12 @@ public final class DemoRunner {
             for (int idx : shards[i]) {
                 hist.merge(Integer.toString(train.labels()[idx]), 1L, Long::sum);
             }
+            // the shard is part i of Debian's Fashion-MNIST split Dirichlet(0.5) with the run's seed: the worker resolves it and checks it
+            // hashes to the offer's datasetRoot before it trains
+            Map<String, Object> source = Map.of("dataset", "fashion-mnist", "partition", partition, "clients", shards.length, "client", i,
+                    "partitionSeed", o.seed());
             api.post("/providers/data", json.writeValueAsString(Map.of("name", specs.get(i).name() + "-shard", "domain", "fashion-mnist",
-                    "region", "eu-west-1", "sampleCount", shards[i].length, "labelHistogram", hist, "datasetRoot", commitments.get(i))));
+                    "region", "eu-west-1", "sampleCount", shards[i].length, "labelHistogram", hist, "datasetRoot", commitments.get(i), "source", source)));
             // the bond's event as the chain watcher forwards it to the chain-sync function
             MarketplaceChain.TxResult tx = bondTxs.get(i);
             int logIndex = tx.logs().isEmpty() ? 0 : tx.logs().get(tx.logs().size() - 1).getLogIndex().intValueExact();
@@ -470,9 +567,26 @@ public final class DemoRunner {
         intent.put("maxParticipants", specs.size());
         intent.put("budget", budget.toString());
         intent.put("maxPricePerGpuSecond", maxPrice.toString());
-        intent.put("deadline", Instant.now().plus(Duration.ofHours(2)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+        intent.put("deadline", deadline.toString());
         intent.put("privacy", Map.of("mode", "NONE"));
         intent.put("aggregation", "fedavg");
+        Map<String, Object> training = new LinkedHashMap<>();
+        training.put("batchSize", o.batch());
+        training.put("learningRate", o.lr());
+        training.put("momentum", o.momentum());
+        if (o.epochs() == 0) {
+            training.put("localSteps", o.steps());
+        }
+        intent.put("training", training);
+        Map<String, Object> verification = new LinkedHashMap<>();
+        verification.put("targetDetection", 0.99);
+        verification.put("fakedFraction", o.fakedFraction());
+        verification.put("maxReexecShare", 0.05);
+        if (o.mix() != null && "tolerance".equals(o.mix().comparison())) {
+            verification.put("comparison", "tolerance");
+            verification.put("tolerance", o.mix().tolerance());
+        }
+        intent.put("verification", verification);
         String intentId = asBuilder.post("/intents", json.writeValueAsString(intent)).path("id").asText();
         step("intent", "builder " + builder.getAddress() + " submitted intent " + intentId + " (Fashion-MNIST, non-IID, " + o.rounds()
                 + " rounds, budget " + tokens(budget) + " tokens) through the API; it waits on the match queue");
@@ -511,8 +625,8 @@ public final class DemoRunner {
     }
 
     /** The same job with every participant honest, trained in this process: the curve the report compares to. */
-    private List<Double> baseline(int[][] shards, ImageData train, ImageData test, RoundCoordinator.Config rc, int rounds) {
-        ModelSpec spec = ModelSpec.parse(rc.modelSpec());
+    private List<Double> baseline(int[][] shards, ImageData train, ImageData test, int[] steps, int rounds) {
+        ModelSpec spec = ModelSpec.parse(o.model());
         ModelState global = TrainingSession.initialState(spec, o.seed());
         List<Double> acc = new ArrayList<>();
         step("baseline", "training the all-honest baseline in-process for comparison");
@@ -520,16 +634,16 @@ public final class DemoRunner {
             List<float[]> updates = new ArrayList<>();
             List<Long> weights = new ArrayList<>();
             for (int c = 0; c < shards.length; c++) {
-                try (TrainingSession s = TrainingSession.open(spec, rc.batch(), global.withoutVelocity(), null, rc.lr(), rc.momentum(), 0)) {
+                try (TrainingSession s = TrainingSession.open(spec, o.batch(), global.withoutVelocity(), null, o.lr(), o.momentum(), 0)) {
                     java.util.SplittableRandom rnd = new java.util.SplittableRandom(o.seed() * 31 + r * 7L + c);
-                    for (int st = 0; st < rc.stepsOf(c); st++) {
-                        int[] batch = new int[rc.batch()];
+                    for (int st = 0; st < steps[c]; st++) {
+                        int[] batch = new int[o.batch()];
                         for (int b = 0; b < batch.length; b++) {
                             batch[b] = shards[c][rnd.nextInt(shards[c].length)];
                         }
                         s.step(train, batch);
                     }
-                    updates.add(RoundCoordinator.flatten(s.snapshot(false)));
+                    updates.add(s.snapshot(false).flat());
                     weights.add((long) shards[c].length);
                 }
             }
@@ -542,7 +656,7 @@ public final class DemoRunner {
                     avg[i] += (float) (w * u[i]);
                 }
             }
-            global = RoundCoordinator.unflatten(avg, global);
+            global = global.withFlat(avg);
             try (TrainingSession s = TrainingSession.open(spec, 500, global, null, 0.01, 0, 0)) {
                 acc.add(s.accuracy(test, 500));
             }

@@ -56,7 +56,9 @@ final class WorkerFleet implements AutoCloseable {
             env.put("FEDMARKET_SPOT_NOTICE", "file:" + noticeFile(spec.name()));
             env.put("FEDMARKET_POLL_SECONDS", "1");
             env.put("FEDMARKET_VISIBILITY_SECONDS", "20");
-            if (spec.fault() != null && !spec.fault().equals("none")) {
+            if ("verifier".equals(spec.fault())) {
+                env.put("FEDMARKET_WORKER_ROLE", "verifier"); // a bonded verifier node: re-executions only
+            } else if (spec.fault() != null && !spec.fault().equals("none")) {
                 env.put("FEDMARKET_FAULT", spec.fault());
             } else {
                 env.remove("FEDMARKET_FAULT");

@@ -85,6 +85,24 @@ public class Artifacts {
         }
     }
 
+    /** A JSON record the workers wrote (trail manifests, re-execution results), or empty when it is not there. */
+    public <T> Optional<T> findJson(String key, Class<T> type) {
+        return find(key).map(b -> {
+            try {
+                return JSON.readValue(b, type);
+            } catch (java.io.IOException e) {
+                throw new IllegalArgumentException("s3://" + bucket + "/" + key + " is not a " + type.getSimpleName() + ": " + e.getMessage(), e);
+            }
+        });
+    }
+
+    public void putJson(String key, String json) {
+        client().putObject(b -> b.bucket(bucket).key(key).contentType("application/json"), RequestBody.fromString(json));
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
     @PreDestroy
     void close() {
         if (client != null) {

@@ -28,7 +28,9 @@ import java.util.UUID;
  * also records a PENDING slash of the worker, slashable when the dispute window
  * ({@code fedmarket.dispute-window}) ends, and queues its SLASH request to settle in the same
  * transaction. Once the round is CLOSED, {@link RoundAggregator} aggregates its accepted updates by the intent's rule
- * and records the round's model; its settlement is queued with that record.
+ * and records the round's model; its settlement and the next round's tasks are queued with that record. The worker of a
+ * rejection with evidence is removed from the job. A round closes when min-updates verdicts accepted it or when none of
+ * its tasks is undecided any more (the rest: its deadline, in settle).
  */
 public class AggregateFunction {
     private static final Logger LOG = Logger.getLogger(AggregateFunction.class);
@@ -38,6 +40,9 @@ public class AggregateFunction {
 
     @Inject
     RoundAggregator aggregator;
+
+    @Inject
+    io.fedmarket.functions.rounds.RoundPublisher publisher;
 
     @ConfigProperty(name = "fedmarket.dispute-window", defaultValue = "PT1H")
     Duration disputeWindow;
@@ -78,17 +83,33 @@ public class AggregateFunction {
                     return s.createNativeQuery("update tasks set status = :st where id = :t").setParameter("st", v.accepted() ? "ACCEPTED" : "REJECTED")
                             .setParameter("t", v.taskId()).executeUpdate()
                             .chain(() -> slashable(v) ? pendingSlash(s, v, now) : Uni.createFrom().item(0))
+                            .chain(() -> slashable(v) ? remove(s, v, now) : Uni.createFrom().item(0))
+                            // a rejected (or inconclusive) update leaves its shard untrained this round: offered again to the others
+                            .chain(() -> v.accepted() ? Uni.createFrom().item(0) : publisher.reoffer(s, v.taskId()).invoke(x -> LOG.infof("%s: %s", v.taskId(), x)).replaceWith(0))
+                            // closed once enough updates are accepted, or once no task of the round is still undecided
                             .chain(() -> s.createNativeQuery("update rounds set status = 'CLOSED', closed_at = :now where job_id = :j and round_no = :r and status = 'OPEN' "
-                                            + "and min_updates <= (select count(*) from verdicts where job_id = :j and round_no = :r and accepted)")
+                                            + "and (min_updates <= (select count(*) from verdicts where job_id = :j and round_no = :r and accepted) "
+                                            + "or not exists (select 1 from tasks where job_id = :j and round_no = :r and status in ('OFFERED', 'RUNNING', 'SUBMITTED')))")
                                     .setParameter("now", now).setParameter("j", v.jobId()).setParameter("r", v.round()).executeUpdate())
                             .map(closed -> closed == 0 ? "verdict recorded" : "verdict recorded, round closed");
                 }));
         LOG.infof("%s: %s", v.taskId(), outcome);
         // every delivery (a duplicate too) finishes a CLOSED round that has no model yet: a crash after the close heals
         RoundAggregator.Outcome agg = aggregator.aggregate(v.jobId(), v.round());
-        if (slashable(v) || agg.closed()) {
+        if (!v.accepted() || agg.closed()) {
             outbox.relay(10);
         }
+    }
+
+    /**
+     * A worker caught with evidence is out of the job in every role from now on: its later submissions are refused, its
+     * shard is still trained by the others (a task belongs to a shard) but earns it no data share.
+     */
+    private static Uni<Integer> remove(Mutiny.Session s, VerdictReached v, Instant now) {
+        return s.createNativeQuery("update job_participants set removed_at = :now, removed_reason = :why where job_id = :j "
+                        + "and address = (select worker from tasks where id = :t) and removed_at is null")
+                .setParameter("now", now).setParameter("why", "round " + v.round() + ": " + (v.reason().length() > 500 ? v.reason().substring(0, 500) : v.reason()))
+                .setParameter("j", v.jobId()).setParameter("t", v.taskId()).executeUpdate();
     }
 
     /** The slash row (amount: the mirrored stake now; settle takes what the chain has then) and its SLASH request, once per task. */

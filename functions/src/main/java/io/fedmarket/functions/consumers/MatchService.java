@@ -65,7 +65,8 @@ public class MatchService {
         MDC.put("intentId", m.intentId().toString());
         Outcome out = Db.session(s -> s.createNativeQuery(
                         "select status, data_domain, required_labels, rounds, local_epochs, min_participants, max_participants, budget, "
-                                + "max_price_per_gpu_second, deadline, builder from intents where id = :id for update", Object[].class)
+                                + "max_price_per_gpu_second, deadline, builder, model_architecture, model_input_shape, model_num_classes, training, verification, "
+                                + "aggregation, privacy_mode, dp_epsilon, dp_delta from intents where id = :id for update", Object[].class)
                 .setParameter("id", m.intentId()).getResultList()
                 .chain(rows -> {
                     if (rows.isEmpty()) {
@@ -88,13 +89,14 @@ public class MatchService {
         return out;
     }
 
-    record Candidates(List<DataCandidate> data, List<GpuCandidate> gpus, Map<String, String> owners) {
+    record Candidates(List<DataCandidate> data, List<GpuCandidate> gpus, Map<String, String> owners, long withoutSource) {
     }
 
     private Uni<Candidates> candidates(Mutiny.Session s, String domain, BigInteger maxPrice) {
         Map<String, String> owners = new HashMap<>();
         return s.createNativeQuery("select d.id, d.domain, d.region, d.sample_count, d.label_histogram, b.amount, b.last_slashed_at, "
-                        + "d.assigned_tasks, d.completed_tasks, d.owner from data_providers d left join bonds b on b.address = d.owner where d.domain = :d", Object[].class)
+                        + "d.assigned_tasks, d.completed_tasks, d.owner from data_providers d left join bonds b on b.address = d.owner where d.domain = :d "
+                        + "and d.source is not null", Object[].class)
                 .setParameter("d", domain).getResultList()
                 .chain(dataRows -> s.createNativeQuery("select g.id, g.region, g.gpu_count, g.ask_per_gpu_second, g.samples_per_second, b.amount, "
                                 + "b.last_slashed_at, g.assigned_tasks, g.completed_tasks, g.verifications_run, g.verifications_passed, g.owner "
@@ -114,8 +116,10 @@ public class MatchService {
                                         Sql.big(g[5]), Sql.instant(g[6]), new ReliabilityStats(Sql.lng(g[7]), Sql.lng(g[8]), Sql.lng(g[9]), Sql.lng(g[10]))));
                                 owners.put(g[0].toString(), (String) g[11]);
                             }
-                            return new Candidates(data, gpus, owners);
-                        }));
+                            return new Candidates(data, gpus, owners, 0);
+                        }))
+                .chain(c -> s.createNativeQuery("select count(*) from data_providers where domain = :d and source is null", Long.class)
+                        .setParameter("d", domain).getSingleResult().map(n -> new Candidates(c.data(), c.gpus(), c.owners(), n)));
     }
 
     /** Jackson target for the stored label histogram. */
@@ -137,10 +141,21 @@ public class MatchService {
             return unmatched(s, intentId, now, "the intent cannot be matched as stated: " + e.getMessage());
         }
         if (result instanceof NoMatch nm) {
-            return unmatched(s, intentId, now, nm.reason() + ": " + nm.message());
+            return unmatched(s, intentId, now, nm.reason() + ": " + nm.message() + (c.withoutSource() == 0 ? ""
+                    : " (" + c.withoutSource() + " data offer(s) in the domain name no source, the data set a worker trains on, and were left out)"));
         }
         Match match = (Match) result;
         UUID jobId = UUID.nameUUIDFromBytes(("job:" + intentId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        long roundSeconds = Math.max(60, Duration.between(now, deadline).dividedBy(rounds).toSeconds());
+        io.fedmarket.fl.job.JobPlan plan;
+        try {
+            String spec = io.fedmarket.fl.job.JobPlan.modelSpecFor((String) r[11], Json.parse((String) r[12], RequiredShape.class), ((Number) r[13]).intValue());
+            plan = io.fedmarket.fl.job.JobPlan.of(spec, r[14] == null ? null : Json.parse((String) r[14], io.fedmarket.fl.job.JobPlan.Training.class),
+                    r[15] == null ? null : Json.parse((String) r[15], io.fedmarket.fl.job.JobPlan.Verification.class), ((Number) r[4]).intValue(),
+                    (String) r[16], "DP".equals(r[17]), (Double) r[18], (Double) r[19], rounds, roundSeconds, jobId);
+        } catch (IllegalArgumentException e) {
+            return unmatched(s, intentId, now, "the intent cannot be trained as stated: " + e.getMessage());
+        }
         MDC.put("jobId", jobId.toString());
         Map<String, Object> explanation = new LinkedHashMap<>();
         explanation.put("price", match.priceExplanation());
@@ -149,17 +164,15 @@ public class MatchService {
         explanation.put("totalGpuSeconds", match.totalGpuSeconds());
         explanation.put("assignments", match.assignments().stream().map(a -> Map.of("dataProvider", a.dataProviderId(),
                 "gpuProvider", a.gpuProviderId(), "why", a.explanation())).toList());
-        Instant roundDeadline = now.plus(Duration.between(now, deadline).dividedBy(rounds));
-        Uni<Integer> chain = s.createNativeQuery("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, explanation, current_round, created_at, updated_at) "
-                        + "values (:id, :i, :b, 'OPEN', :p, :e, 1, :t, :t)")
+        explanation.put("plan", plan);
+        Uni<Integer> chain = s.createNativeQuery("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, explanation, current_round, "
+                        + "created_at, updated_at, plan) values (:id, :i, :b, 'OPEN', :p, :e, 1, :t, :t, :plan)")
                 .setParameter("id", jobId).setParameter("i", intentId).setParameter("b", r[10])
                 .setParameter("p", new BigDecimal(match.clearingPricePerGpuSecond())).setParameter("e", Json.write(explanation))
-                .setParameter("t", now).executeUpdate()
-                .chain(() -> s.createNativeQuery("insert into rounds (job_id, round_no, status, min_updates, deadline) values (:j, 1, 'OPEN', :m, :d)")
-                        .setParameter("j", jobId).setParameter("m", ((Number) r[5]).intValue()).setParameter("d", roundDeadline).executeUpdate())
-                // the round's clock: settle closes it at its deadline if enough verified updates have not closed it before
-                .chain(() -> outbox.add(s, io.fedmarket.config.Queues.SETTLE, "round-deadline:" + jobId + ":1",
-                        Json.write(io.fedmarket.messages.SettleRequest.deadline(jobId, 1))));
+                .setParameter("t", now).setParameter("plan", Json.write(plan)).executeUpdate()
+                // round 1 starts (tasks, deadline clock) once the builder's escrow is on chain: settle's START looks for it
+                .chain(() -> outbox.add(s, io.fedmarket.config.Queues.SETTLE, "job-start:" + jobId,
+                        Json.write(io.fedmarket.messages.SettleRequest.start(jobId))));
         for (Assignment a : match.assignments()) {
             chain = chain.chain(() -> participant(s, jobId, a.dataProviderId(), "DATA", c.owners(), a.explanation()))
                     .chain(() -> participant(s, jobId, a.gpuProviderId(), "GPU", c.owners(), a.explanation()));
@@ -168,6 +181,10 @@ public class MatchService {
                         .setParameter("r", match.assignments().size() + " participants at " + match.clearingPricePerGpuSecond() + " per GPU-second")
                         .setParameter("t", now).setParameter("id", intentId).executeUpdate())
                 .replaceWith(new Outcome("MATCHED", jobId, match.priceExplanation()));
+    }
+
+    /** Jackson target for the stored input shape. */
+    public static final class RequiredShape extends ArrayList<Integer> {
     }
 
     /** Jackson target for the stored label list. */

@@ -48,12 +48,15 @@ public class RoundAggregator {
     @Inject
     Outbox outbox;
 
+    @Inject
+    io.fedmarket.functions.rounds.RoundPublisher publisher;
+
     /** What happened: the model's hash, or why nothing was done; {@code closed}: the round is CLOSED (settlement may be queued). */
     public record Outcome(boolean closed, String modelHash, String modelUri, int updates, String note) {
     }
 
     public Outcome aggregate(UUID jobId, int round) {
-        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select r.status, r.global_model_hash, r.start_model_uri, i.aggregation from rounds r "
+        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select r.status, r.global_model_hash, r.start_model_uri, i.aggregation, r.global_model_uri, i.rounds from rounds r "
                         + "join jobs j on j.id = r.job_id join intents i on i.id = j.intent_id where r.job_id = :j and r.round_no = :r", Object[].class)
                 .setParameter("j", jobId).setParameter("r", round).getResultList());
         if (rows.isEmpty()) {
@@ -63,9 +66,10 @@ public class RoundAggregator {
         if (!"CLOSED".equals(r[0])) {
             return new Outcome(false, (String) r[1], null, 0, "round is " + r[0]);
         }
+        int rounds = ((Number) r[5]).intValue();
         if (r[1] != null) {
-            Db.session(s -> queueSettlement(s, jobId, round));
-            return new Outcome(true, (String) r[1], null, 0, "model recorded; settlement queued");
+            String note = Db.session(s -> queueSettlement(s, jobId, round).chain(() -> next(s, jobId, round, rounds, (String) r[4], (String) r[1])));
+            return new Outcome(true, (String) r[1], null, 0, "model recorded; settlement queued; " + note);
         }
         String startUri = (String) r[2];
         if (startUri == null && Db.session(s -> s.createNativeQuery("select count(*) from verdicts where job_id = :j and round_no = :r and accepted", Long.class)
@@ -115,12 +119,30 @@ public class RoundAggregator {
             artifacts.put(stateKey(jobId, round), encodeState(state));
         }
         String hash = Hashes.hex(next.paramsHash());
-        int recorded = Db.session(s -> s.createNativeQuery("update rounds set global_model_hash = :h, global_model_uri = :u "
+        String recorded = Db.session(s -> s.createNativeQuery("update rounds set global_model_hash = :h, global_model_uri = :u "
                         + "where job_id = :j and round_no = :r and global_model_hash is null")
                 .setParameter("h", hash).setParameter("u", uri).setParameter("j", jobId).setParameter("r", round).executeUpdate()
-                .chain(n -> n == 0 ? io.smallrye.mutiny.Uni.createFrom().item(0) : queueSettlement(s, jobId, round).replaceWith(n)));
-        LOG.infof("round %d of %s aggregated: %s; model %s at %s%s", round, jobId, note, hash, uri, recorded == 0 ? " (recorded by another delivery)" : "");
+                .chain(n -> n == 0 ? io.smallrye.mutiny.Uni.createFrom().item(" (recorded by another delivery)")
+                        : queueSettlement(s, jobId, round).chain(() -> next(s, jobId, round, rounds, uri, hash)).map(x -> "; " + x)));
+        LOG.infof("round %d of %s aggregated: %s; model %s at %s%s", round, jobId, note, hash, uri, recorded);
         return new Outcome(true, hash, uri, updates.size(), note);
+    }
+
+    /**
+     * After round r's model: round r + 1 is published from it (tasks, messages, deadline clock), or, after the last round,
+     * the job and its intent are COMPLETED. In the transaction that records the model, so neither happens without the other.
+     */
+    private io.smallrye.mutiny.Uni<String> next(org.hibernate.reactive.mutiny.Mutiny.Session s, UUID jobId, int round, int rounds, String uri, String hash) {
+        if (round < rounds) {
+            return publisher.publish(s, jobId, round + 1, uri, hash).map(p -> "round " + (round + 1) + ": " + p.note());
+        }
+        java.time.Instant now = java.time.Instant.now();
+        return s.createNativeQuery("update jobs set status = 'COMPLETED', updated_at = :t where id = :j and status in ('OPEN', 'RUNNING')")
+                .setParameter("t", now).setParameter("j", jobId).executeUpdate()
+                .chain(() -> s.createNativeQuery("update intents set status = 'COMPLETED', status_reason = :why, updated_at = :t "
+                                + "where id = (select intent_id from jobs where id = :j) and status in ('MATCHED', 'RUNNING')")
+                        .setParameter("why", rounds + " rounds trained; final model " + hash).setParameter("t", now).setParameter("j", jobId).executeUpdate())
+                .replaceWith("job COMPLETED after round " + round);
     }
 
     /** The round's settle request, once per (job, round) whoever asks (outbox dedup key). */

@@ -119,6 +119,33 @@ public class RoundPoster {
         }
     }
 
+    /** The job's escrow as the chain holds it (status 0: the builder has not opened it yet). */
+    public MarketplaceChain.JobState escrow(UUID jobId) {
+        return chain().jobState(onChainJobId(jobId));
+    }
+
+    /**
+     * Marks the job finished on chain after its last round (the builder may then refund what was not committed), once:
+     * a job that is not Open any more is left alone. Returns the transaction, or null when nothing was sent.
+     */
+    public String finish(UUID jobId) {
+        MarketplaceChain c = chain();
+        byte[] key = onChainJobId(jobId);
+        if (c.jobState(key).status() != 1) {
+            return null;
+        }
+        try {
+            MarketplaceChain.TxResult tx = c.finishJob(key);
+            LOG.infof("finished job %s on chain: gas %s, tx %s", jobId, tx.gasUsed(), tx.txHash());
+            return tx.txHash();
+        } catch (ChainRevertException e) {
+            if ("JobNotOpen".equals(e.errorName())) {
+                return null;
+            }
+            throw new Records.PoisonRecord("the contract refuses to finish job " + jobId + ": " + e.getMessage());
+        }
+    }
+
     /** What the chain says after a slash: the transaction (null when nothing was taken) and the amount taken. */
     public record Slashed(String txHash, BigInteger amount, boolean sentNow) {
     }

@@ -45,6 +45,17 @@ public class SettleFunction {
     @Inject
     RoundAggregator aggregator;
 
+    @Inject
+    io.fedmarket.functions.rounds.RoundPublisher publisher;
+
+    /** Data providers' share of the GPU pay of each accepted task, in basis points (paid on top, from the escrow). */
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "fedmarket.data-share-bps", defaultValue = "1000")
+    int dataShareBps;
+
+    /** How often START looks for the builder's escrow on chain. */
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "fedmarket.settle.escrow-poll", defaultValue = "PT5S")
+    java.time.Duration escrowPoll;
+
     /** The longest SQS delay: a record due later re-queues itself several times. */
     static final long MAX_DELAY_SECONDS = 900;
 
@@ -71,6 +82,10 @@ public class SettleFunction {
             deadline(m);
             return;
         }
+        if (m.kind() == SettleRequest.Kind.START) {
+            start(m);
+            return;
+        }
         if (m.kind() == SettleRequest.Kind.REFUND) {
             String outcome = Db.session(s -> markProcessed(s, m).map(n -> n == 0 ? "already recorded" : "refund recorded"));
             LOG.infof("REFUND %s: %s", m.jobId(), outcome);
@@ -93,6 +108,61 @@ public class SettleFunction {
                 .chain(() -> markProcessed(s, m)));
         LOG.infof("ROUND %s round %d: %d payees, root %s, total %s, %s %s", m.jobId(), m.round(), st.payees(), st.payoutRoot(), st.total(),
                 posted.sentNow() ? "posted in" : "found on chain in", tx);
+        finishAfterLastRound(m);
+    }
+
+    /** After the job's last round is on chain, the job is finished there too (its uncommitted budget becomes refundable). */
+    private void finishAfterLastRound(SettleRequest m) {
+        List<Object[]> job = Db.session(s -> s.createNativeQuery("select i.rounds, j.status, j.finished_tx from jobs j join intents i on i.id = j.intent_id "
+                + "where j.id = :j", Object[].class).setParameter("j", m.jobId()).getResultList());
+        if (job.isEmpty() || ((Number) job.get(0)[0]).intValue() != m.round() || job.get(0)[2] != null || !"COMPLETED".equals(job.get(0)[1])) {
+            return;
+        }
+        String tx = poster.finish(m.jobId());
+        Db.session(s -> s.createNativeQuery("update jobs set finished_tx = :tx where id = :j and finished_tx is null")
+                .setParameter("tx", tx == null ? "on-chain" : tx).setParameter("j", m.jobId()).executeUpdate());
+        LOG.infof("job %s finished on chain after round %d%s", m.jobId(), m.round(), tx == null ? " (already)" : " in " + tx);
+    }
+
+    /**
+     * Round 1 starts when the builder's escrow is on chain, so nobody trains for a job that cannot pay: the round's start
+     * model (the plan's seeded initialisation) is stored and round 1 published (tasks, messages, deadline clock) in one
+     * transaction. Until the escrow is there the request re-queues itself; a job still unfunded at the intent's deadline FAILS.
+     */
+    void start(SettleRequest m) {
+        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select j.status, j.plan, i.deadline, i.budget, (select count(*) from tasks t where t.job_id = j.id "
+                + "and t.round_no = 1) from jobs j join intents i on i.id = j.intent_id where j.id = :j", Object[].class).setParameter("j", m.jobId()).getResultList());
+        if (rows.isEmpty()) {
+            throw new Records.PoisonRecord("START for job " + m.jobId() + ", which does not exist");
+        }
+        Object[] r = rows.get(0);
+        if (!"OPEN".equals(r[0]) || ((Number) r[4]).longValue() > 0) {
+            LOG.infof("START %s: job is %s with %s round-1 task(s): nothing to do", m.jobId(), r[0], r[4]);
+            return;
+        }
+        io.fedmarket.chain.MarketplaceChain.JobState escrow = poster.escrow(m.jobId());
+        Instant now = Instant.now();
+        if (!escrow.exists() || escrow.deposited().signum() == 0) {
+            Instant deadline = Sql.instant(r[2]);
+            if (now.isAfter(deadline)) {
+                Db.session(s -> s.createNativeQuery("update jobs set status = 'FAILED', status_reason = :w, updated_at = :t where id = :j and status = 'OPEN'")
+                        .setParameter("w", "the builder never escrowed the budget on chain (openJob) before the intent's deadline " + deadline)
+                        .setParameter("t", now).setParameter("j", m.jobId()).executeUpdate());
+                LOG.warnf("START %s: never escrowed by %s: job FAILED", m.jobId(), deadline);
+                return;
+            }
+            sender.send(io.fedmarket.config.Queues.SETTLE, Json.write(m), (int) Math.max(1, Math.min(MAX_DELAY_SECONDS, escrowPoll.toSeconds())));
+            LOG.infof("START %s: no escrow on chain yet; looked at again in %d s", m.jobId(), escrowPoll.toSeconds());
+            return;
+        }
+        io.fedmarket.fl.job.JobPlan plan = io.fedmarket.functions.rounds.RoundPublisher.plan(r[1], m.jobId());
+        String uri = publisher.initialModel(plan);
+        String hash = Hashes.hex(io.fedmarket.fl.model.ModelLayouts.initialState(plan.modelSpec(), plan.seed()).paramsHash());
+        String note = Db.session(s -> s.createNativeQuery("update jobs set escrowed_at = :t, escrow_id = :e where id = :j")
+                .setParameter("t", now).setParameter("e", escrow.deposited().toString()).setParameter("j", m.jobId()).executeUpdate()
+                .chain(() -> publisher.publish(s, m.jobId(), 1, uri, hash)).map(p -> p.note()));
+        outbox.relay(100);
+        LOG.infof("START %s: escrow of %s on chain; round 1 from model %s: %s", m.jobId(), escrow.deposited(), hash, note);
     }
 
     /**
@@ -185,8 +255,8 @@ public class SettleFunction {
     }
 
     private Uni<Stored> build(Mutiny.Session s, SettleRequest m) {
-        return s.createNativeQuery("select r.status, coalesce(r.global_model_hash, ''), j.clearing_price_per_gpu_second from rounds r join jobs j on j.id = r.job_id "
-                        + "where r.job_id = :j and r.round_no = :r for update", Object[].class)
+        return s.createNativeQuery("select r.status, coalesce(r.global_model_hash, ''), j.clearing_price_per_gpu_second, i.budget from rounds r join jobs j on j.id = r.job_id "
+                        + "join intents i on i.id = j.intent_id where r.job_id = :j and r.round_no = :r for update of r", Object[].class)
                 .setParameter("j", m.jobId()).setParameter("r", m.round()).getResultList()
                 .chain(rows -> {
                     if (rows.isEmpty()) {
@@ -201,14 +271,28 @@ public class SettleFunction {
                                 + " is CLOSED without a 32-byte global model hash (got '" + modelHash + "'): the aggregate step must record it"));
                     }
                     BigInteger price = Sql.big(rows.get(0)[2]);
-                    return s.createNativeQuery("select t.worker, sum(sub.gpu_seconds) from verdicts v join tasks t on t.id = v.task_id join submissions sub on sub.task_id = v.task_id "
-                                    + "where v.job_id = :j and v.round_no <= :r and v.accepted group by t.worker order by t.worker", Object[].class)
+                    BigInteger budget = Sql.big(rows.get(0)[3]);
+                    // every accepted task of rounds 1..r: who trained it (GPU pay), whose shard it was (data share, unless that
+                    // owner had been removed from the job by the time the round closed)
+                    return s.createNativeQuery("select t.id, t.round_no, t.worker, t.data_owner, sub.gpu_seconds, "
+                                    + "exists (select 1 from job_participants p where p.job_id = t.job_id and p.address = t.data_owner and p.removed_at is not null "
+                                    + "and p.removed_at <= coalesce(r.closed_at, now())) from verdicts v join tasks t on t.id = v.task_id "
+                                    + "join submissions sub on sub.task_id = v.task_id join rounds r on r.job_id = t.job_id and r.round_no = t.round_no "
+                                    + "where v.job_id = :j and v.round_no <= :r and v.accepted order by t.round_no, t.id", Object[].class)
                             .setParameter("j", m.jobId()).setParameter("r", m.round()).getResultList()
                             .chain(paid -> {
-                                Map<String, BigInteger> cumulative = new LinkedHashMap<>();
-                                for (Object[] p : paid) {
-                                    cumulative.put((String) p[0], price.multiply(Sql.big(p[1])));
+                                io.fedmarket.fl.payout.PayoutLedger ledger = io.fedmarket.fl.payout.PayoutLedger.open(budget);
+                                for (int round = 1; round <= m.round(); round++) {
+                                    List<io.fedmarket.fl.payout.TaskSettlement> tasks = new java.util.ArrayList<>();
+                                    for (Object[] p : paid) {
+                                        if (((Number) p[1]).intValue() == round) {
+                                            String dataOwner = p[3] == null || Boolean.TRUE.equals(p[5]) ? null : (String) p[3];
+                                            tasks.add(new io.fedmarket.fl.payout.TaskSettlement((String) p[0], (String) p[2], dataOwner, true, Sql.lng(p[4])));
+                                        }
+                                    }
+                                    ledger = ledger.settleRound(round, price, dataShareBps, tasks).ledger();
                                 }
+                                Map<String, BigInteger> cumulative = new LinkedHashMap<>(ledger.cumulative());
                                 BigInteger total = cumulative.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
                                 // nothing earned yet (every update rejected): the round still records its model hash, with an empty root
                                 PayoutTree tree = cumulative.isEmpty() ? null : PayoutTree.of(cumulative);

@@ -1,48 +1,98 @@
 package io.fedmarket.functions.consumers;
 
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
-import io.fedmarket.functions.http.Db;
-import io.fedmarket.messages.Submission;
-import io.quarkus.funqy.Funq;
-import io.smallrye.mutiny.Uni;
-import org.jboss.logging.Logger;
-import org.jboss.logging.MDC;
-
 import io.fedmarket.config.Queues;
+import io.fedmarket.fl.aggregation.ClientUpdate;
+import io.fedmarket.fl.aggregation.CoordinateMedian;
+import io.fedmarket.fl.aggregation.ServerState;
+import io.fedmarket.fl.model.ModelState;
 import io.fedmarket.fl.proof.Hashes;
+import io.fedmarket.fl.proof.ProofTrail;
+import io.fedmarket.fl.proof.TrailHeader;
+import io.fedmarket.fl.verify.CheapCheckPolicy;
+import io.fedmarket.fl.verify.ComparisonPolicy;
+import io.fedmarket.fl.verify.Evidence;
 import io.fedmarket.fl.verify.ReasonCode;
+import io.fedmarket.fl.verify.UpdateVerifier;
+import io.fedmarket.functions.artifacts.Artifacts;
+import io.fedmarket.functions.http.Db;
 import io.fedmarket.functions.http.Json;
 import io.fedmarket.functions.outbox.Outbox;
+import io.fedmarket.functions.outbox.QueueSender;
+import io.fedmarket.functions.rounds.ChainClock;
+import io.fedmarket.functions.rounds.Verification;
+import io.fedmarket.messages.Submission;
 import io.fedmarket.messages.VerdictReached;
 import io.fedmarket.pol.ProofTrails;
 import io.fedmarket.pol.SubmissionSigner;
+import io.fedmarket.pol.TrailManifest;
+import io.quarkus.funqy.Funq;
+import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * Lambda {@code verify}: intake of a worker's submission and its first cheap check. It checks that the task
- * exists, was given to this worker in this job and round, and that the commitment fields are well formed, then
- * records the submission (idempotent on the task id) and marks the task SUBMITTED. In the same transaction it
- * checks that the EIP-712 signature over {@code (task, updateHash, proofRoot, steps, gpuSeconds)} recovers to
- * the task's worker and that the worker is bonded (the chain-synced {@code bonds} mirror); if not, a
- * BAD_SIGNATURE rejection goes to the verdicts queue through the outbox. Such a rejection carries no evidence
- * hash: a signature that is not the worker's is not evidence against the worker, so it is never slashed.
- * The statistical checks and the re-execution draw still run in the demo's coordinator.
+ * Lambda {@code verify}: a worker's submission, from intake to the re-execution draw.
+ * <ol>
+ *   <li><b>Intake</b> (one transaction): the task exists and belongs to this job and round; the submitter is a GPU
+ *   participant of the job that has not been removed for cheating (any of them may take any task: a task belongs to a
+ *   shard); the round is still open. The submission is recorded once (the first one wins; a late or foreign one is
+ *   logged and left out, never paid), the task SUBMITTED by the submitter, and the block number after the current one
+ *   noted for the draw. The EIP-712 signature must recover to the submitter and the submitter must be bonded, else a
+ *   BAD_SIGNATURE rejection without evidence hash goes to the verdicts queue (a signature that is not the worker's is
+ *   no evidence against the worker: never slashed).</li>
+ *   <li><b>Checks</b>: the trail manifest must be what was signed (its Merkle root is the signed proof root, its last
+ *   checkpoint the submitted update), start at the round's model, and be as long as the task; cheap statistical checks
+ *   (update norm, cosine to the robust centre of the round's updates so far) raise q to the escalated q. A failed
+ *   structural check rejects with evidence (slashed after the dispute window).</li>
+ *   <li><b>Draw</b>: once the noted block is mined, q segments are drawn from keccak(submission hash ‖ block hash),
+ *   randomness the worker could not know when it signed; the committed checkpoints of the drawn segments must hash to
+ *   the trail; each segment goes to the re-execution queue for a worker other than the submitter, and the judge
+ *   function decides from their signed answers. Until the block exists the message re-queues itself with a short delay.</li>
+ *   <li><b>Timeouts</b>: the same message comes back after the re-execution timeout; an unanswered segment is offered
+ *   again (up to {@link Verification#MAX_ATTEMPTS} re-executors), then the update is left out as INCONCLUSIVE: not
+ *   paid, not slashed.</li>
+ * </ol>
  */
 public class VerifyFunction {
     private static final Logger LOG = Logger.getLogger(VerifyFunction.class);
+    /** Cheap checks: an update that did not move (free-rider) or points away from the round's centre is looked at harder. */
+    static final CheapCheckPolicy CHEAP = new CheapCheckPolicy(1e-6, null, -0.5, null, null);
+    /** How many of the round's other updates the robust centre is taken over. */
+    static final int CENTRE_UPDATES = 16;
 
     @Inject
     Outbox outbox;
+
+    @Inject
+    QueueSender sender;
+
+    @Inject
+    Artifacts artifacts;
+
+    @Inject
+    ChainClock clock;
+
+    @Inject
+    Verification verification;
 
     @ConfigProperty(name = "fedmarket.chain-id")
     long chainId;
 
     @ConfigProperty(name = "fedmarket.marketplace-address")
     Optional<String> marketplace;
+
+    @ConfigProperty(name = "fedmarket.verify.block-poll", defaultValue = "PT2S")
+    Duration blockPoll;
 
     private volatile SubmissionSigner signer;
 
@@ -68,10 +118,18 @@ public class VerifyFunction {
 
     @Funq("verify")
     public void verify(SQSEvent.SQSMessage record) {
-        Records.handle("verify", record, Submission.class, this::intake);
+        Records.handle("verify", record, Submission.class, this::handle);
     }
 
-    void intake(Submission m) {
+    void handle(Submission m) {
+        String intake = intake(m);
+        if (intake.startsWith("recorded and rejected") || intake.startsWith("ignored")) {
+            return;
+        }
+        advance(m);
+    }
+
+    String intake(Submission m) {
         if (m.taskId() == null || m.jobId() == null || m.worker() == null || !m.worker().matches("^0x[0-9a-fA-F]{40}$")
                 || m.updateHash() == null || !m.updateHash().matches("^0x[0-9a-fA-F]{64}$")
                 || m.proofRoot() == null || !m.proofRoot().matches("^0x[0-9a-fA-F]{64}$")
@@ -83,45 +141,283 @@ public class VerifyFunction {
         MDC.put("taskId", m.taskId());
         String worker = m.worker().toLowerCase();
         String signedBy = signerOf(m);
-        String result = Db.session(s -> s.createNativeQuery("select worker, job_id, round_no from tasks where id = :t for update", Object[].class)
-                .setParameter("t", m.taskId()).getResultList()
+        long drawBlock = clock.latestBlock() + 1;
+        String subHash = Hashes.hex(ProofTrails.submissionHash(m.taskId(), Hashes.fromHex(m.updateHash()), Hashes.fromHex(m.proofRoot()),
+                Hashes.fromHex(m.signature())));
+        String result = Db.session(s -> s.createNativeQuery("select t.job_id, t.round_no, t.status, r.status, (select count(*) from job_participants p "
+                                + "where p.job_id = t.job_id and p.kind = 'GPU' and p.address = :w and p.removed_at is null), "
+                                + "(select worker from submissions where task_id = t.id) from tasks t "
+                                + "join rounds r on r.job_id = t.job_id and r.round_no = t.round_no where t.id = :t for update of t", Object[].class)
+                .setParameter("t", m.taskId()).setParameter("w", worker).getResultList()
                 .chain(rows -> {
                     if (rows.isEmpty()) {
                         return Uni.createFrom().failure(new Records.PoisonRecord("task " + m.taskId() + " does not exist"));
                     }
                     Object[] t = rows.get(0);
-                    if (!worker.equals(t[0]) || !m.jobId().equals(t[1]) || m.round() != ((Number) t[2]).intValue()) {
-                        return Uni.createFrom().failure(new Records.PoisonRecord("task " + m.taskId() + " belongs to " + t[0] + " in job " + t[1]
-                                + " round " + t[2] + ", not to this submission"));
+                    if (!m.jobId().equals(t[0]) || m.round() != ((Number) t[1]).intValue()) {
+                        return Uni.createFrom().failure(new Records.PoisonRecord("task " + m.taskId() + " belongs to job " + t[0] + " round " + t[1]
+                                + ", not to this submission's job " + m.jobId() + " round " + m.round()));
                     }
-                    return s.createNativeQuery("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, submitted_at, sample_count) "
-                                    + "values (:t, :w, :u, :h, :p, :st, :g, :sig, :at, :n) on conflict do nothing")
+                    if (t[5] != null) {
+                        return Uni.createFrom().item(worker.equals(t[5]) ? "already recorded" : "ignored: task already submitted by " + t[5]);
+                    }
+                    if (((Number) t[4]).longValue() == 0) {
+                        // the worker took the task off the queue for nothing: it goes back on the queue for the job's own workers
+                        boolean reoffer = "OPEN".equals(t[3]) && ("OFFERED".equals(t[2]) || "RUNNING".equals(t[2]));
+                        return (reoffer ? s.createNativeQuery("select hyper_params from tasks where id = :t", String.class).setParameter("t", m.taskId())
+                                .getSingleResult().chain(body -> outbox.add(s, Queues.TASKS, "task-reoffer:" + m.taskId() + ":" + java.util.UUID.randomUUID(), body))
+                                .replaceWith(" (task re-offered)")
+                                : Uni.createFrom().item("")).map(x -> "ignored: " + worker + " is not a GPU participant of job " + m.jobId()
+                                + " (or was removed from it)" + x);
+                    }
+                    if (!"OPEN".equals(t[3]) || "DROPPED".equals(t[2])) {
+                        return Uni.createFrom().item("ignored: round " + m.round() + " is " + t[3] + " and the task " + t[2]
+                                + " (a late update is not verified, aggregated or paid)");
+                    }
+                    return s.createNativeQuery("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, "
+                                    + "submitted_at, sample_count, trail_uri, draw_block, submission_hash) values (:t, :w, :u, :h, :p, :st, :g, :sig, :at, :n, :tr, :db, :sh) "
+                                    + "on conflict do nothing")
                             .setParameter("n", Math.max(1, m.sampleCount()))
                             .setParameter("t", m.taskId()).setParameter("w", worker).setParameter("u", String.valueOf(m.updateUri()))
                             .setParameter("h", m.updateHash().toLowerCase()).setParameter("p", m.proofRoot().toLowerCase()).setParameter("st", m.steps())
                             .setParameter("g", m.gpuSeconds()).setParameter("sig", m.signature().toLowerCase())
                             .setParameter("at", m.submittedAtEpochSeconds() > 0 ? Instant.ofEpochSecond(m.submittedAtEpochSeconds()) : Instant.now())
+                            .setParameter("tr", m.trailUri()).setParameter("db", drawBlock).setParameter("sh", subHash)
                             .executeUpdate()
                             .chain(n -> n == 0 ? Uni.createFrom().item("already recorded")
-                                    : s.createNativeQuery("update tasks set status = 'SUBMITTED' where id = :t and status in ('OFFERED', 'RUNNING')")
-                                    .setParameter("t", m.taskId()).executeUpdate()
+                                    : s.createNativeQuery("update tasks set status = 'SUBMITTED', worker = :w where id = :t and status in ('OFFERED', 'RUNNING')")
+                                    .setParameter("w", worker).setParameter("t", m.taskId()).executeUpdate()
                                     .chain(() -> s.createNativeQuery("select coalesce((select amount from bonds where address = :w), 0)", Object.class)
                                             .setParameter("w", worker).getSingleResult())
                                     .chain(bond -> {
-                                        String why = !signedBy.equals(worker) ? "signature recovers to " + signedBy + ", not to the task's worker " + worker
+                                        String why = !signedBy.equals(worker) ? "signature recovers to " + signedBy + ", not to the submitter " + worker
                                                 : Sql.big(bond).signum() <= 0 ? "the worker " + worker + " has no bond" : null;
                                         if (why == null) {
                                             return Uni.createFrom().item("recorded; signature and bond checked");
                                         }
                                         VerdictReached v = new VerdictReached(m.taskId(), m.jobId(), m.round(), worker, false,
                                                 ReasonCode.BAD_SIGNATURE + ": " + why, null);
-                                        return outbox.add(s, Queues.VERDICTS, "verdict:" + m.taskId(), Json.write(v))
+                                        return s.createNativeQuery("update submissions set stage = 'DECIDED' where task_id = :t").setParameter("t", m.taskId())
+                                                .executeUpdate()
+                                                .chain(() -> outbox.add(s, Queues.VERDICTS, "verdict:" + m.taskId(), Json.write(v)))
                                                 .replaceWith("recorded and rejected (BAD_SIGNATURE: " + why + ")");
                                     }));
                 }));
-        LOG.infof("submission of task %s %s", m.taskId(), result);
-        if (result.contains("rejected")) {
+        LOG.infof("submission of task %s by %s: %s", m.taskId(), worker, result);
+        if (result.contains("rejected") || result.contains("re-offered")) {
             outbox.relay(10);
         }
+        return result;
+    }
+
+    /** Checks, draw and dispatch of a RECORDED submission; the timeout pass of a DRAWN one; nothing for a DECIDED one. */
+    void advance(Submission m) {
+        Verification.Ctx c = Db.session(s -> verification.load(s, m.taskId(), false));
+        if (c == null || c.stage().equals("DECIDED")) {
+            return;
+        }
+        if (c.stage().equals("DRAWN")) {
+            timeouts(m, c);
+            return;
+        }
+        Optional<TrailManifest> manifest = verification.manifest(c);
+        if (manifest.isEmpty()) {
+            rejectNow(c, ReasonCode.TRAIL_LENGTH_MISMATCH, new Evidence(-1, null, null, List.of(String.valueOf(c.trailUri())), null, null,
+                    "the trail manifest " + c.trailUri() + " named by the submission does not exist"), List.of());
+            return;
+        }
+        TrailManifest tm = manifest.get();
+        List<byte[]> hashes;
+        try {
+            hashes = tm.checkpointHashes().stream().map(Hashes::fromHex).toList();
+        } catch (RuntimeException e) {
+            rejectNow(c, ReasonCode.TRAIL_BROKEN, new Evidence(-1, null, null, List.of(c.trailUri()), null, null,
+                    "the trail manifest's checkpoint hashes are not 32-byte hex: " + e.getMessage()), List.of());
+            return;
+        }
+        if (hashes.isEmpty() || !Hashes.hex(ProofTrails.proofRoot(hashes)).equalsIgnoreCase(c.proofRoot())) {
+            rejectNow(c, ReasonCode.TRAIL_BROKEN, new Evidence(-1, c.proofRoot(), hashes.isEmpty() ? null : Hashes.hex(ProofTrails.proofRoot(hashes)),
+                    List.of(c.trailUri()), null, null, "the Merkle root of the trail's checkpoint hashes is not the proof root the worker signed"), List.of());
+            return;
+        }
+        if (tm.checkpointUris() == null || tm.checkpointUris().size() != hashes.size()) {
+            rejectNow(c, ReasonCode.TRAIL_LENGTH_MISMATCH, new Evidence(-1, null, null, List.of(c.trailUri()), null, null,
+                    "the trail lists " + hashes.size() + " checkpoint hashes but " + (tm.checkpointUris() == null ? 0 : tm.checkpointUris().size())
+                            + " checkpoint artifacts"), List.of());
+            return;
+        }
+        Optional<byte[]> updateBytes = artifacts.find(c.updateUri());
+        if (updateBytes.isEmpty()) {
+            rejectNow(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, new Evidence(-1, c.updateHash(), null, List.of(c.updateUri()), null, null,
+                    "the submitted update " + c.updateUri() + " does not exist"), List.of());
+            return;
+        }
+        float[] update = ModelState.decode(updateBytes.get(), c.updateUri()).flat();
+        if (!Hashes.hex(Hashes.paramsHash(update)).equalsIgnoreCase(c.updateHash())) {
+            rejectNow(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, new Evidence(-1, c.updateHash(), Hashes.hex(Hashes.paramsHash(update)),
+                    List.of(c.updateUri()), null, null, "the stored update does not hash to the update hash the worker signed"), List.of());
+            return;
+        }
+        ModelState globalState = ModelState.decode(artifacts.get(c.startUri()), c.startUri());
+        float[] global = globalState.flat();
+        if (c.task().dpClip() != null) {
+            // client-side DP: the update is the trail's last checkpoint clipped and noised with the task's seed, replayed here
+            int last = hashes.size() - 1;
+            Optional<byte[]> trainedBytes = artifacts.find(tm.checkpointUris().get(last));
+            String expected = trainedBytes.map(b -> Hashes.hex(io.fedmarket.fl.privacy.ClientDp.privatize(globalState, ModelState.decode(b, "checkpoint"),
+                    c.task().dpClip(), c.task().dpNoiseMultiplier(), io.fedmarket.fl.privacy.ClientDp.noiseSeed(c.task().seed())).paramsHash())).orElse(null);
+            if (expected == null || !expected.equalsIgnoreCase(c.updateHash())) {
+                rejectNow(c, ReasonCode.UPDATE_NOT_IN_TRAIL, new Evidence(last, expected, c.updateHash(), List.of(c.updateUri(), tm.checkpointUris().get(last)),
+                        null, null, "the update is not the trail's last checkpoint clipped to " + c.task().dpClip() + " and noised (σ "
+                        + c.task().dpNoiseMultiplier() + ") with the task's DP seed"), List.of());
+                return;
+            }
+            update = ModelState.decode(trainedBytes.get(), "checkpoint").flat(); // the trail is checked against the state before noise
+        }
+        TrailHeader header = new TrailHeader(c.taskId(), Hashes.fromHex(c.task().globalModelHash()), Hashes.fromHex(c.task().shardCommitment()),
+                c.task().seed(), c.task().steps(), c.task().checkpointEvery());
+        ProofTrail trail = ProofTrail.fromHashes(header, hashes);
+        UpdateVerifier.CheckpointStore store = checkpoints(tm, global);
+        UpdateVerifier.Submission vs = new UpdateVerifier.Submission(header, Hashes.fromHex(c.submissionHash()), update, c.updateUri(), trail, store);
+        int segments = c.task().steps() / c.task().checkpointEvery();
+        int q = c.plan().fakedFraction() >= 1 ? 1 : io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(c.plan().fakedFraction(), c.plan().targetDetection(), segments);
+        UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(CHEAP, q, Math.min(segments, 2 * q),
+                c.plan().bitExact() ? new ComparisonPolicy.BitExact() : new ComparisonPolicy.Tolerance(Verification.calibration(c.plan()))));
+        Optional<String> blockHash = clock.blockHash(c.drawBlock());
+        if (blockHash.isEmpty()) {
+            // the block after the one the submission was recorded in is not mined yet: look again shortly
+            sender.send(Queues.SUBMISSIONS, Json.write(m), (int) Math.max(1, blockPoll.toSeconds()));
+            LOG.infof("%s: waiting for block %d to draw its segments", c.taskId(), c.drawBlock());
+            return;
+        }
+        UpdateVerifier.Plan plan = verifier.plan(vs, global, centre(c, update), null, Hashes.fromHex(blockHash.get()), Instant.now());
+        if (plan instanceof UpdateVerifier.Rejected r) {
+            rejectNow(c, r.verdict().reason(), r.verdict().evidence(), r.verdict().flags());
+            return;
+        }
+        UpdateVerifier.Draw draw = (UpdateVerifier.Draw) plan;
+        int k = c.task().checkpointEvery();
+        for (int i : draw.segments()) {
+            Evidence bad = UpdateVerifier.checkArtifact(vs, i, store.load(i));
+            if (bad == null) {
+                // the committed start must also be the state after i·k steps: a re-execution starts from its step counter
+                int step = artifacts.find(tm.checkpointUris().get(i)).map(b -> ModelState.decode(b, "checkpoint").step()).orElse(-1);
+                if (step != i * k) {
+                    bad = new Evidence(i, Integer.toString(i * k), Integer.toString(step), List.of(tm.checkpointUris().get(i)), null, null,
+                            "committed checkpoint " + i + " holds the state after " + step + " steps, not after " + (i * k) + " (segment " + i + " starts there)");
+                }
+            }
+            if (bad == null && !c.plan().bitExact()) {
+                bad = UpdateVerifier.checkArtifact(vs, i + 1, store.load(i + 1));
+            }
+            if (bad != null) {
+                rejectNow(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, bad, draw.flags());
+                return;
+            }
+        }
+        List<Integer> drawn = Arrays.stream(draw.segments()).boxed().toList();
+        List<String> exclude = Verification.exclude(c.submitter(), List.of());
+        boolean sent = Db.session(s -> s.createNativeQuery("update submissions set stage = 'DRAWN', segments = :seg, flags = :f, draw_block_hash = :bh "
+                        + "where task_id = :t and stage = 'RECORDED'")
+                .setParameter("seg", Json.write(drawn)).setParameter("f", Json.write(draw.flags().stream().map(Enum::name).toList()))
+                .setParameter("bh", blockHash.get()).setParameter("t", c.taskId()).executeUpdate()
+                .chain(n -> {
+                    if (n == 0) {
+                        return Uni.createFrom().item(false); // another delivery drew first
+                    }
+                    Uni<Integer> chain = Uni.createFrom().item(0);
+                    for (int i : drawn) {
+                        chain = chain.chain(() -> verification.dispatch(s, c, tm, i, "DRAW", 0, exclude));
+                    }
+                    return chain.replaceWith(true);
+                }));
+        if (sent) {
+            outbox.relay(Math.max(10, drawn.size() + 1));
+            // the timeout pass: this message comes back when the re-executions are due
+            sender.send(Queues.SUBMISSIONS, Json.write(m), (int) Math.min(900, Math.max(1, verification.reexecTimeout().toSeconds())));
+            LOG.infof("%s: %d of %d segments drawn from block %d (%s) for re-execution by another worker: %s%s", c.taskId(), drawn.size(), segments,
+                    c.drawBlock(), blockHash.get().substring(0, 12), drawn, draw.flags().isEmpty() ? "" : " (flags " + draw.flags() + ")");
+        }
+    }
+
+    /** A DRAWN submission whose re-executions are overdue: offered to another worker, or inconclusive after the last attempt. */
+    void timeouts(Submission m, Verification.Ctx c) {
+        Instant due = Instant.now().minus(verification.reexecTimeout());
+        TrailManifest tm = verification.manifest(c).orElseThrow(() -> new IllegalStateException("trail of " + c.taskId() + " disappeared"));
+        String outcome = Db.session(s -> verification.load(s, c.taskId(), true).chain(locked -> !"DRAWN".equals(locked.stage()) ? Uni.createFrom().item("decided")
+                : s.createNativeQuery("select id, segment, attempt, exclude, requested_at, purpose from reexec_requests where task_id = :t and status = 'SENT'", Object[].class)
+                .setParameter("t", c.taskId()).getResultList()
+                .chain(open -> {
+                    Uni<String> chain = Uni.createFrom().item(open.isEmpty() ? "nothing open" : "waiting");
+                    for (Object[] r : open) {
+                        if (Sql.instant(r[4]).isAfter(due)) {
+                            continue;
+                        }
+                        int segment = ((Number) r[1]).intValue();
+                        int attempt = ((Number) r[2]).intValue();
+                        List<String> exclude = Arrays.asList(Json.parse((String) r[3], String[].class));
+                        String purpose = "CONFIRM".equals(r[5]) ? "CONFIRM" : "RETRY";
+                        chain = chain.chain(prev -> prev.equals("inconclusive") ? Uni.createFrom().item(prev)
+                                : s.createNativeQuery("update reexec_requests set status = 'TIMED_OUT', answered_at = :now where id = :id and status = 'SENT'")
+                                .setParameter("now", Instant.now()).setParameter("id", r[0]).executeUpdate()
+                                .chain(() -> attempt + 1 >= Verification.MAX_ATTEMPTS
+                                        ? verification.decide(s, locked, false, "INCONCLUSIVE: segment " + segment + " was not re-executed by "
+                                        + Verification.MAX_ATTEMPTS + " workers within " + verification.reexecTimeout().toSeconds() + " s each", null).replaceWith("inconclusive")
+                                        : verification.dispatch(s, locked, tm, segment, purpose, attempt + 1, exclude).replaceWith("re-offered segment " + segment)));
+                    }
+                    return chain;
+                })));
+        LOG.infof("%s: re-execution timeouts: %s", c.taskId(), outcome);
+        outbox.relay(10);
+        if (!outcome.equals("decided") && !outcome.equals("inconclusive")) {
+            sender.send(Queues.SUBMISSIONS, Json.write(m), (int) Math.min(900, Math.max(1, verification.reexecTimeout().toSeconds())));
+        }
+    }
+
+    private void rejectNow(Verification.Ctx c, ReasonCode code, Evidence e, List<ReasonCode> flags) {
+        Verification.Document doc = verification.reject(c, code, e, flags, List.of(), 0);
+        boolean decided = Db.session(s -> verification.decide(s, c, false, code + ": " + e.detail(), doc.evidenceHash()));
+        if (decided) {
+            outbox.relay(10);
+        }
+    }
+
+    /** Checkpoint i of the trail from the bucket (null when missing); 0 is the round's model. */
+    private UpdateVerifier.CheckpointStore checkpoints(TrailManifest tm, float[] global) {
+        return new UpdateVerifier.CheckpointStore() {
+            @Override
+            public float[] load(int i) {
+                if (i >= tm.checkpointUris().size() || tm.checkpointUris().get(i) == null) {
+                    return null;
+                }
+                return artifacts.find(tm.checkpointUris().get(i)).map(b -> ModelState.decode(b, "checkpoint " + i).flat()).orElse(null);
+            }
+
+            @Override
+            public String uri(int i) {
+                return i < tm.checkpointUris().size() ? tm.checkpointUris().get(i) : null;
+            }
+        };
+    }
+
+    /** The coordinate median of the round's updates recorded so far (this one included), once there are at least three. */
+    private float[] centre(Verification.Ctx c, float[] update) {
+        List<String> uris = Db.session(s -> s.createNativeQuery("select s.update_uri from submissions s join tasks t on t.id = s.task_id "
+                        + "where t.job_id = :j and t.round_no = :r and s.task_id <> :t and s.stage <> 'DECIDED' order by s.submitted_at desc limit :n", String.class)
+                .setParameter("j", c.jobId()).setParameter("r", c.round()).setParameter("t", c.taskId()).setParameter("n", CENTRE_UPDATES).getResultList());
+        if (uris.size() < 2) {
+            return null;
+        }
+        List<ClientUpdate> all = new ArrayList<>();
+        all.add(new ClientUpdate(c.taskId(), update, 1));
+        for (String u : uris) {
+            artifacts.find(u).ifPresent(b -> {
+                float[] f = ModelState.decode(b, u).flat();
+                if (f.length == update.length) {
+                    all.add(new ClientUpdate(u, f, 1));
+                }
+            });
+        }
+        return all.size() < 3 ? null : new CoordinateMedian().aggregate(update, all, ServerState.NONE).model();
     }
 }

@@ -54,6 +54,10 @@ public class IntentEntity extends PanacheEntityBase {
     @Column(name = "dp_delta")
     public Double dpDelta;
     public String aggregation;
+    /** JobPlan.Training as JSON, or null for the defaults. */
+    public String training;
+    /** JobPlan.Verification as JSON, or null for the defaults. */
+    public String verification;
     @Column(name = "created_at")
     public Instant createdAt;
     @Column(name = "updated_at")

@@ -126,6 +126,25 @@ public class IntentService {
             v.check(AggregationRegistry.names().contains(key), "aggregation", "must be one of " + AggregationRegistry.names());
             e.aggregation = key;
         }
+        if (r.training() != null) {
+            for (String[] p : r.training().problems()) {
+                v.check(false, p[0], p[1]);
+            }
+            e.training = Json.write(r.training());
+        }
+        if (r.verification() != null) {
+            for (String[] p : r.verification().problems()) {
+                v.check(false, p[0], p[1]);
+            }
+            e.verification = Json.write(r.verification());
+        }
+        if (r.model() != null && r.model().architecture() != null && r.model().inputShape() != null && r.model().numClasses() != null) {
+            try {
+                io.fedmarket.fl.job.JobPlan.modelSpecFor(r.model().architecture().name(), r.model().inputShape(), r.model().numClasses());
+            } catch (IllegalArgumentException ex) {
+                v.check(false, "model", ex.getMessage());
+            }
+        }
         v.throwIfAny("intent");
         e.rounds = r.rounds();
         e.localEpochs = r.localEpochs();

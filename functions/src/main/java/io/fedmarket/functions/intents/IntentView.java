@@ -9,6 +9,7 @@ import java.util.List;
 public record IntentView(String id, String builder, String status, String statusReason, Model model, String dataDomain,
                          List<String> requiredLabels, int rounds, int localEpochs, int minParticipants, int maxParticipants,
                          String budget, String maxPricePerGpuSecond, String deadline, Privacy privacy, String aggregation,
+                         io.fedmarket.fl.job.JobPlan.Training training, io.fedmarket.fl.job.JobPlan.Verification verification,
                          String createdAt, String updatedAt) {
 
     public record Model(String architecture, List<Integer> inputShape, int numClasses) {
@@ -26,6 +27,9 @@ public record IntentView(String id, String builder, String status, String status
                 new Model(e.modelArchitecture, Json.parse(e.modelInputShape, List.class), e.modelNumClasses), e.dataDomain,
                 Json.parse(e.requiredLabels, List.class), e.rounds, e.localEpochs, e.minParticipants, e.maxParticipants,
                 e.budget.toString(), e.maxPricePerGpuSecond.toString(), e.deadline.toString(),
-                new Privacy(e.privacyMode, e.dpEpsilon, e.dpDelta), e.aggregation, e.createdAt.toString(), e.updatedAt.toString());
+                new Privacy(e.privacyMode, e.dpEpsilon, e.dpDelta), e.aggregation,
+                e.training == null ? null : Json.parse(e.training, io.fedmarket.fl.job.JobPlan.Training.class),
+                e.verification == null ? null : Json.parse(e.verification, io.fedmarket.fl.job.JobPlan.Verification.class),
+                e.createdAt.toString(), e.updatedAt.toString());
     }
 }

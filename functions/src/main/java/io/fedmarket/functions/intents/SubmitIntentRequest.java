@@ -8,11 +8,15 @@ import java.util.List;
 
 /**
  * The body of POST /intents. Money fields are decimal strings of token base units (uint256 does not
- * fit a JSON number safely). Every field is required except privacy.epsilon/delta, which DP needs.
+ * fit a JSON number safely). Every field is required except privacy.epsilon/delta, which DP needs, and the optional
+ * {@code training} (batch size, learning rate, momentum, local steps, FedProx μ, threads, DP clip) and
+ * {@code verification} (target detection probability, faked fraction to catch, largest re-execution share, comparison
+ * and tolerance) objects, whose left-out fields take {@link io.fedmarket.fl.job.JobPlan}'s defaults.
  */
 public record SubmitIntentRequest(ModelSpec model, String dataDomain, List<String> requiredLabels, Integer rounds,
                                   Integer localEpochs, Integer minParticipants, Integer maxParticipants, String budget,
-                                  String maxPricePerGpuSecond, Instant deadline, Privacy privacy, String aggregation) {
+                                  String maxPricePerGpuSecond, Instant deadline, Privacy privacy, String aggregation,
+                                  io.fedmarket.fl.job.JobPlan.Training training, io.fedmarket.fl.job.JobPlan.Verification verification) {
 
     public record ModelSpec(ModelArchitecture architecture, List<Integer> inputShape, Integer numClasses) {
     }

@@ -18,8 +18,13 @@ public final class ProviderRequests {
                                      String region, Double samplesPerSecond) {
     }
 
+    /**
+     * A data offer. {@code source} says where a worker finds the shard ({@link io.fedmarket.messages.DataSource}: data set,
+     * split, part); an offer without one is never matched (no worker could train on it). The worker checks that the
+     * shard it resolves hashes to {@code datasetRoot} before it trains.
+     */
     public record DataProviderRequest(String name, String domain, String region, Long sampleCount, Map<String, Long> labelHistogram,
-                                      String datasetRoot) {
+                                      String datasetRoot, io.fedmarket.messages.DataSource source) {
     }
 
     public record GpuProviderView(String id, String owner, String name, String gpuModel, int gpuCount, int gpuMemoryGib,
@@ -28,7 +33,7 @@ public final class ProviderRequests {
     }
 
     public record DataProviderView(String id, String owner, String name, String domain, String region, long sampleCount,
-                                   Map<String, Long> labelHistogram, String datasetRoot, String updatedAt) {
+                                   Map<String, Long> labelHistogram, String datasetRoot, io.fedmarket.messages.DataSource source, String updatedAt) {
     }
 
     public record BondView(String amount, String unbonding, String unbondingAt, String slashedTotal, String lastSlashedAt, long blockNumber) {

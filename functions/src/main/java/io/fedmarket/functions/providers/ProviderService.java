@@ -94,18 +94,25 @@ public class ProviderService {
         if (v.present("datasetRoot", r.datasetRoot())) {
             v.check(ROOT.matcher(r.datasetRoot()).matches(), "datasetRoot", "must be the 0x-prefixed 32-byte Merkle root of the sample hashes");
         }
+        if (r.source() != null) {
+            for (String[] p : r.source().problems("source")) {
+                v.check(false, p[0], p[1]);
+            }
+        }
         v.throwIfAny("data provider");
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         String root = r.datasetRoot().toLowerCase();
         String hist = Json.write(new LinkedHashMap<>(r.labelHistogram()));
-        Object id = Db.session(s -> s.createNativeQuery("insert into data_providers (id, owner, name, domain, region, sample_count, label_histogram, dataset_root, created_at, updated_at) "
-                        + "values (:id, :o, :n, :d, :r, :c, :h, :root, :t, :t) on conflict (owner, name) do update set domain = excluded.domain, region = excluded.region, "
-                        + "sample_count = excluded.sample_count, label_histogram = excluded.label_histogram, dataset_root = excluded.dataset_root, updated_at = excluded.updated_at returning id", Object.class)
+        Object id = Db.session(s -> s.createNativeQuery("insert into data_providers (id, owner, name, domain, region, sample_count, label_histogram, dataset_root, source, created_at, updated_at) "
+                        + "values (:id, :o, :n, :d, :r, :c, :h, :root, :src, :t, :t) on conflict (owner, name) do update set domain = excluded.domain, region = excluded.region, "
+                        + "sample_count = excluded.sample_count, label_histogram = excluded.label_histogram, dataset_root = excluded.dataset_root, "
+                        + "source = excluded.source, updated_at = excluded.updated_at returning id", Object.class)
                 .setParameter("id", UUID.randomUUID()).setParameter("o", caller.address()).setParameter("n", r.name()).setParameter("d", r.domain())
-                .setParameter("r", r.region()).setParameter("c", r.sampleCount()).setParameter("h", hist).setParameter("root", root).setParameter("t", now)
+                .setParameter("r", r.region()).setParameter("c", r.sampleCount()).setParameter("h", hist).setParameter("root", root)
+                .setParameter("src", r.source() == null ? null : Json.write(r.source())).setParameter("t", now)
                 .getSingleResult());
         return new DataProviderView(id.toString(), Addresses.checksummed(caller.address()), r.name(), r.domain(), r.region(), r.sampleCount(),
-                r.labelHistogram(), root, now.toString());
+                r.labelHistogram(), root, r.source(), now.toString());
     }
 
     @SuppressWarnings("unchecked")
@@ -113,7 +120,7 @@ public class ProviderService {
         return Db.session(s -> s.createNativeQuery("select id, name, gpu_model, gpu_count, gpu_memory_gib, ask_per_gpu_second, region, samples_per_second, "
                         + "assigned_tasks, completed_tasks, updated_at from gpu_providers where owner = :o order by name", Object[].class)
                 .setParameter("o", caller.address()).getResultList()
-                .chain(gpus -> s.createNativeQuery("select id, name, domain, region, sample_count, label_histogram, dataset_root, updated_at from data_providers where owner = :o order by name", Object[].class)
+                .chain(gpus -> s.createNativeQuery("select id, name, domain, region, sample_count, label_histogram, dataset_root, updated_at, source from data_providers where owner = :o order by name", Object[].class)
                         .setParameter("o", caller.address()).getResultList()
                         .chain(data -> s.createNativeQuery("select amount, unbonding, unbonding_at, slashed_total, last_slashed_at, block_number from bonds where address = :o", Object[].class)
                                 .setParameter("o", caller.address()).getResultList()
@@ -123,7 +130,8 @@ public class ProviderService {
                                             ((Number) x[3]).intValue(), ((Number) x[4]).intValue(), big(x[5]), (String) x[6], ((Number) x[7]).doubleValue(),
                                             ((Number) x[8]).longValue(), ((Number) x[9]).longValue(), String.valueOf(ts(x[10])))).toList();
                                     List<DataProviderView> d = data.stream().map(x -> new DataProviderView(x[0].toString(), owner, (String) x[1], (String) x[2],
-                                            (String) x[3], ((Number) x[4]).longValue(), Json.parse((String) x[5], io.fedmarket.functions.consumers.MatchService.LabelHistogram.class), (String) x[6], String.valueOf(ts(x[7])))).toList();
+                                            (String) x[3], ((Number) x[4]).longValue(), Json.parse((String) x[5], io.fedmarket.functions.consumers.MatchService.LabelHistogram.class), (String) x[6],
+                                            x[8] == null ? null : Json.parse((String) x[8], io.fedmarket.messages.DataSource.class), String.valueOf(ts(x[7])))).toList();
                                     BondView b = bonds.isEmpty() ? null : new BondView(big(bonds.get(0)[0]), big(bonds.get(0)[1]), str(ts(bonds.get(0)[2])),
                                             big(bonds.get(0)[3]), str(ts(bonds.get(0)[4])), ((Number) bonds.get(0)[5]).longValue());
                                     return new ProvidersView(owner, g, d, b);

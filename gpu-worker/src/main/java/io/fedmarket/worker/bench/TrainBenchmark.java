@@ -19,6 +19,7 @@ import io.fedmarket.worker.train.Fault;
 import io.fedmarket.worker.train.Reexecutor;
 import io.fedmarket.worker.train.TaskRunner;
 import io.fedmarket.worker.train.TrainingSession;
+import io.fedmarket.pol.ReexecSigner;
 import io.fedmarket.pol.SubmissionSigner;
 
 import java.lang.management.ManagementFactory;
@@ -186,11 +187,11 @@ public final class TrainBenchmark {
             TrailManifest trail = c.trail();
             TaskRunner runner = new TaskRunner(loop.store(), cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()),
                     "bench", Fault.NONE);
-            Reexecutor rx = new Reexecutor(runner, loop.store(), "bench");
+            Reexecutor rx = new Reexecutor(runner, loop.store(), cfg.key(), new ReexecSigner(cfg.chainId(), cfg.marketplace()));
             int seg = trail.checkpointHashes().size() / 2;
             long b0 = System.nanoTime();
             ReexecResult r = rx.run(new ReexecTask("bench-rx", t, seg, (seg - 1) * k, k, trail.checkpointUris().get(seg - 1),
-                    trail.checkpointHashes().get(seg - 1), trail.checkpointHashes().get(seg), null));
+                    trail.checkpointHashes().get(seg - 1), trail.checkpointHashes().get(seg), null, null));
             double rxSeconds = (System.nanoTime() - b0) / 1e9;
             double origSegment = c.stats().stepNanos() / 1e9 / (s / (double) k);
             out.put("reexecSegmentSteps", k);

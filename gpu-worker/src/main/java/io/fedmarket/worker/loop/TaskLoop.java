@@ -5,6 +5,7 @@ import io.fedmarket.messages.ReexecResult;
 import io.fedmarket.messages.ReexecTask;
 import io.fedmarket.messages.Submission;
 import io.fedmarket.messages.TrainTask;
+import io.fedmarket.pol.ReexecSigner;
 import io.fedmarket.pol.SubmissionSigner;
 import io.fedmarket.worker.store.ArtifactStore;
 import io.fedmarket.worker.train.Reexecutor;
@@ -63,7 +64,7 @@ public final class TaskLoop implements AutoCloseable {
         this.s3 = s3B.build();
         this.store = new ArtifactStore(s3, ep.bucket());
         this.runner = new TaskRunner(store, cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()), cfg.workerId(), cfg.fault());
-        this.reexecutor = new Reexecutor(runner, store, cfg.key().getAddress());
+        this.reexecutor = new Reexecutor(runner, store, cfg.key(), new ReexecSigner(cfg.chainId(), cfg.marketplace()));
         this.notice = new SpotNotice(cfg.spotNotice());
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("heartbeat").unstarted(r));
     }
@@ -109,6 +110,14 @@ public final class TaskLoop implements AutoCloseable {
                 idleSince = System.nanoTime();
                 continue;
             }
+            if (cfg.verifierOnly()) {
+                // a verifier node never takes a training task: it waits for re-executions only
+                sleepQuietly(Math.max(200, cfg.pollSeconds() * 1000L / 2));
+                if (cfg.idleExitSeconds() > 0 && System.nanoTime() - idleSince > cfg.idleExitSeconds() * 1_000_000_000L) {
+                    return Exit.IDLE;
+                }
+                continue;
+            }
             Optional<Message> task = receive(cfg.endpoints().tasksQueueUrl(), cfg.pollSeconds());
             if (task.isPresent()) {
                 boolean interrupted = handleTask(task.get());
@@ -121,6 +130,14 @@ public final class TaskLoop implements AutoCloseable {
             if (cfg.idleExitSeconds() > 0 && System.nanoTime() - idleSince > cfg.idleExitSeconds() * 1_000_000_000L) {
                 return Exit.IDLE;
             }
+        }
+    }
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -193,10 +210,11 @@ public final class TaskLoop implements AutoCloseable {
     }
 
     /**
-     * Receives up to 10 re-execution requests, keeps the first one that is not a segment of this worker's own
-     * update and releases every other one at once, then re-executes the kept one. Looking at a batch matters:
-     * taking one message at a time, workers that each hold a segment of their own update keep receiving their
-     * own message back (the queue hands out the longest-visible message first) and nobody re-executes anything.
+     * Receives up to 10 re-execution requests, keeps the first one that is neither a segment of this worker's own
+     * update nor excludes this worker ({@code excludeWorkers}), releases every other one at once, then re-executes
+     * the kept one. Looking at a batch matters: taking one message at a time, workers that each hold a segment of
+     * their own update keep receiving their own message back (the queue hands out the longest-visible message
+     * first) and nobody re-executes anything.
      *
      * @return true when a segment was re-executed or a poison message released
      */
@@ -235,8 +253,17 @@ public final class TaskLoop implements AutoCloseable {
         return poison;
     }
 
-    /** A worker never verifies its own work: a segment of its own update is left to a different bonded worker. */
+    /**
+     * A worker never verifies its own work: a segment of its own update, or one whose {@code excludeWorkers} names this
+     * worker, is left to a different bonded worker.
+     */
     private boolean isOwn(ReexecTask r) {
+        if (r.excludes(cfg.key().getAddress())) {
+            return true;
+        }
+        if (r.task() == null || r.task().taskId() == null) {
+            return false; // malformed: the re-executor answers it with an error result
+        }
         return store.getJson(ArtifactStore.submissionKey(r.task().taskId()), io.fedmarket.messages.Submission.class)
                 .map(s -> s.worker() != null && s.worker().equalsIgnoreCase(cfg.key().getAddress())).orElse(false);
     }
@@ -250,7 +277,10 @@ public final class TaskLoop implements AutoCloseable {
         ScheduledFuture<?> hb = heartbeat(queue, m);
         long t0 = System.nanoTime();
         try {
+            // this worker's own earlier answer (a redelivery after a crash) is sent again; another worker's is never reused
+            String me = cfg.key().getAddress();
             ReexecResult result = store.getJson(ArtifactStore.reexecKey(r.reexecId()), ReexecResult.class)
+                    .filter(earlier -> earlier.worker() != null && earlier.worker().equalsIgnoreCase(me))
                     .orElseGet(() -> reexecutor.run(r));
             store.putJson(ArtifactStore.reexecKey(r.reexecId()), result);
             if (r.replyQueueKey() != null) {

@@ -16,7 +16,7 @@ import java.util.function.Function;
  * Everything the worker is told, from the environment or system properties only
  * ({@code FEDMARKET_TASKS_QUEUE_URL} or {@code -Dfedmarket.tasks.queue.url}):
  * <pre>
- * FEDMARKET_TASKS_QUEUE_URL, FEDMARKET_REEXEC_QUEUE_URL, FEDMARKET_SUBMISSIONS_QUEUE_URL,
+ * FEDMARKET_TASKS_QUEUE_URL, FEDMARKET_REEXEC_QUEUE_URL, FEDMARKET_SUBMISSIONS_QUEUE_URL, FEDMARKET_REEXEC_RESULTS_QUEUE_URL,
  * FEDMARKET_BUCKET, FEDMARKET_REGION      on AWS (default credentials chain); when unset, the local
  *                                         stack's endpoints (MKT_ENDPOINTS / .mkt/endpoints.json)
  * FEDMARKET_WORKER_KEY / _KEY_FILE        the bonded key (hex); unset: an ephemeral key, logged
@@ -25,12 +25,15 @@ import java.util.function.Function;
  * FEDMARKET_WORKER_ID                     name in logs and progress records
  * FEDMARKET_POLL_SECONDS (5), FEDMARKET_VISIBILITY_SECONDS (queue's), FEDMARKET_MAX_TASKS (0 = no
  * limit), FEDMARKET_IDLE_EXIT_SECONDS (0 = never)
- * FEDMARKET_FAULT                         FAULT INJECTION for demos: free-ride | noise | partial:F | crash-after:N
+ * FEDMARKET_WORKER_ROLE                   trainer (default: trains tasks and re-executes others' segments) | verifier
+ *                                         (re-executions only: a bonded verifier node that never takes a training task)
+ * FEDMARKET_FAULT                         FAULT INJECTION for demos: free-ride | noise | partial:F | scaled-copy |
+ *                                         forged-trail | wrong-shard | slow:MS | nondeterministic | crash-after:N
  * </pre>
  */
 public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key, long chainId, String marketplace,
                            String spotNotice, int pollSeconds, int visibilitySeconds, int maxTasks, int idleExitSeconds,
-                           Fault fault) {
+                           Fault fault, boolean verifierOnly) {
 
     /** Where the worker talks to: AWS (endpoint null) or the local stand-ins. */
     public record Endpoints(String tasksQueueUrl, String reexecQueueUrl, String submissionsQueueUrl, Map<String, String> queueUrls,
@@ -48,8 +51,10 @@ public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key
         String tasks = settings.apply("FEDMARKET_TASKS_QUEUE_URL");
         Endpoints ep;
         if (tasks != null && !tasks.isBlank()) {
+            // the queue re-execution answers go to (ReexecTask.replyQueueKey), by its key in queues.json
+            String results = settings.apply("FEDMARKET_REEXEC_RESULTS_QUEUE_URL");
             ep = new Endpoints(tasks, required(settings, "FEDMARKET_REEXEC_QUEUE_URL"), required(settings, "FEDMARKET_SUBMISSIONS_QUEUE_URL"),
-                    Map.of(), required(settings, "FEDMARKET_BUCKET"), orDefault(settings, "FEDMARKET_REGION", "us-east-1"),
+                    results == null || results.isBlank() ? Map.of() : Map.of(Queues.REEXEC_RESULTS, results), required(settings, "FEDMARKET_BUCKET"), orDefault(settings, "FEDMARKET_REGION", "us-east-1"),
                     null, null, null, null);
         } else {
             StackEndpoints s = StackEndpoints.locate();
@@ -83,7 +88,15 @@ public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key
                 Integer.parseInt(orDefault(settings, "FEDMARKET_POLL_SECONDS", "5")), visibility,
                 Integer.parseInt(orDefault(settings, "FEDMARKET_MAX_TASKS", "0")),
                 Integer.parseInt(orDefault(settings, "FEDMARKET_IDLE_EXIT_SECONDS", "0")),
-                Fault.parse(settings.apply("FEDMARKET_FAULT")));
+                Fault.parse(settings.apply("FEDMARKET_FAULT")), role(orDefault(settings, "FEDMARKET_WORKER_ROLE", "trainer")));
+    }
+
+    private static boolean role(String r) {
+        return switch (r) {
+            case "trainer" -> false;
+            case "verifier" -> true;
+            default -> throw new IllegalArgumentException("FEDMARKET_WORKER_ROLE must be trainer or verifier, not '" + r + "'");
+        };
     }
 
     private static Credentials key(Function<String, String> settings) {

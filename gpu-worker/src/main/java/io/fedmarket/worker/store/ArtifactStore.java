@@ -10,6 +10,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -62,6 +64,13 @@ public final class ArtifactStore {
             throw new IllegalStateException("artifact " + key + " is corrupt: its bytes hash to " + actual);
         }
         return b;
+    }
+
+    /** Every key under {@code prefix} (e.g. {@code submissions/}), in the bucket's (lexicographic) order. */
+    public List<String> list(String prefix) {
+        List<String> keys = new ArrayList<>();
+        s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().forEach(o -> keys.add(o.key()));
+        return keys;
     }
 
     public void putJson(String key, Object value) {

@@ -46,7 +46,6 @@ public final class TaskRunner {
     public record Stats(long stepNanos, long trailNanos, long totalNanos, int stepsRun) {
     }
 
-    private static final long DP_SALT = 0x44505F4E4F495345L;
 
     private final ArtifactStore store;
     private final Credentials key;
@@ -85,13 +84,17 @@ public final class TaskRunner {
         task.validate();
         ModelSpec spec = ModelSpec.parse(task.modelSpec());
         ShardResolver.Shard shard = ShardResolver.resolve(task);
+        // the shard trained on; only the wrong-shard fault trains on another one while claiming this one
+        ShardResolver.Shard trainOn = fault.trainingShard(task, shard);
         int steps = ShardResolver.steps(task, shard);
         int k = task.checkpointEvery();
         if (steps % k != 0) {
             throw new IllegalArgumentException("task " + task.taskId() + ": " + steps + " steps is not a multiple of k=" + k);
         }
-        Engines.useThreads(task.threads());
-        BatchPlan plan = new BatchPlan(shard.indices(), task.batchSize(), task.seed());
+        Engines.useThreads(fault.trainingThreads(task.threads()));
+        // what the manifest and submission report: the nondeterministic fault trains with other threads than it says
+        int reportedThreads = fault.kind().equals("nondeterministic") ? task.threads() : Engines.threads();
+        BatchPlan plan = new BatchPlan(trainOn.indices(), task.batchSize(), task.seed());
         ModelState global = globalModel(task, spec);
         byte[] h0 = global.paramsHash();
 
@@ -149,7 +152,8 @@ public final class TaskRunner {
                 }
                 fault.maybeCrash(st);
                 long a = System.nanoTime();
-                float loss = s.step(shard.data(), plan.batch(st));
+                float loss = s.step(trainOn.data(), plan.batch(st));
+                fault.afterStep();
                 long b = System.nanoTime();
                 stepNanos += b - a;
                 ran++;
@@ -195,17 +199,20 @@ public final class TaskRunner {
         long trainMillis = prevTrainMillis + stepNanos / 1_000_000;
         stats = new Stats(stepNanos, trailNanos, 0, ran);
 
-        // fault injection (demo free-riders): a trail that does not come from training
-        if (fault.cheats()) {
-            last = fault.forge(global, last, hashes, losses, steps, k, task.seed());
+        // fault injection (demo cheaters): a trail that does not come from training
+        if (fault.fabricates()) {
+            ModelState copied = fault.kind().equals("scaled-copy")
+                    ? fault.scaledCopy(store, task, global, key.getAddress()).orElse(null) : null;
+            last = fault.forge(global, last, copied, hashes, losses, steps, k, task.seed());
             while (uris.size() < hashes.size()) {
                 uris.add(uris.get(uris.size() - 1));
             }
         }
+        fault.forgeIntermediateHashes(hashes, task.seed());
         ModelState update = last.withoutVelocity();
         Long dpSeed = null;
         if (task.dpClip() != null) {
-            dpSeed = task.seed() ^ DP_SALT;
+            dpSeed = io.fedmarket.fl.privacy.ClientDp.noiseSeed(task.seed());
             update = privatize(global, update, task.dpClip(), task.dpNoiseMultiplier(), dpSeed);
         }
         byte[] updateHash = update.paramsHash();
@@ -215,7 +222,7 @@ public final class TaskRunner {
         ProofTrail chainTrail = ProofTrails.chain(new TrailHeader(task.taskId(), h0, shard.commitment(), task.seed(), steps, k),
                 hashBytes);
         TrailManifest manifest = new TrailManifest(task.taskId(), Hashes.hex(h0), Hashes.hex(shard.commitment()), task.seed(), steps, k,
-                Engines.description(), Engines.threads(), Engines.interopThreads(), List.copyOf(hashes), List.copyOf(uris),
+                Engines.description(), reportedThreads, Engines.interopThreads(), List.copyOf(hashes), List.copyOf(uris),
                 Hashes.hex(proofRoot), Hashes.hex(chainTrail.commitment()), Hashes.hex(updateHash), updateUri, dpSeed,
                 List.copyOf(losses));
         String trailUri = ArtifactStore.trailKey(task.taskId());
@@ -227,35 +234,18 @@ public final class TaskRunner {
         byte[] sig = signer.sign(key, ProofTrails.taskKey(task.taskId()), updateHash, proofRoot, steps, gpuSeconds);
         double meanLoss = losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
         Submission sub = new Submission(task.taskId(), task.jobId(), task.round(), key.getAddress(), updateUri, Hashes.hex(updateHash),
-                Hashes.hex(proofRoot), trailUri, steps, k, gpuSeconds, trainMillis, shard.indices().length, meanLoss, Engines.threads(),
+                Hashes.hex(proofRoot), trailUri, steps, k, gpuSeconds, trainMillis, shard.indices().length, meanLoss, reportedThreads,
                 Hashes.hex(sig), Instant.now().getEpochSecond());
         stats = new Stats(stats.stepNanos(), stats.trailNanos(), System.nanoTime() - tStart, stats.stepsRun());
         return new Completed(sub, manifest, resumedFrom, stats);
     }
 
-    /** DP-FedAvg client side: clip the update Δ to L2 ≤ C, add N(0, (σC)²) per coordinate. */
+    /** DP-FedAvg client side: clip the update Δ to L2 ≤ C, add N(0, (σC)²) per coordinate (shared's replayable ClientDp). */
     static ModelState privatize(ModelState global, ModelState trained, double clip, double sigma, long seed) {
-        double norm2 = 0;
-        for (int i = 0; i < trained.params().length; i++) {
-            for (int j = 0; j < trained.params()[i].length; j++) {
-                double d = trained.params()[i][j] - global.params()[i][j];
-                norm2 += d * d;
-            }
-        }
-        double scale = Math.min(1, clip / Math.max(1e-12, Math.sqrt(norm2)));
-        SplittableRandom rnd = new SplittableRandom(seed);
-        float[][] out = new float[trained.params().length][];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = new float[trained.params()[i].length];
-            for (int j = 0; j < out[i].length; j++) {
-                double d = (trained.params()[i][j] - global.params()[i][j]) * scale;
-                out[i][j] = (float) (global.params()[i][j] + d + gaussian(rnd) * sigma * clip);
-            }
-        }
-        return new ModelState(trained.names(), trained.shapes(), out, null, trained.step());
+        return io.fedmarket.fl.privacy.ClientDp.privatize(global, trained, clip, sigma, seed);
     }
 
     static double gaussian(SplittableRandom rnd) {
-        return Math.sqrt(-2 * Math.log(1 - rnd.nextDouble())) * Math.cos(2 * Math.PI * rnd.nextDouble());
+        return io.fedmarket.fl.privacy.ClientDp.gaussian(rnd);
     }
 }

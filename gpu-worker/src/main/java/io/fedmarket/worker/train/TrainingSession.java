@@ -1,8 +1,8 @@
 package io.fedmarket.worker.train;
 
+import io.fedmarket.fl.model.ModelLayouts;
 import io.fedmarket.fl.model.ModelState;
 import ai.djl.Model;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * One model being trained with DJL: parameters set from a {@link ModelState} (or initialised
@@ -32,6 +31,13 @@ import java.util.SplittableRandom;
  * step. Engine threads must be fixed by the caller ({@link Engines#useThreads}).
  */
 public final class TrainingSession implements AutoCloseable {
+    /**
+     * DJL's PyTorch gradient collector is one per process (a static flag: a second one fails with "A
+     * PtGradientCollector is already collecting"), so sessions on different threads of one JVM (two task loops
+     * in a test, a re-execution next to a benchmark) take turns for the forward/backward pass.
+     */
+    private static final Object GRADIENT_COLLECTION = new Object();
+
     private final ModelSpec spec;
     private final int batch;
     private final Model model;
@@ -94,31 +100,13 @@ public final class TrainingSession implements AutoCloseable {
         return new TrainingSession(spec, batch, start, anchor, (float) lr, (float) momentum, (float) mu);
     }
 
-    /** The starting model of round 0: our own seeded uniform(±1/√fan_in) weights, zero biases. */
+    /**
+     * The starting model of round 0: our own seeded uniform(±1/√fan_in) weights, zero biases. Computed in plain
+     * Java by {@link ModelLayouts#initialState} (so the marketplace can publish it without DJL); the layout is
+     * the block's own ({@code ModelLayoutsTest}).
+     */
     public static ModelState initialState(ModelSpec spec, long seed) {
-        try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
-            SequentialBlock block = spec.newBlock();
-            block.initialize(m, DataType.FLOAT32, spec.inputShape(1));
-            SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
-            List<String> names = new ArrayList<>();
-            List<long[]> shapes = new ArrayList<>();
-            List<float[]> values = new ArrayList<>();
-            for (Pair<String, Parameter> p : block.getParameters()) {
-                Shape s = p.getValue().getArray().getShape();
-                float[] v = new float[Math.toIntExact(s.size())];
-                if (s.dimension() > 1) {
-                    long fanIn = s.size() / s.get(0);
-                    double bound = 1 / Math.sqrt(fanIn);
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
-                    }
-                }
-                names.add(p.getKey());
-                shapes.add(s.getShape());
-                values.add(v);
-            }
-            return new ModelState(names, shapes, values.toArray(new float[0][]), null, 0);
-        }
+        return ModelLayouts.initialState(spec.text(), seed);
     }
 
     private void checkLayout(ModelState s) {
@@ -142,6 +130,7 @@ public final class TrainingSession implements AutoCloseable {
      * operation") on any other thread, e.g. a worker's task thread.
      */
     private static void noGrad() {
+        ai.djl.engine.Engine.getEngine("PyTorch"); // loads the natives first in a process that has not used the engine yet (JniUtils needs them)
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
     }
 
@@ -164,11 +153,13 @@ public final class TrainingSession implements AutoCloseable {
         try (NDManager sub = manager.newSubManager()) {
             NDArray x = sub.create(FloatBuffer.wrap(xBuf), spec.inputShape(batch));
             NDArray y = sub.create(FloatBuffer.wrap(yBuf), new Shape(batch));
-            try (GradientCollector gc = trainer.newGradientCollector()) {
-                NDList pred = trainer.forward(new NDList(x));
-                NDArray l = trainer.getLoss().evaluate(new NDList(y), pred);
-                gc.backward(l);
-                loss = l.getFloat();
+            synchronized (GRADIENT_COLLECTION) {
+                try (GradientCollector gc = trainer.newGradientCollector()) {
+                    NDList pred = trainer.forward(new NDList(x));
+                    NDArray l = trainer.getLoss().evaluate(new NDList(y), pred);
+                    gc.backward(l);
+                    loss = l.getFloat();
+                }
             }
             trainer.step();
         }

@@ -9,6 +9,7 @@ import io.fedmarket.messages.ReexecTask;
 import io.fedmarket.messages.Submission;
 import io.fedmarket.messages.TrainTask;
 import io.fedmarket.pol.ProofTrails;
+import io.fedmarket.pol.ReexecSigner;
 import io.fedmarket.pol.SubmissionSigner;
 import io.fedmarket.pol.TrailManifest;
 import io.fedmarket.worker.WorkerMain;
@@ -133,10 +134,10 @@ class WorkerStackTest {
 
             // segment 1 (steps 20..40) re-executed from its committed start checkpoint, by a re-execution request
             ReexecTask ok = new ReexecTask("rx-ok-" + UUID.randomUUID(), t, 1, 20, 20, trail.checkpointUris().get(1),
-                    trail.checkpointHashes().get(1), trail.checkpointHashes().get(2), Queues.VERDICTS);
+                    trail.checkpointHashes().get(1), trail.checkpointHashes().get(2), Queues.VERDICTS, null);
             badId = "rx-bad-" + UUID.randomUUID();
             ReexecTask wrongStart = new ReexecTask(badId, t, 2, 40, 20, trail.checkpointUris().get(1),
-                    trail.checkpointHashes().get(2), trail.checkpointHashes().get(3), null);
+                    trail.checkpointHashes().get(2), trail.checkpointHashes().get(3), null, null);
             send(l, Queues.REEXEC, ok);
             send(l, Queues.REEXEC, wrongStart);
         }
@@ -159,6 +160,30 @@ class WorkerStackTest {
             ReexecResult bad = l.store().getJson(ArtifactStore.reexecKey(badId), ReexecResult.class).orElseThrow();
             assertThat(bad.matches()).isFalse();
             assertThat(bad.error()).contains("hashes to");
+
+            // both results are signed by the re-executor; the good one's end state is in the bucket
+            String other = org.web3j.crypto.Credentials.create(OTHER_KEY).getAddress();
+            ReexecSigner rs = new ReexecSigner(31337, "0x0000000000000000000000000000000000000000");
+            assertThat(rs.recover(Hashes.fromHex(r.signature()), r.reexecId(), r.segment(), Hashes.fromHex32(r.startHash()),
+                    Hashes.fromHex32(r.endHash()))).isEqualTo(other).isEqualTo(r.worker());
+            assertThat(rs.recover(Hashes.fromHex(bad.signature()), bad.reexecId(), bad.segment(), Hashes.fromHex32(bad.startHash()),
+                    null)).isEqualTo(other);
+            assertThat(bad.endUri()).isNull();
+            assertThat(r.endUri()).startsWith("reexec-states/").endsWith(".ckpt");
+            ModelState end = ModelState.decode(l.store().getVerified(r.endUri()), r.endUri());
+            assertThat(Hashes.hex(end.paramsHash())).isEqualTo(r.endHash());
+            assertThat(end.step()).isEqualTo(40);
+            assertThat(end.velocity()).as("momentum is part of the end state").isNotNull();
+        }
+        // a request that excludes a worker (any case) is left to the others, like a segment of its own update
+        String excludedId = "rx-excl-" + UUID.randomUUID();
+        try (TaskLoop l = loop(Map.of("FEDMARKET_WORKER_KEY", OTHER_KEY, "FEDMARKET_WORKER_ID", "verifier-worker"))) {
+            TrailManifest trail = l.store().getJson(sub.trailUri(), TrailManifest.class).orElseThrow();
+            String other = org.web3j.crypto.Credentials.create(OTHER_KEY).getAddress();
+            send(l, Queues.REEXEC, new ReexecTask(excludedId, t, 0, 0, 20, trail.checkpointUris().get(0), trail.checkpointHashes().get(0),
+                    null, null, List.of("0x" + other.substring(2).toUpperCase())));
+            assertThat(l.run()).isEqualTo(TaskLoop.Exit.IDLE);
+            assertThat(l.store().getJson(ArtifactStore.reexecKey(excludedId), ReexecResult.class)).isEmpty();
         }
     }
 
@@ -175,7 +200,7 @@ class WorkerStackTest {
                 Submission sub = ArtifactStore.JSON.readValue(drain(l, Queues.SUBMISSIONS).get(0).body(), Submission.class);
                 TrailManifest trail = l.store().getJson(sub.trailUri(), TrailManifest.class).orElseThrow();
                 requests.add(new ReexecTask("rx-own-" + UUID.randomUUID(), t, 0, 0, 20, trail.checkpointUris().get(0),
-                        trail.checkpointHashes().get(0), trail.checkpointHashes().get(1), null));
+                        trail.checkpointHashes().get(0), trail.checkpointHashes().get(1), null, null));
             }
         }
         // the owner polls the re-execution queue in the same rhythm as everyone else; it must not keep receiving its own segment
@@ -196,7 +221,7 @@ class WorkerStackTest {
 
             // now each worker's own segment waits on the queue at the same time: each must take the other's
             ReexecTask againA = new ReexecTask("rx-own-" + UUID.randomUUID(), requests.get(0).task(), 0, 0, 20, requests.get(0).startCheckpointUri(),
-                    requests.get(0).startHash(), requests.get(0).expectedEndHash(), null);
+                    requests.get(0).startHash(), requests.get(0).expectedEndHash(), null, null);
             send(la, Queues.REEXEC, againA);
             send(la, Queues.REEXEC, requests.get(1));
             ReexecResult ofA = awaitResult(la, againA.reexecId(), 10_000);

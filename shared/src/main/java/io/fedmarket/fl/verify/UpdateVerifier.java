@@ -71,9 +71,44 @@ public final class UpdateVerifier {
         return config;
     }
 
-    public Outcome verify(Submission s, float[] global, float[] centre, Double validationLoss, byte[] laterBlockHash,
-                          SegmentExecutor executor, Instant now) {
+    /** What phase 1 decided: a reproducible rejection, or the segments to re-execute (in draw order) and the flags that sized q. */
+    public sealed interface Plan permits Rejected, Draw {
+    }
+
+    public record Rejected(Verdict verdict) implements Plan {
+    }
+
+    public record Draw(List<ReasonCode> flags, int[] segments) implements Plan {
+    }
+
+    /**
+     * Phase 1, everything but re-execution: the structural checks (step 1 above), the cheap statistical checks and the
+     * draw of segments from the submission hash and a block hash the worker could not know. Asynchronous verifiers (the
+     * verify function) run this, send the segments out for re-execution and judge the answers with
+     * {@link #checkArtifact} and the comparison policy; {@link #verify} runs all of it in one call.
+     */
+    public Plan plan(Submission s, float[] global, float[] centre, Double validationLoss, byte[] laterBlockHash, Instant now) {
         Ctx c = new Ctx(s, now);
+        Outcome rejected = structural(c, s, global);
+        if (rejected != null) {
+            return new Rejected(rejected.verdict());
+        }
+        int n = s.task().segments();
+        List<ReasonCode> flags = config.cheapChecks().flags(s.update(), global, centre, validationLoss);
+        int q = Math.min(n, flags.isEmpty() ? config.q() : config.escalatedQ());
+        int[] segments = SegmentSampler.sample(SegmentSampler.seed(s.submissionHash(), laterBlockHash), n, q);
+        return new Draw(List.copyOf(flags), segments);
+    }
+
+    /**
+     * The committed artifact of checkpoint {@code index} ({@code params}: what the store holds, null when missing) must
+     * hash to what the trail commits; otherwise the evidence of a CHECKPOINT_ARTIFACT_MISMATCH.
+     */
+    public static Evidence checkArtifact(Submission s, int index, float[] params) {
+        return artifactCheck(s, index, params);
+    }
+
+    private Outcome structural(Ctx c, Submission s, float[] global) {
         if (!Vectors.allFinite(s.update())) {
             return c.reject(ReasonCode.NON_FINITE_UPDATE, new Evidence(-1, null, null, List.of(s.updateUri()), null, null,
                     "update contains NaN or infinity"), List.of());
@@ -113,7 +148,18 @@ public final class UpdateVerifier {
                     Hashes.hex(t.checkpointHashes().get(n)), List.of(s.updateUri()), null, null,
                     "the submitted update is not the trail's last checkpoint"), List.of());
         }
+        return null;
+    }
 
+    public Outcome verify(Submission s, float[] global, float[] centre, Double validationLoss, byte[] laterBlockHash,
+                          SegmentExecutor executor, Instant now) {
+        Ctx c = new Ctx(s, now);
+        Outcome rejected = structural(c, s, global);
+        if (rejected != null) {
+            return rejected;
+        }
+        ProofTrail t = s.trail();
+        int n = s.task().segments();
         List<ReasonCode> flags = config.cheapChecks().flags(s.update(), global, centre, validationLoss);
         int q = Math.min(n, flags.isEmpty() ? config.q() : config.escalatedQ());
         int[] segments = SegmentSampler.sample(SegmentSampler.seed(s.submissionHash(), laterBlockHash), n, q);

@@ -58,6 +58,9 @@ public final class LocalStack implements AutoCloseable {
         /** postgres://user:pass@host:port/db; default: env DATABASE_URL. */
         public Builder databaseUrl(String url) { this.databaseUrl = url; return this; }
         public Builder databaseName(String name) { this.databaseName = name; return this; }
+        private java.time.Duration blockTime = java.time.Duration.ofSeconds(1);
+        /** An empty block every {@code every} besides the transactions' own (like a public chain); null or zero: none. */
+        public Builder blockTime(java.time.Duration every) { this.blockTime = every; return this; }
         /** Keep the chain in the data directory across restarts (anvil --state). */
         public Builder persistentChain(boolean on) { this.persistentChain = on; return this; }
         public Builder progress(Consumer<String> listener) { this.progress = listener; return this; }
@@ -101,6 +104,9 @@ public final class LocalStack implements AutoCloseable {
                 anvil = timed("EVM (anvil)", b.progress, () -> AnvilNode.start(b.evmPort, state, dataDir.resolve("logs/anvil.log")),
                         a -> a.rpcUrl() + ", block " + a.blockNumber());
                 started.push(anvil);
+                if (b.blockTime != null && !b.blockTime.isZero()) {
+                    started.push(new BlockTicker(anvil.rpcUrl(), b.blockTime));
+                }
             }
             if (b.postgres) {
                 postgres = timed("PostgreSQL", b.progress,

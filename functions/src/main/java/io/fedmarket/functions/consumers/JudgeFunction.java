@@ -1,0 +1,292 @@
+package io.fedmarket.functions.consumers;
+
+import com.amazonaws.services.lambda.runtime.events.SQSEvent;
+import io.fedmarket.fl.model.ModelState;
+import io.fedmarket.fl.proof.Hashes;
+import io.fedmarket.fl.verify.ComparisonPolicy;
+import io.fedmarket.fl.verify.Evidence;
+import io.fedmarket.fl.verify.ReasonCode;
+import io.fedmarket.functions.artifacts.Artifacts;
+import io.fedmarket.functions.http.Db;
+import io.fedmarket.functions.http.Json;
+import io.fedmarket.functions.outbox.Outbox;
+import io.fedmarket.functions.rounds.Verification;
+import io.fedmarket.messages.ReexecResult;
+import io.fedmarket.pol.ReexecSigner;
+import io.fedmarket.pol.TrailManifest;
+import io.quarkus.funqy.Funq;
+import io.smallrye.mutiny.Uni;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.hibernate.reactive.mutiny.Mutiny;
+import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Lambda {@code judge}: the signed answer of a re-execution, compared with what the submitter committed.
+ * <ul>
+ *   <li>An answer counts only when its EIP-712 signature recovers to the worker it names, that worker is bonded, and
+ *   it is neither the submitter nor excluded from the request; anything else is logged and ignored (the request is
+ *   offered again when it times out).</li>
+ *   <li>The re-executed end state must be the committed checkpoint: bit-exact, or within the job's calibrated relative
+ *   L2 distance when its kernels are not deterministic (the distance is recorded either way).</li>
+ *   <li>No rejection rests on one worker's word: a mismatch is re-executed by yet another worker (CONFIRM) and only a
+ *   confirmed mismatch rejects, with evidence naming the segment, both re-executors' end hashes and the artifacts; a
+ *   confirmation that matches overrules the first answer (recorded as DISREGARDED).</li>
+ *   <li>A re-executor's own failure (its error) is not evidence against the submitter: the segment goes to another
+ *   worker, and after {@link Verification#MAX_ATTEMPTS} attempts the update is left out as INCONCLUSIVE, unpaid and
+ *   unslashed.</li>
+ *   <li>When every drawn segment has a matching answer the update is ACCEPTED.</li>
+ * </ul>
+ * Idempotent on the re-execution id: an answer is recorded once, a decided submission is never decided again.
+ */
+public class JudgeFunction {
+    private static final Logger LOG = Logger.getLogger(JudgeFunction.class);
+
+    @Inject
+    Verification verification;
+
+    @Inject
+    Artifacts artifacts;
+
+    @Inject
+    Outbox outbox;
+
+    @ConfigProperty(name = "fedmarket.chain-id")
+    long chainId;
+
+    @ConfigProperty(name = "fedmarket.marketplace-address")
+    Optional<String> marketplace;
+
+    private volatile ReexecSigner signer;
+
+    ReexecSigner signer() {
+        if (signer == null) {
+            String address = marketplace.filter(a -> !a.isBlank()).orElseThrow(() -> new Records.PoisonRecord(
+                    "judge cannot check re-execution signatures: FEDMARKET_MARKETPLACE_ADDRESS (the EIP-712 verifying contract) is not set"));
+            signer = new ReexecSigner(chainId, address);
+        }
+        return signer;
+    }
+
+    @Funq("judge")
+    public void judge(SQSEvent.SQSMessage record) {
+        Records.handle("judge", record, ReexecResult.class, this::apply);
+    }
+
+    record Request(String taskId, int segment, String purpose, int attempt, List<String> exclude, String status) {
+    }
+
+    /** How an answer compares with the commitment. */
+    record Comparison(String status, Double distance, String detail) {
+    }
+
+    static byte[] bytes32(String hex) {
+        return hex == null ? new byte[32] : Hashes.fromHex(hex);
+    }
+
+    void apply(ReexecResult r) {
+        if (r.reexecId() == null || r.taskId() == null) {
+            throw new Records.PoisonRecord("re-execution result lacks reexecId or taskId");
+        }
+        MDC.put("taskId", r.taskId());
+        MDC.put("reexecId", r.reexecId());
+        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select task_id, segment, purpose, attempt, exclude, status from reexec_requests where id = :id",
+                Object[].class).setParameter("id", r.reexecId()).getResultList());
+        if (rows.isEmpty()) {
+            LOG.warnf("answer %s names no re-execution this marketplace requested: ignored", r.reexecId());
+            return;
+        }
+        Object[] q = rows.get(0);
+        Request req = new Request((String) q[0], ((Number) q[1]).intValue(), (String) q[2], ((Number) q[3]).intValue(),
+                Arrays.asList(Json.parse((String) q[4], String[].class)), (String) q[5]);
+        if (!req.taskId().equals(r.taskId()) || req.segment() != r.segment()) {
+            LOG.warnf("answer %s is for task %s segment %d, the request was for %s segment %d: ignored", r.reexecId(), r.taskId(), r.segment(),
+                    req.taskId(), req.segment());
+            return;
+        }
+        if (!req.status().equals("SENT") && !req.status().equals("TIMED_OUT")) {
+            LOG.infof("answer %s recorded before (%s)", r.reexecId(), req.status());
+            return;
+        }
+        Verification.Ctx c = Db.session(s -> verification.load(s, req.taskId(), false));
+        if (c == null || !c.stage().equals("DRAWN")) {
+            LOG.infof("answer %s: the submission is %s: nothing left to decide", r.reexecId(), c == null ? "gone" : c.stage());
+            return;
+        }
+        String worker = r.worker() == null ? null : r.worker().toLowerCase();
+        String why = authenticate(r, worker, c, req);
+        TrailManifest tm = verification.manifest(c).orElseThrow(() -> new IllegalStateException("trail of " + c.taskId() + " disappeared"));
+        if (why != null) {
+            // the worker that took the request may not answer it: the request goes back on the queue for someone who may
+            List<String> exclude = worker != null && worker.matches("^0x[0-9a-f]{40}$") ? concat(req.exclude(), worker) : req.exclude();
+            Db.session(s -> verification.resend(s, c, tm, r.reexecId(), req.segment(), Verification.exclude(c.submitter(), exclude)));
+            outbox.relay(10);
+            LOG.warnf("answer %s ignored: %s; the request is back on the queue for another worker", r.reexecId(), why);
+            return;
+        }
+        Comparison cmp = compare(r, c, tm, req.segment());
+        String outcome = Db.session(s -> verification.load(s, c.taskId(), true).chain(locked -> !"DRAWN".equals(locked.stage())
+                ? Uni.createFrom().item("already decided")
+                : s.createNativeQuery("update reexec_requests set status = :st, verifier = :w, end_hash = :h, distance = :d, error = :e, signature = :sig, "
+                                + "wall_millis = :ms, answered_at = :now where id = :id and status in ('SENT', 'TIMED_OUT')")
+                        .setParameter("st", cmp.status()).setParameter("w", worker).setParameter("h", r.endHash()).setParameter("d", cmp.distance())
+                        .setParameter("e", cmp.status().equals("ERROR") ? cmp.detail() : null).setParameter("sig", r.signature())
+                        .setParameter("ms", r.wallMillis()).setParameter("now", Instant.now()).setParameter("id", r.reexecId()).executeUpdate()
+                        .chain(n -> n == 0 ? Uni.createFrom().item("answer recorded by another delivery") : next(s, locked, tm, req, worker, cmp))));
+        LOG.infof("answer %s from %s on segment %d of %s: %s -> %s", r.reexecId(), worker, req.segment(), c.taskId(), cmp.status(), outcome);
+        outbox.relay(10);
+    }
+
+    private String authenticate(ReexecResult r, String worker, Verification.Ctx c, Request req) {
+        if (worker == null || !worker.matches("^0x[0-9a-f]{40}$")) {
+            return "it names no worker";
+        }
+        if (r.signature() == null || !r.signature().matches("^0x[0-9a-fA-F]{130}$")) {
+            return "it is not signed";
+        }
+        String signedBy;
+        try {
+            signedBy = signer().recover(Hashes.fromHex(r.signature()), r.reexecId(), r.segment(), bytes32(r.startHash()), bytes32(r.endHash())).toLowerCase();
+        } catch (RuntimeException e) {
+            return "its signature cannot be recovered: " + e.getMessage();
+        }
+        if (!signedBy.equals(worker)) {
+            return "its signature recovers to " + signedBy + ", not to " + worker;
+        }
+        if (worker.equals(c.submitter()) || req.exclude().contains(worker)) {
+            return worker + " may not re-execute this segment (the submitter, or a re-executor of it before)";
+        }
+        Object[] standing = Db.session(s -> s.createNativeQuery("select coalesce((select amount from bonds where address = :w), 0), "
+                        + "(select count(*) from job_participants where job_id = :j and address = :w and removed_at is not null)", Object[].class)
+                .setParameter("w", worker).setParameter("j", c.jobId()).getSingleResult());
+        if (Sql.big(standing[0]).signum() <= 0) {
+            return worker + " has no bond";
+        }
+        if (((Number) standing[1]).longValue() > 0) {
+            return worker + " was removed from this job for cheating: its word counts for nothing here";
+        }
+        return null;
+    }
+
+    /** MATCH, MISMATCH (with the distance in tolerance mode) or ERROR (the re-executor could not run it). */
+    private Comparison compare(ReexecResult r, Verification.Ctx c, TrailManifest tm, int segment) {
+        String committedStart = tm.checkpointHashes().get(segment);
+        String committedEnd = tm.checkpointHashes().get(segment + 1);
+        if (r.error() != null) {
+            return new Comparison("ERROR", null, r.error());
+        }
+        if (r.endHash() == null) {
+            return new Comparison("ERROR", null, "no end hash");
+        }
+        if (r.startHash() != null && !r.startHash().equalsIgnoreCase(committedStart)) {
+            return new Comparison("ERROR", null, "started from " + r.startHash() + ", not from the committed checkpoint " + committedStart);
+        }
+        if (r.endHash().equalsIgnoreCase(committedEnd)) {
+            return new Comparison("MATCH", c.plan().bitExact() ? null : 0.0, null);
+        }
+        if (c.plan().bitExact()) {
+            return new Comparison("MISMATCH", null, null);
+        }
+        if (r.endUri() == null) {
+            return new Comparison("ERROR", null, "a tolerance comparison needs the re-executed end state (endUri)");
+        }
+        Optional<byte[]> got = artifacts.find(r.endUri());
+        Optional<byte[]> end = artifacts.find(tm.checkpointUris().get(segment + 1));
+        Optional<byte[]> start = artifacts.find(tm.checkpointUris().get(segment));
+        if (got.isEmpty()) {
+            return new Comparison("ERROR", null, "the re-executed end state " + r.endUri() + " does not exist");
+        }
+        if (end.isEmpty() || start.isEmpty()) {
+            return new Comparison("MISMATCH", Double.POSITIVE_INFINITY, null); // the committed checkpoints are gone: nothing to compare with
+        }
+        float[] g = ModelState.decode(got.get(), r.endUri()).flat();
+        if (!Hashes.hex(Hashes.paramsHash(g)).equalsIgnoreCase(r.endHash())) {
+            return new Comparison("ERROR", null, "the re-executed end state does not hash to the end hash the re-executor signed");
+        }
+        double d = ComparisonPolicy.relativeDistance(ModelState.decode(start.get(), "start").flat(), ModelState.decode(end.get(), "end").flat(), g);
+        return new Comparison(d <= c.plan().tolerance() ? "MATCH" : "MISMATCH", d, null);
+    }
+
+    /** What an answer leads to, in the submission's transaction. */
+    private Uni<String> next(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, String worker, Comparison cmp) {
+        List<String> exclude = Verification.exclude(c.submitter(), concat(req.exclude(), worker));
+        switch (cmp.status()) {
+            case "ERROR" -> {
+                if (req.attempt() + 1 >= Verification.MAX_ATTEMPTS) {
+                    return verification.decide(s, c, false, "INCONCLUSIVE: segment " + req.segment() + " could not be re-executed by "
+                            + Verification.MAX_ATTEMPTS + " workers (last: " + cmp.detail() + ")", null).replaceWith("inconclusive");
+                }
+                return verification.dispatch(s, c, tm, req.segment(), req.purpose().equals("CONFIRM") ? "CONFIRM" : "RETRY", req.attempt() + 1, exclude)
+                        .replaceWith("offered to another worker (" + cmp.detail() + ")");
+            }
+            case "MISMATCH" -> {
+                if (!req.purpose().equals("CONFIRM")) {
+                    return verification.dispatch(s, c, tm, req.segment(), "CONFIRM", req.attempt() + 1, exclude)
+                            .replaceWith("mismatch: confirmation asked of another worker");
+                }
+                return s.createNativeQuery("select id, verifier, end_hash, distance from reexec_requests where task_id = :t and segment = :seg "
+                                + "and status = 'MISMATCH' order by answered_at", Object[].class)
+                        .setParameter("t", c.taskId()).setParameter("seg", req.segment()).getResultList()
+                        .chain(ms -> reject(s, c, tm, req, ms, cmp));
+            }
+            default -> {
+                Uni<Integer> overrule = req.purpose().equals("CONFIRM")
+                        ? s.createNativeQuery("update reexec_requests set status = 'DISREGARDED', error = :why where task_id = :t and segment = :seg and status = 'MISMATCH'")
+                        .setParameter("why", "contradicted by " + worker + "'s confirmation").setParameter("t", c.taskId()).setParameter("seg", req.segment())
+                        .executeUpdate()
+                        : Uni.createFrom().item(0);
+                return overrule.chain(() -> s.createNativeQuery("select distinct segment from reexec_requests where task_id = :t and status = 'MATCH'", Integer.class)
+                                .setParameter("t", c.taskId()).getResultList())
+                        .chain(matched -> {
+                            Set<Integer> ok = new HashSet<>(matched);
+                            if (!ok.containsAll(c.segments())) {
+                                return Uni.createFrom().item("segment matches; " + ok.size() + " of " + c.segments().size() + " segments matched");
+                            }
+                            return s.createNativeQuery("select coalesce(sum(steps), 0) from reexec_requests where task_id = :t and status in ('MATCH', 'MISMATCH', 'DISREGARDED')",
+                                            Long.class).setParameter("t", c.taskId()).getSingleResult()
+                                    .chain(steps -> verification.decide(s, c, true, "ACCEPTED: " + c.segments().size() + " segment(s) " + c.segments()
+                                            + " re-executed by other workers, " + (c.plan().bitExact() ? "bit-exact" : "within " + c.plan().tolerance())
+                                            + (c.flags().isEmpty() ? "" : "; flags " + c.flags()), null))
+                                    .replaceWith("accepted");
+                        });
+            }
+        }
+    }
+
+    private Uni<String> reject(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, List<Object[]> mismatches, Comparison cmp) {
+        int seg = req.segment();
+        List<String> uris = new ArrayList<>();
+        uris.add(tm.checkpointUris().get(seg));
+        uris.add(tm.checkpointUris().get(seg + 1));
+        StringBuilder who = new StringBuilder();
+        String got = null;
+        for (Object[] m : mismatches) {
+            uris.add("reexec/" + m[0] + ".json");
+            who.append(who.length() == 0 ? "" : " and ").append(m[1]).append(" (ends at ").append(String.valueOf(m[2]).substring(0, Math.min(14, String.valueOf(m[2]).length())))
+                    .append("…").append(m[3] == null ? "" : ", distance " + m[3]).append(")");
+            got = (String) m[2];
+        }
+        Evidence e = new Evidence(seg, got, tm.checkpointHashes().get(seg + 1), uris, cmp.distance() == null ? null : Double.toString(cmp.distance()),
+                c.plan().bitExact() ? null : Double.toString(c.plan().tolerance()),
+                "segment " + seg + " re-executed from the committed checkpoint " + seg + " by " + who + " does not reproduce committed checkpoint "
+                        + (seg + 1) + " (" + tm.checkpointHashes().get(seg + 1).substring(0, 14) + "…)");
+        Verification.Document doc = verification.reject(c, ReasonCode.SEGMENT_MISMATCH, e,
+                c.flags().stream().map(ReasonCode::valueOf).toList(), c.segments(), mismatches.size());
+        return verification.decide(s, c, false, ReasonCode.SEGMENT_MISMATCH + ": " + e.detail(), doc.evidenceHash()).replaceWith("rejected (confirmed mismatch)");
+    }
+
+    private static List<String> concat(List<String> a, String b) {
+        List<String> out = new ArrayList<>(a);
+        out.add(b);
+        return out;
+    }
+}

@@ -1,0 +1,167 @@
+package io.fedmarket.functions.rounds;
+
+import io.fedmarket.config.Queues;
+import io.fedmarket.fl.job.JobPlan;
+import io.fedmarket.fl.verify.Evidence;
+import io.fedmarket.fl.verify.ReasonCode;
+import io.fedmarket.fl.verify.ToleranceCalibration;
+import io.fedmarket.fl.verify.Verdict;
+import io.fedmarket.functions.artifacts.Artifacts;
+import io.fedmarket.functions.http.Json;
+import io.fedmarket.functions.outbox.Outbox;
+import io.fedmarket.messages.ReexecTask;
+import io.fedmarket.messages.TrainTask;
+import io.fedmarket.messages.VerdictReached;
+import io.fedmarket.pol.TrailManifest;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.hibernate.reactive.mutiny.Mutiny;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * What the verify and judge functions share: loading one submission with its task and the job's plan, sending a
+ * segment out for re-execution (a row in {@code reexec_requests} and its message through the outbox, in the caller's
+ * transaction), and deciding (the submission DECIDED once, its verdict through the outbox; a rejection's verdict
+ * document stored at {@code evidence/<taskId>.json}, whose keccak is the evidence hash a slash carries).
+ */
+@ApplicationScoped
+public class Verification {
+    private static final Logger LOG = Logger.getLogger(Verification.class);
+
+    /** A segment is offered to at most this many re-executors before the update is left out as inconclusive. */
+    public static final int MAX_ATTEMPTS = 4;
+
+    @Inject
+    Artifacts artifacts;
+
+    @Inject
+    Outbox outbox;
+
+    /** How long a re-execution request may stay unanswered before another worker gets it. */
+    @ConfigProperty(name = "fedmarket.verify.reexec-timeout", defaultValue = "PT2M")
+    Duration reexecTimeout;
+
+    public Duration reexecTimeout() {
+        return reexecTimeout;
+    }
+
+    /** One recorded submission with what deciding on it needs. */
+    public record Ctx(String taskId, UUID jobId, int round, String submitter, String stage, long drawBlock, String updateUri,
+                      String trailUri, String submissionHash, String updateHash, String proofRoot, TrainTask task, JobPlan plan,
+                      String startUri, List<Integer> segments, List<String> flags) {
+    }
+
+    /** The submission of {@code taskId} (locked for the transaction when {@code lock}), or null when there is none. */
+    public Uni<Ctx> load(Mutiny.Session s, String taskId, boolean lock) {
+        return s.createNativeQuery("select s.stage, coalesce(s.draw_block, 0), s.worker, s.update_uri, s.trail_uri, s.submission_hash, t.hyper_params, "
+                        + "r.start_model_uri, j.plan, t.job_id, t.round_no, s.segments, s.flags, s.update_hash, s.proof_root from submissions s "
+                        + "join tasks t on t.id = s.task_id join rounds r on r.job_id = t.job_id and r.round_no = t.round_no "
+                        + "join jobs j on j.id = t.job_id where s.task_id = :t" + (lock ? " for update of s" : ""), Object[].class)
+                .setParameter("t", taskId).getResultList()
+                .map(rows -> {
+                    if (rows.isEmpty()) {
+                        return null;
+                    }
+                    Object[] r = rows.get(0);
+                    UUID jobId = (UUID) r[9];
+                    return new Ctx(taskId, jobId, ((Number) r[10]).intValue(), (String) r[2], (String) r[0], ((Number) r[1]).longValue(), (String) r[3],
+                            (String) r[4], (String) r[5], (String) r[13], (String) r[14], Json.parse((String) r[6], TrainTask.class),
+                            RoundPublisher.plan(r[8], jobId), (String) r[7], r[11] == null ? List.of() : Arrays.asList(Json.parse((String) r[11], Integer[].class)),
+                            r[12] == null ? List.of() : Arrays.asList(Json.parse((String) r[12], String[].class)));
+                });
+    }
+
+    public Optional<TrailManifest> manifest(Ctx c) {
+        return c.trailUri() == null ? Optional.empty() : artifacts.findJson(c.trailUri(), TrailManifest.class);
+    }
+
+    public static String reexecId(String taskId, int segment, String purpose, int attempt) {
+        return taskId + "-seg" + segment + (purpose.equals("DRAW") ? "" : "-" + purpose.toLowerCase() + attempt);
+    }
+
+    /** Sends segment {@code segment} of the submission out for re-execution by a worker not in {@code exclude}. */
+    public Uni<Integer> dispatch(Mutiny.Session s, Ctx c, TrailManifest m, int segment, String purpose, int attempt, List<String> exclude) {
+        String id = reexecId(c.taskId(), segment, purpose, attempt);
+        int k = c.task().checkpointEvery();
+        ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
+                null, Queues.REEXEC_RESULTS, List.copyOf(exclude));
+        String body = Json.write(r);
+        return s.createNativeQuery("insert into reexec_requests (id, task_id, segment, purpose, attempt, steps, exclude, status, requested_at) "
+                        + "values (:id, :t, :seg, :p, :a, :k, :x, 'SENT', :now) on conflict do nothing")
+                .setParameter("id", id).setParameter("t", c.taskId()).setParameter("seg", segment).setParameter("p", purpose).setParameter("a", attempt)
+                .setParameter("k", k).setParameter("x", Json.write(exclude)).setParameter("now", Instant.now()).executeUpdate()
+                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec:" + id, body));
+    }
+
+    /**
+     * Puts an open request back on the re-execution queue, excluding {@code exclude} (whose answer did not count: a removed,
+     * unbonded or excluded worker, or a signature that is not its own). The same request id: whoever answers it next is
+     * judged as if it had been first; it costs the segment no attempt, so nobody can exhaust a submission's attempts by
+     * answering what it may not answer.
+     */
+    public Uni<Integer> resend(Mutiny.Session s, Ctx c, TrailManifest m, String id, int segment, List<String> exclude) {
+        int k = c.task().checkpointEvery();
+        ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
+                null, Queues.REEXEC_RESULTS, List.copyOf(exclude));
+        return s.createNativeQuery("update reexec_requests set exclude = :x where id = :id and status = 'SENT'")
+                .setParameter("x", Json.write(exclude)).setParameter("id", id).executeUpdate()
+                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":" + UUID.randomUUID(), Json.write(r)));
+    }
+
+    /** A verdict document and its evidence hash (keccak of its canonical JSON), stored before the decision commits. */
+    public record Document(Verdict verdict, String evidenceHash) {
+    }
+
+    public Document reject(Ctx c, ReasonCode code, Evidence e, List<ReasonCode> flags, List<Integer> sampled, int reexecuted) {
+        Verdict v = new Verdict(c.taskId(), c.submissionHash(), false, code, flags, sampled, reexecuted, c.plan().bitExact() ? "bit-exact" : "relative-l2",
+                calibration(c.plan()), e, Instant.now().getEpochSecond());
+        artifacts.putJson(evidenceKey(c.taskId()), v.canonicalJson());
+        return new Document(v, v.evidenceHash());
+    }
+
+    public static ToleranceCalibration calibration(JobPlan plan) {
+        return plan.bitExact() || plan.tolerance() == null ? null : new ToleranceCalibration(1, plan.tolerance(), 1, 0, plan.tolerance(),
+                "threshold set by the builder's intent (verification.tolerance)");
+    }
+
+    public static String evidenceKey(String taskId) {
+        return "evidence/" + taskId + ".json";
+    }
+
+    /**
+     * Decides once, in the caller's transaction: the submission becomes DECIDED and its verdict goes to the verdicts
+     * queue through the outbox. A submission decided before is left alone (returns false).
+     */
+    public Uni<Boolean> decide(Mutiny.Session s, Ctx c, boolean accepted, String reason, String evidenceHash) {
+        VerdictReached v = new VerdictReached(c.taskId(), c.jobId(), c.round(), c.submitter(), accepted, reason, evidenceHash);
+        return s.createNativeQuery("update submissions set stage = 'DECIDED' where task_id = :t and stage <> 'DECIDED'")
+                .setParameter("t", c.taskId()).executeUpdate()
+                .chain(n -> n == 0 ? Uni.createFrom().item(false)
+                        : outbox.add(s, Queues.VERDICTS, "verdict:" + c.taskId(), Json.write(v)).map(x -> {
+                            LOG.infof("%s: %s %s", c.taskId(), accepted ? "ACCEPTED" : "REJECTED", reason);
+                            return true;
+                        }));
+    }
+
+    /** Lower-case addresses, the submitter first, without repeats. */
+    public static List<String> exclude(String submitter, List<String> more) {
+        List<String> out = new ArrayList<>();
+        out.add(submitter.toLowerCase());
+        for (String m : more) {
+            if (m != null && !out.contains(m.toLowerCase())) {
+                out.add(m.toLowerCase());
+            }
+        }
+        return out;
+    }
+}

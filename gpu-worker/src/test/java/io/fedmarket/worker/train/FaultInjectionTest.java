@@ -1,0 +1,284 @@
+package io.fedmarket.worker.train;
+
+import io.fedmarket.crypto.Hashes;
+import io.fedmarket.fl.model.ModelState;
+import io.fedmarket.fl.proof.ProofTrail;
+import io.fedmarket.fl.proof.TrailHeader;
+import io.fedmarket.fl.verify.CheapCheckPolicy;
+import io.fedmarket.fl.verify.ComparisonPolicy;
+import io.fedmarket.fl.verify.ReasonCode;
+import io.fedmarket.fl.verify.ToleranceCalibration;
+import io.fedmarket.fl.verify.UpdateVerifier;
+import io.fedmarket.fl.verify.Verdict;
+import io.fedmarket.infra.local.LocalStack;
+import io.fedmarket.messages.ReexecResult;
+import io.fedmarket.messages.ReexecTask;
+import io.fedmarket.messages.Submission;
+import io.fedmarket.messages.TrainTask;
+import io.fedmarket.pol.ReexecSigner;
+import io.fedmarket.pol.SubmissionSigner;
+import io.fedmarket.pol.TrailManifest;
+import io.fedmarket.worker.model.ModelSpec;
+import io.fedmarket.worker.store.ArtifactStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.web3j.crypto.Credentials;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+/**
+ * The FEDMARKET_FAULT kinds against the shared verifier: each cheater's signed submission is rejected when its
+ * segments (all of them, bit-exact) are re-executed honestly by another worker's {@link Reexecutor}; an honest
+ * straggler is accepted. Real DJL training on small generated data, artifacts in s3proxy from the local stack.
+ */
+class FaultInjectionTest {
+    static final String KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+    static final String OTHER_KEY = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+    static final String VERIFIER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+    static final String MARKET = "0x0000000000000000000000000000000000000000";
+    /** 10 × the largest distance NondeterminismCalibration measured (9.4e-7), floor 1e-5: far below any cheater's. */
+    static final ToleranceCalibration TOLERANCE = ToleranceCalibration.fromSamples(new double[]{9.4e-7}, 10, 1e-5,
+            "mlp 784-128-10, 1 vs 2 intra-op threads, PyTorch 2.7.1 CPU, NondeterminismCalibration");
+    static LocalStack stack;
+    static S3Client s3;
+    static ArtifactStore store;
+
+    @BeforeAll
+    static void start(@TempDir Path dir) {
+        stack = LocalStack.builder().dataDir(dir).sqs(false).s3(true).evm(false).postgres(false).progress(s -> { }).start();
+        var ep = stack.endpoints().s3();
+        s3 = S3Client.builder().region(Region.of(ep.region())).httpClientBuilder(UrlConnectionHttpClient.builder())
+                .endpointOverride(URI.create(ep.endpoint()))
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ep.accessKey(), ep.secretKey())))
+                .forcePathStyle(true).build();
+        store = new ArtifactStore(s3, ep.bucket());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (s3 != null) {
+            s3.close();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    /** 60 steps of mlp:32 in 3 segments of 20 on client 1 of 3 (synthetic:1200, IID), shard commitment set. */
+    static TrainTask task(UUID job, int round, String globalUri, String globalHash) {
+        String id = "t-fault-" + UUID.randomUUID();
+        TrainTask t = new TrainTask(id, job, round, "mlp:32", globalUri, globalHash, "synthetic:1200", "iid", 3, 1, 42, null, 7,
+                0.05, 0.9, 0.0, 32, 0, 60, 20, 1, null, null, 600, 0);
+        String commitment = Hashes.hex(ShardResolver.resolve(t).commitment());
+        return new TrainTask(id, job, round, t.modelSpec(), globalUri, globalHash, t.dataset(), t.partition(), t.clients(), t.client(),
+                t.partitionSeed(), commitment, t.seed(), t.lr(), t.momentum(), t.proxMu(), t.batchSize(), t.epochs(), t.steps(),
+                t.checkpointEvery(), t.threads(), null, null, t.budgetSeconds(), 0);
+    }
+
+    static TrainTask task() {
+        return task(UUID.randomUUID(), 0, null, null);
+    }
+
+    static TaskRunner runner(String key, String fault) {
+        return new TaskRunner(store, Credentials.create(key), new SubmissionSigner(31337, MARKET), "test-worker", Fault.parse(fault));
+    }
+
+    /** Runs the task under the fault and records the submission in the bucket, as the task loop does. */
+    static TaskRunner.Completed submit(String key, String fault, TrainTask t) {
+        TaskRunner.Completed c = (TaskRunner.Completed) runner(key, fault).run(t, () -> false);
+        store.putJson(ArtifactStore.submissionKey(t.taskId()), c.submission());
+        return c;
+    }
+
+    static UpdateVerifier.Outcome verify(TrainTask t, Submission sub, ComparisonPolicy comparison) {
+        TrailManifest m = store.getJson(sub.trailUri(), TrailManifest.class).orElseThrow();
+        TaskRunner honest = runner(VERIFIER_KEY, "none");
+        ModelState global = honest.globalModel(t, ModelSpec.parse(t.modelSpec()));
+        // the verifier's header comes from the task, not from the worker's manifest
+        TrailHeader header = new TrailHeader(t.taskId(), global.paramsHash(), Hashes.fromHex32(t.shardCommitment()), t.seed(), t.steps(),
+                t.checkpointEvery());
+        ProofTrail trail = ProofTrail.fromHashes(header, m.checkpointHashes().stream().map(Hashes::fromHex32).toList());
+        UpdateVerifier.CheckpointStore checkpoints = new UpdateVerifier.CheckpointStore() {
+            @Override
+            public float[] load(int i) {
+                if (i >= m.checkpointUris().size() || m.checkpointUris().get(i) == null) {
+                    return null;
+                }
+                return ModelState.decode(store.getVerified(m.checkpointUris().get(i)), m.checkpointUris().get(i)).flat();
+            }
+
+            @Override
+            public String uri(int i) {
+                return i < m.checkpointUris().size() ? m.checkpointUris().get(i) : null;
+            }
+        };
+        Reexecutor rx = new Reexecutor(honest, store, Credentials.create(VERIFIER_KEY), new ReexecSigner(31337, MARKET));
+        int k = t.checkpointEvery();
+        UpdateVerifier.SegmentExecutor executor = (start, i) -> {
+            ReexecResult r = rx.run(new ReexecTask(t.taskId() + "-seg" + i, t, i, i * k, k, m.checkpointUris().get(i),
+                    m.checkpointHashes().get(i), null, null, null));
+            assertThat(r.signature()).isNotNull();
+            if (r.error() != null) {
+                float[] differs = start.clone();
+                differs[0] = Float.NaN;
+                return differs;
+            }
+            return ModelState.decode(store.getVerified(r.endUri()), r.endUri()).flat();
+        };
+        float[] update = ModelState.decode(store.getVerified(sub.updateUri()), sub.updateUri()).flat();
+        byte[] subHash = Hashes.keccak256(sub.taskId().getBytes(java.nio.charset.StandardCharsets.UTF_8), Hashes.fromHex32(sub.updateHash()),
+                Hashes.fromHex32(sub.proofRoot()), Hashes.fromHex(sub.signature()));
+        int n = t.steps() / k;
+        UpdateVerifier v = new UpdateVerifier(new UpdateVerifier.Config(CheapCheckPolicy.NONE, n, n, comparison));
+        UpdateVerifier.Outcome o = v.verify(new UpdateVerifier.Submission(header, subHash, update, sub.updateUri(), trail, checkpoints),
+                global.flat(), null, null, Hashes.keccak256("later block".getBytes()), executor, Instant.now());
+        Verdict d = o.verdict();
+        System.out.println("verdict " + d.comparison() + " on " + t.taskId() + ": " + d.reason() + " after " + o.reexecutedSegments()
+                + " segment(s)" + (d.evidence() == null ? "" : " (segment " + d.evidence().segmentIndex() + ": " + d.evidence().detail()
+                + (d.evidence().distance() == null ? "" : ", distance " + d.evidence().distance()) + ")"));
+        return o;
+    }
+
+    static Verdict bitExact(TrainTask t, Submission sub) {
+        return verify(t, sub, new ComparisonPolicy.BitExact()).verdict();
+    }
+
+    @Test
+    void aSlowWorkerIsAStragglerNotACheaterAndIsAcceptedBitExact() {
+        assertThat(Fault.parse("slow:5").cheats()).isFalse();
+        TrainTask t = task();
+        TaskRunner.Completed c = submit(KEY, "slow:5", t);
+        assertThat(c.submission().trainMillis()).as("60 steps with 5 ms pauses").isGreaterThanOrEqualTo(300);
+        UpdateVerifier.Outcome o = verify(t, c.submission(), new ComparisonPolicy.BitExact());
+        assertThat(o.verdict().accepted()).as(String.valueOf(o.verdict().evidence())).isTrue();
+        assertThat(o.reexecutedSegments()).isEqualTo(3);
+    }
+
+    @Test
+    void aForgedTrailHasRealArtifactsButRandomIntermediateHashesAndIsRejected() {
+        TrainTask t = task();
+        TaskRunner.Completed c = submit(KEY, "forged-trail", t);
+        TrailManifest m = c.trail();
+        assertThat(m.checkpointHashes()).hasSize(4);
+        for (int i = 0; i < 4; i++) {
+            String real = Hashes.hex(ModelState.decode(store.getVerified(m.checkpointUris().get(i)), "cp").paramsHash());
+            if (i == 0 || i == 3) {
+                assertThat(m.checkpointHashes().get(i)).as("checkpoint %d is real", i).isEqualTo(real);
+            } else {
+                assertThat(m.checkpointHashes().get(i)).as("checkpoint %d is forged", i).isNotEqualTo(real);
+            }
+        }
+        assertThat(m.updateHash()).isEqualTo(c.submission().updateHash()).isEqualTo(m.checkpointHashes().get(3));
+        Verdict v = bitExact(t, c.submission());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.reason()).isIn(ReasonCode.SEGMENT_MISMATCH, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH);
+    }
+
+    @Test
+    void trainingOnAnotherClientsShardWhileClaimingOnesOwnIsRejected() {
+        TrainTask t = task();
+        TaskRunner.Completed c = submit(KEY, "wrong-shard", t);
+        assertThat(c.trail().shardCommitment()).as("claims the task's shard").isEqualTo(t.shardCommitment());
+        assertThat(c.submission().sampleCount()).isEqualTo(ShardResolver.resolve(t).indices().length);
+        Verdict v = bitExact(t, c.submission());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.reason()).isEqualTo(ReasonCode.SEGMENT_MISMATCH);
+        // honest SGD on other IID samples is still far outside a tolerance for thread-count differences
+        Verdict tol = verify(t, c.submission(), new ComparisonPolicy.Tolerance(TOLERANCE)).verdict();
+        assertThat(tol.reason()).isEqualTo(ReasonCode.SEGMENT_MISMATCH);
+        assertThat(Double.parseDouble(tol.evidence().distance())).isGreaterThan(0.1);
+    }
+
+    @Test
+    void aScaledCopyOfAnotherWorkersPreviousRoundIsRejectedAndWithoutOneItIsNoise() {
+        UUID job = UUID.randomUUID();
+        // round 0: another worker's honest update; it becomes round 1's global model
+        TrainTask r0 = task(job, 0, null, null);
+        Submission theirs = submit(OTHER_KEY, "none", r0).submission();
+        ModelState theirStart = TrainingSession.initialState(ModelSpec.parse(r0.modelSpec()), r0.seed());
+        ModelState theirUpdate = ModelState.decode(store.getVerified(theirs.updateUri()), theirs.updateUri());
+
+        TrainTask r1 = task(job, 1, theirs.updateUri(), theirs.updateHash());
+        TaskRunner.Completed c = submit(KEY, "scaled-copy", r1);
+        ModelState forged = ModelState.decode(store.getVerified(c.submission().updateUri()), "forged");
+        double s = Fault.copyScale(r1.seed());
+        assertThat(s).isBetween(0.8, 1.2);
+        float[] g = theirUpdate.flat();
+        float[] d0 = theirStart.flat();
+        float[] f = forged.flat();
+        for (int j = 0; j < f.length; j += 97) {
+            assertThat((double) f[j]).isCloseTo(g[j] + s * (g[j] - d0[j]), org.assertj.core.data.Offset.offset(1e-5));
+        }
+        assertThat(c.stats().stepsRun()).as("trained nothing").isZero();
+        Verdict v = bitExact(r1, c.submission());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.reason()).isIn(ReasonCode.SEGMENT_MISMATCH, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH);
+        assertThat(verify(r1, c.submission(), new ComparisonPolicy.Tolerance(TOLERANCE)).verdict().accepted()).isFalse();
+
+        // the first round of a job has nothing to copy: noise around the global model
+        TrainTask first = task(UUID.randomUUID(), 0, null, null);
+        TaskRunner.Completed noise = submit(KEY, "scaled-copy", first);
+        ModelState init = TrainingSession.initialState(ModelSpec.parse(first.modelSpec()), first.seed());
+        assertThat(noise.submission().updateHash()).isNotEqualTo(Hashes.hex(init.paramsHash()));
+        assertThat(bitExact(first, noise.submission()).accepted()).isFalse();
+    }
+
+    @Test
+    void aNondeterministicWorkerReportsTheTasksThreadsAndPassesATolerance() {
+        assertThat(Fault.parse("nondeterministic").cheats()).isFalse();
+        TrainTask t = task();
+        TaskRunner.Completed c = submit(KEY, "nondeterministic", t);
+        assertThat(c.trail().threads()).isEqualTo(1);
+        assertThat(c.submission().threads()).isEqualTo(1);
+        UpdateVerifier.Outcome tol = verify(t, c.submission(), new ComparisonPolicy.Tolerance(TOLERANCE));
+        assertThat(tol.verdict().accepted()).as(String.valueOf(tol.verdict().evidence())).isTrue();
+
+        String honest = submit(KEY, "none", task()).submission().updateHash();
+        assumeThat(c.submission().updateHash()).as("2 threads changed the floating-point result on this CPU").isNotEqualTo(honest);
+        Verdict exact = bitExact(t, c.submission());
+        assertThat(exact.accepted()).isFalse();
+        assertThat(exact.reason()).isEqualTo(ReasonCode.SEGMENT_MISMATCH);
+    }
+
+    @Test
+    void cheatersNeverResumeAnotherWorkersCheckpointHonestOnesDo() {
+        for (String fault : List.of("forged-trail", "wrong-shard", "slow:1")) {
+            TrainTask t = task();
+            int[] calls = {0};
+            // another worker's run of the task, stopped (spot notice) at step 25 with a durable checkpoint
+            TaskRunner.Outcome cut = runner(OTHER_KEY, "none").run(t, () -> calls[0]++ >= 25);
+            assertThat(cut).isInstanceOf(TaskRunner.Interrupted.class);
+            int resumed = ((TaskRunner.Completed) runner(KEY, fault).run(t, () -> false)).resumedFromStep();
+            assertThat(resumed).as(fault).isEqualTo(Fault.parse(fault).cheats() ? 0 : 25);
+        }
+    }
+
+    @Test
+    void faultKindsParse() {
+        for (String k : List.of("scaled-copy", "forged-trail", "wrong-shard", "free-ride", "noise", "partial:0.5")) {
+            assertThat(Fault.parse(k).cheats()).as(k).isTrue();
+        }
+        for (String k : List.of("slow:10", "nondeterministic", "crash-after:5", "none")) {
+            assertThat(Fault.parse(k).cheats()).as(k).isFalse();
+        }
+        assertThat(Fault.parse("slow:250").sleepMillis()).isEqualTo(250);
+        assertThat(Fault.parse("nondeterministic").trainingThreads(3)).isEqualTo(4);
+        assertThatThrownBy(() -> Fault.parse("slow:x")).hasMessageContaining("slow:MS").hasMessageContaining("forged-trail");
+        assertThatThrownBy(() -> Fault.parse("slow:-1")).hasMessageContaining("unknown FEDMARKET_FAULT");
+    }
+}
