@@ -152,7 +152,8 @@ final class BenchCommand implements Runnable {
             runAll();
             return;
         }
-        String main = name.equals("integrity") && args.contains("--anchor") ? "io.fedmarket.cli.demo.AnchorBenchmark" : BENCHMARKS.get(name);
+        String main = name.equals("integrity") && args.contains("--anchor") ? "io.fedmarket.cli.demo.AnchorBenchmark"
+                : name.equals("integrity") && args.contains("--marketplace") ? "io.fedmarket.cli.demo.MarketplaceIntegrityBenchmark" : BENCHMARKS.get(name);
         if (main == null) {
             throw new IllegalArgumentException("unknown benchmark '" + name + "': choose one of " + BENCHMARKS.keySet());
         }

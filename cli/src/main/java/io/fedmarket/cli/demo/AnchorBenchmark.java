@@ -159,7 +159,8 @@ public final class AnchorBenchmark {
     static DemoRun withBaseline(DemoRun run, DemoRun honest) {
         List<Double> curve = honest.rounds().stream().map(DemoRun.Round::testAccuracy).toList();
         return new DemoRun(run.title(), run.startedAtEpochMs(), run.finishedAtEpochMs(), run.config(), run.rounds(), curve,
-                run.providers(), run.slashes(), run.timeline(), run.gasByOperation(), run.verificationOverhead(), DIRICHLET_PUBLISHED - 0.02);
+                run.providers(), run.slashes(), run.timeline(), run.gasByOperation(), run.verificationOverhead(), DIRICHLET_PUBLISHED - 0.02,
+                run.tasks());
     }
 
     static ObjectNode figures(Args a, List<DemoRun> runs, DemoRun honest) {

@@ -68,9 +68,10 @@ public final class DemoRunner {
         /**
          * Who the providers are when not the demo's default (the last {@code cheaters} cheat): one behaviour per provider (a
          * FEDMARKET_FAULT value or {@code none}), {@code verifiers} extra bonded verifier nodes that only re-execute, and the
-         * job's comparison ({@code bit-exact}, or {@code tolerance} with its threshold for non-deterministic kernels).
+         * job's comparison ({@code bit-exact}, or {@code tolerance} with its threshold for non-deterministic kernels); the last
+         * {@code lyingVerifiers} of the verifier nodes sign made-up end hashes (they must never get anyone slashed).
          */
-        public record Mix(List<String> behaviours, int verifiers, String comparison, Double tolerance) {
+        public record Mix(List<String> behaviours, int verifiers, int lyingVerifiers, String comparison, Double tolerance) {
         }
 
         public Options withMix(Mix m) {
@@ -234,7 +235,10 @@ public final class DemoRunner {
             for (int j = 0; o.mix() != null && j < o.mix().verifiers(); j++) {
                 Credentials c = DevAccounts.account(2 + o.workers() + j);
                 String name = "verifier-" + (j + 1);
-                verifiers.add(new WorkerFleet.Spec(name, c.getEcKeyPair().getPrivateKey().toString(16), c.getAddress().toLowerCase(), "verifier"));
+                boolean lies = j >= o.mix().verifiers() - o.mix().lyingVerifiers();
+                verifiers.add(new WorkerFleet.Spec(name, c.getEcKeyPair().getPrivateKey().toString(16), c.getAddress().toLowerCase(),
+                        lies ? "verifier:lying" : "verifier"));
+                behaviour.put(name, lies ? "lying verifier" : "verifier");
                 nameOf.put(c.getAddress().toLowerCase(), name);
                 MarketplaceChain w = chain.as(c);
                 gas(w.approve(bond));
@@ -426,7 +430,8 @@ public final class DemoRunner {
         cfg.put("restarts", fleet.restarts().toString());
         return new DemoRun("fedmarket demo: Fashion-MNIST, " + o.workers() + " providers, " + o.rounds() + " rounds",
                 t0, System.currentTimeMillis(), cfg, rounds, baseline, providers, slashes, List.copyOf(timeline),
-                new TreeMap<>(gas), watch.verificationOverhead(), o.targetAccuracy());
+                new TreeMap<>(gas), watch.verificationOverhead(), o.targetAccuracy(),
+                watch.tasks(a -> nameOf.getOrDefault(a, a), n -> behaviour.getOrDefault(n, "?")));
     }
 
     private long ms(Instant at) {

@@ -220,6 +220,25 @@ final class JobWatcher implements AutoCloseable {
                 + "where t.job_id = ? and r.verifier = s.worker");
     }
 
+    /** Every task with a submission: its round, worker, verdict (null: none yet) and the steps trained and re-executed. */
+    List<io.fedmarket.cli.report.DemoRun.TaskOutcome> tasks(Function<String, String> name, Function<String, String> behaviourOf) throws SQLException {
+        List<io.fedmarket.cli.report.DemoRun.TaskOutcome> out = new ArrayList<>();
+        try (PreparedStatement ps = db.prepareStatement("select t.round_no, t.id, s.worker, case when v.task_id is null then null when v.accepted then 'ACCEPTED' "
+                + "else 'REJECTED' end, v.reason, s.steps, (select coalesce(sum(r.steps), 0) from reexec_requests r where r.task_id = t.id "
+                + "and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')) from tasks t join submissions s on s.task_id = t.id "
+                + "left join verdicts v on v.task_id = t.id where t.job_id = ? order by t.round_no, t.id")) {
+            ps.setObject(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String who = name.apply(rs.getString(3));
+                    out.add(new io.fedmarket.cli.report.DemoRun.TaskOutcome(rs.getInt(1), rs.getString(2), who, behaviourOf.apply(who), rs.getString(4),
+                            rs.getString(5), rs.getInt(6), rs.getLong(7)));
+                }
+            }
+        }
+        return out;
+    }
+
     String finishedTx() throws SQLException {
         try (PreparedStatement ps = db.prepareStatement("select finished_tx from jobs where id = ?")) {
             ps.setObject(1, jobId);

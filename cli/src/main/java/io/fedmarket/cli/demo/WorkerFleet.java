@@ -56,8 +56,13 @@ final class WorkerFleet implements AutoCloseable {
             env.put("FEDMARKET_SPOT_NOTICE", "file:" + noticeFile(spec.name()));
             env.put("FEDMARKET_POLL_SECONDS", "1");
             env.put("FEDMARKET_VISIBILITY_SECONDS", "20");
-            if ("verifier".equals(spec.fault())) {
+            if (spec.fault() != null && spec.fault().startsWith("verifier")) {
                 env.put("FEDMARKET_WORKER_ROLE", "verifier"); // a bonded verifier node: re-executions only
+                if (spec.fault().equals("verifier:lying")) {
+                    env.put("FEDMARKET_FAULT", "lying-verifier");
+                } else {
+                    env.remove("FEDMARKET_FAULT");
+                }
             } else if (spec.fault() != null && !spec.fault().equals("none")) {
                 env.put("FEDMARKET_FAULT", spec.fault());
             } else {

@@ -20,7 +20,12 @@ public record DemoRun(
         List<Event> timeline,
         Map<String, Long> gasByOperation,
         double verificationOverhead,
-        double targetAccuracy) {
+        double targetAccuracy,
+        List<TaskOutcome> tasks) {
+
+    /** One task's outcome: who trained it (name and injected behaviour), its verdict, and the steps trained and re-executed. */
+    public record TaskOutcome(int round, String taskId, String worker, String behaviour, String verdict, String reason, int steps, long reexecutedSteps) {
+    }
 
     /** One federated round as closed by the coordinator. */
     public record Round(int round, double testAccuracy, String modelHash, String payoutRoot, String chainTx,

@@ -19,8 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 /**
- * The demo's acceptance in a shorter configuration: real stack, real contracts, separate worker
- * JVMs training with DJL on Fashion-MNIST, two cheaters, a spot interruption and a worker killed.
+ * The demo's acceptance in a shorter configuration: real stack, real contracts, the functions from function.zip running
+ * the whole round lifecycle behind their queues (match, settle START, verify, judge, aggregate, settle), separate worker
+ * JVMs training with DJL on Fashion-MNIST, two cheaters, a spot interruption and a worker killed mid-round.
  */
 class DemoFaultInjectionTest {
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -52,6 +53,15 @@ class DemoFaultInjectionTest {
             assertThat(r.modelHash()).startsWith("0x");
         });
         assertThat(run.timeline()).extracting(DemoRun.Event::text).anyMatch(t -> t.contains("spot interruption"));
+        // every submission was decided; every cheater's update rejected, no honest one; each task paid at most once
+        assertThat(run.tasks()).isNotEmpty().allSatisfy(t -> assertThat(t.verdict()).as("verdict of %s", t.taskId()).isNotNull());
+        assertThat(run.tasks()).filteredOn(t -> cheaters.contains(t.worker())).isNotEmpty()
+                .allSatisfy(t -> assertThat(t.verdict()).as("%s by %s", t.taskId(), t.worker()).isEqualTo("REJECTED"));
+        assertThat(run.tasks()).filteredOn(t -> !cheaters.contains(t.worker()))
+                .allSatisfy(t -> assertThat(t.verdict()).as("%s by %s: %s", t.taskId(), t.worker(), t.reason()).isEqualTo("ACCEPTED"));
+        assertThat(run.tasks()).extracting(DemoRun.TaskOutcome::taskId).doesNotHaveDuplicates();
+        // the functions' own transactions: every round posted, the slashes, the job finished
+        assertThat(run.gasByOperation()).containsKeys("postRound", "slash", "finishJob");
         assertThat(run.verificationOverhead()).isLessThanOrEqualTo(0.10);
         assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList())
                 .as("no worker or anvil process left running").isEmpty();

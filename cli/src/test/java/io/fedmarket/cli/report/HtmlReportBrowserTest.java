@@ -43,7 +43,7 @@ class HtmlReportBrowserTest {
         gas.put("claim", 73_300L * 2);
         gas.put("slash", 51_000L);
         return new DemoRun("fedmarket demo", 1_764_000_000_000L, 1_764_000_120_000L, Map.of("workers", "3", "rounds", "12"),
-                rounds, baseline, providers, slashes, List.of(new DemoRun.Event(0, "start", "stack up")), gas, 0.031, 0.80);
+                rounds, baseline, providers, slashes, List.of(new DemoRun.Event(0, "start", "stack up")), gas, 0.031, 0.80, List.of());
     }
 
     @Test

@@ -60,7 +60,7 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
     public static final Fault NONE = new Fault("none", 1, -1, 0);
 
     private static final String USAGE = "free-ride, noise, partial:F (0<F<1), scaled-copy, forged-trail, wrong-shard, "
-            + "slow:MS, nondeterministic or crash-after:N";
+            + "slow:MS, nondeterministic, lying-verifier or crash-after:N";
 
     public static Fault parse(String text) {
         if (text == null || text.isBlank() || text.equals("none")) {
@@ -71,7 +71,7 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
                 case "free-ride", "noise", "scaled-copy", "forged-trail" -> {
                     return new Fault(text, 0, -1, 0);
                 }
-                case "wrong-shard", "nondeterministic" -> {
+                case "wrong-shard", "nondeterministic", "lying-verifier" -> {
                     return new Fault(text, 1, -1, 0);
                 }
                 default -> {
@@ -114,6 +114,14 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
             case "free-ride", "noise", "partial", "scaled-copy" -> true;
             default -> false;
         };
+    }
+
+    /**
+     * {@code lying-verifier}: trains its own tasks honestly but, re-executing somebody else's segment, signs a made-up end
+     * hash, as a verifier trying to get an honest competitor slashed would. The marketplace must never reject on one word.
+     */
+    public boolean liesAsVerifier() {
+        return kind.equals("lying-verifier");
     }
 
     int trainedSteps(int steps, int k) {

@@ -74,6 +74,11 @@ public final class Reexecutor {
                 end = s.snapshot(true);
             }
             String endHash = Hashes.hex(end.paramsHash());
+            if (runner.fault().liesAsVerifier()) {
+                // FAULT INJECTION lying-verifier: the signed answer names a state nobody reached
+                endHash = Hashes.hex(Hashes.keccak256((endHash + "lie").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                System.err.println("FAULT INJECTION lying-verifier: answering " + r.reexecId() + " with a made-up end hash");
+            }
             String endUri = store.putContent(STATES_PREFIX, "ckpt", end.encode());
             return result(r, startHash, endHash, endUri, t0, null);
         } catch (RuntimeException e) {

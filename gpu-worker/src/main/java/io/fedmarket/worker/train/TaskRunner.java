@@ -61,6 +61,10 @@ public final class TaskRunner {
         this.fault = fault == null ? Fault.NONE : fault;
     }
 
+    public Fault fault() {
+        return fault;
+    }
+
     public String workerAddress() {
         return key.getAddress();
     }
@@ -80,6 +84,21 @@ public final class TaskRunner {
     }
 
     public Outcome run(TrainTask task, BooleanSupplier stop) {
+        Fault fault = this.fault;
+        ModelState copied = null;
+        if (fault.kind().equals("scaled-copy")) {
+            // a copier has nothing to copy before some other worker's update of an earlier round exists: it trains honestly
+            // until then (and is not caught for what it did not do), then submits a scaled copy instead of training
+            ModelSpec sp = ModelSpec.parse(task.validate().modelSpec());
+            copied = fault.scaledCopy(store, task, globalModel(task, sp), key.getAddress()).orElse(null);
+            if (copied == null) {
+                fault = Fault.NONE;
+            }
+        }
+        return run(task, stop, fault, copied);
+    }
+
+    private Outcome run(TrainTask task, BooleanSupplier stop, Fault fault, ModelState copiedUpdate) {
         long tStart = System.nanoTime();
         task.validate();
         ModelSpec spec = ModelSpec.parse(task.modelSpec());
@@ -201,9 +220,7 @@ public final class TaskRunner {
 
         // fault injection (demo cheaters): a trail that does not come from training
         if (fault.fabricates()) {
-            ModelState copied = fault.kind().equals("scaled-copy")
-                    ? fault.scaledCopy(store, task, global, key.getAddress()).orElse(null) : null;
-            last = fault.forge(global, last, copied, hashes, losses, steps, k, task.seed());
+            last = fault.forge(global, last, copiedUpdate, hashes, losses, steps, k, task.seed());
             while (uris.size() < hashes.size()) {
                 uris.add(uris.get(uris.size() - 1));
             }
