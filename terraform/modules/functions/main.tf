@@ -57,6 +57,7 @@ locals {
     # a reference, not the key: only the settle role may read the secret (secret_access)
     FEDMARKET_COORDINATOR_KEY       = var.coordinator_key_secret_arn == "" ? "" : "secretsmanager:${var.coordinator_key_secret_arn}"
     FEDMARKET_DISPUTE_WINDOW        = var.dispute_window
+    FEDMARKET_DATA_SHARE_BPS        = tostring(var.data_share_bps)
     FEDMARKET_JWT_ISSUER            = var.jwt_issuer
     FEDMARKET_SIWE_DOMAIN           = var.siwe_domain
     # The token key pair comes from a Lambda layer built by the operator (never from function.zip,

@@ -172,3 +172,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "data_share_bps" {
+  description = "Data providers' share of each accepted task's GPU pay, in basis points (1000 = 10%), paid on top from the job's escrow by settle."
+  type        = number
+  default     = 1000
+  validation {
+    condition     = var.data_share_bps >= 0 && var.data_share_bps <= 10000
+    error_message = "data_share_bps is basis points: 0 to 10000."
+  }
+}

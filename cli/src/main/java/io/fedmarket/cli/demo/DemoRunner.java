@@ -327,7 +327,7 @@ public final class DemoRunner {
                         interruptOnce(fleet, "gpu-1", "spot interruption notice sent to gpu-1 mid-task (it must checkpoint, release its task and exit)");
                     }
                     if (o.faults() && current == Math.min(3, o.rounds()) && System.currentTimeMillis() - publishedAt > 1500) {
-                        killOnce(fleet, "gpu-2", "gpu-2 (also a verifier) goes offline: killed without notice");
+                        killMidTask(fleet, store, ep, jobId, current, nameOf, retired, System.currentTimeMillis() - publishedAt > 25_000);
                     }
                     // a provider removed from the job for cheating is slashed: its spot instance is not replaced
                     for (String addr : watch.removed()) {
@@ -465,6 +465,53 @@ public final class DemoRunner {
             fleet.interrupt(name);
             step("fault", text);
         }
+    }
+
+    /**
+     * Attrition: every worker that is training a task of {@code round} right now (its checkpoint progress is in the bucket
+     * and the task has no submission yet) is killed without notice, once at least 30% of the round's tasks are in such
+     * hands (or, after {@code force}, whatever is in progress). Their task messages reappear after the visibility timeout
+     * and are resumed from the last checkpoint by whoever takes them; the fleet replaces the killed instances.
+     */
+    private void killMidTask(WorkerFleet fleet, ArtifactStore store, StackEndpoints ep, UUID jobId, int round, Map<String, String> nameOf,
+                             Set<String> retired, boolean force) throws java.sql.SQLException {
+        if (injected.contains("kill-round-" + round)) {
+            return;
+        }
+        List<String> open = new ArrayList<>();
+        int total = 0;
+        StackEndpoints.Database db = ep.database();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             java.sql.PreparedStatement ps = c.prepareStatement("select t.id, (select count(*) from submissions s where s.task_id = t.id) from tasks t "
+                     + "where t.job_id = ? and t.round_no = ?")) {
+            ps.setObject(1, jobId);
+            ps.setInt(2, round);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    total++;
+                    if (rs.getLong(2) == 0) {
+                        open.add(rs.getString(1));
+                    }
+                }
+            }
+        }
+        Map<String, String> holder = new LinkedHashMap<>(); // task -> worker name
+        for (String t : open) {
+            store.getJson(ArtifactStore.progressKey(t), io.fedmarket.worker.store.TaskProgress.class)
+                    .filter(p -> p.worker() != null && !retired.contains(p.worker()))
+                    .ifPresent(p -> holder.put(t, p.worker()));
+        }
+        if (holder.isEmpty() || (!force && holder.size() < Math.ceil(0.3 * total))) {
+            return;
+        }
+        injected.add("kill-round-" + round);
+        Set<String> victims = new java.util.TreeSet<>(holder.values());
+        for (String v : victims) {
+            fleet.kill(v);
+        }
+        step("fault", String.format(Locale.ROOT, "%s killed without notice mid-task, holding %d of the %d tasks of round %d (%.0f%%): their "
+                        + "messages reappear after the visibility timeout and are resumed from the last checkpoint", String.join(", ", victims),
+                holder.size(), total, round, 100.0 * holder.size() / total));
     }
 
     private void killOnce(WorkerFleet fleet, String name, String text) {

@@ -53,6 +53,16 @@ class DemoFaultInjectionTest {
             assertThat(r.modelHash()).startsWith("0x");
         });
         assertThat(run.timeline()).extracting(DemoRun.Event::text).anyMatch(t -> t.contains("spot interruption"));
+        // attrition: the workers training round 3's tasks are killed once they hold at least 30% of them; the round still
+        // completes with every shard trained once (resumed from checkpoints), nothing dropped, nothing paid twice
+        String kill = run.timeline().stream().map(DemoRun.Event::text).filter(t -> t.contains("killed without notice mid-task")).findFirst()
+                .orElseThrow(() -> new AssertionError("no worker was killed mid-task in round 3"));
+        java.util.regex.Matcher held = java.util.regex.Pattern.compile("holding (\\d+) of the (\\d+) tasks of round 3").matcher(kill);
+        assertThat(held.find()).as(kill).isTrue();
+        assertThat(Double.parseDouble(held.group(1)) / Double.parseDouble(held.group(2))).as(kill).isGreaterThanOrEqualTo(0.3);
+        DemoRun.Round third = run.rounds().get(2);
+        assertThat(third.dropped()).as("round 3 dropped tasks").isZero();
+        assertThat(third.accepted()).as("round 3: every shard accepted once").isEqualTo(4);
         // every submission was decided; every cheater's update rejected, no honest one; each task paid at most once
         assertThat(run.tasks()).isNotEmpty().allSatisfy(t -> assertThat(t.verdict()).as("verdict of %s", t.taskId()).isNotNull());
         assertThat(run.tasks()).filteredOn(t -> cheaters.contains(t.worker())).isNotEmpty()
