@@ -442,6 +442,10 @@ public final class MarketplaceChain implements AutoCloseable {
                     // resending the same signed bytes is idempotent: the retry cannot double-spend a nonce
                     sent = retrying("eth_sendRawTransaction " + operation, options, () -> web3j.ethSendRawTransaction(raw).send(), true);
                 } catch (ChainException e) {
+                    if (knownToNode(expectedHash, false)) { // an attempt did land, only its answers were lost
+                        nextNonce = nonce.add(BigInteger.ONE);
+                        return expectedHash;
+                    }
                     nextNonce = null; // unknown whether it landed: ask the node next time
                     throw e;
                 }
@@ -450,7 +454,10 @@ public final class MarketplaceChain implements AutoCloseable {
                     return sent.getTransactionHash();
                 }
                 String msg = String.valueOf(sent.getError().getMessage()).toLowerCase(Locale.ROOT);
-                if (msg.contains("already known") || msg.contains("already imported")) {
+                // an earlier attempt of these very bytes may have reached the node with its answer lost (a proxy's
+                // 503 or timeout): the resend then reads "nonce too low" or "already known". Re-signing with the next
+                // nonce would send the operation twice, so first ask whether the node has our transaction.
+                if (msg.contains("already known") || msg.contains("already imported") || knownToNode(expectedHash, true)) {
                     nextNonce = nonce.add(BigInteger.ONE);
                     return expectedHash;
                 }
@@ -463,6 +470,17 @@ public final class MarketplaceChain implements AutoCloseable {
             }
         } finally {
             nonceLock.unlock();
+        }
+    }
+
+    /** Whether the node has the transaction {@code txHash} (pending or mined); false when it cannot tell. */
+    private boolean knownToNode(String txHash, boolean retry) {
+        try {
+            ThrowingSupplier<org.web3j.protocol.core.methods.response.EthTransaction> get = () -> web3j.ethGetTransactionByHash(txHash).send();
+            var r = retry ? retrying("eth_getTransactionByHash", options, get) : get.get();
+            return !r.hasError() && r.getTransaction().isPresent();
+        } catch (Exception e) {
+            return false;
         }
     }
 
@@ -538,7 +556,8 @@ public final class MarketplaceChain implements AutoCloseable {
     }
 
     /**
-     * Runs an RPC with retries on transient failures (I/O errors, HTTP 5xx/429, JSON-RPC rate limits).
+     * Runs an RPC with retries on transient failures (I/O errors, HTTP 5xx/408/425/429, JSON-RPC rate limits); any
+     * other HTTP 4xx fails at once (a wrong URL or a missing API key does not pass by retrying).
      * With {@code errorsAreResults}, a JSON-RPC error that is not transient is returned for the caller to
      * decode (reverts); otherwise it becomes a {@link ChainException}.
      */
@@ -560,11 +579,21 @@ public final class MarketplaceChain implements AutoCloseable {
                 }
             } catch (ChainException e) {
                 throw e;
-            } catch (IOException | org.web3j.protocol.exceptions.ClientConnectionException e) {
+            } catch (org.web3j.protocol.exceptions.ClientConnectionException e) {
+                // web3j's HttpService: "Invalid response received: <status>; <body>" for any non-2xx answer
+                int status = httpStatus(e);
+                if (status >= 400 && status < 500 && status != 408 && status != 425 && status != 429) {
+                    throw new ChainException(what + " was refused by the RPC endpoint with HTTP " + status + " (" + e.getMessage()
+                            + "): check the RPC URL and any API key it needs; retrying will not help", e);
+                }
+                last = e;
+            } catch (IOException e) {
                 last = e;
             } catch (RuntimeException e) {
                 if (e.getCause() instanceof IOException io) {
                     last = io; // web3j wraps I/O in unchecked exceptions in some paths (wrappers' send)
+                } else if (e instanceof org.web3j.tx.exceptions.ContractCallException && isTransientMessage(e.getMessage())) {
+                    last = e; // a wrapper's eth_call reports a JSON-RPC error (a rate limit) as "reverted with the reason …"
                 } else {
                     throw new ChainException(what + " failed: " + e.getMessage(), e);
                 }
@@ -579,9 +608,21 @@ public final class MarketplaceChain implements AutoCloseable {
                 + ": is the EVM node running and reachable? (./mkt status)", last);
     }
 
+    private static final Pattern HTTP_STATUS = Pattern.compile("Invalid response received: (\\d{3})");
+
+    /** The HTTP status of a non-2xx answer, or -1 when the exception does not say. */
+    private static int httpStatus(org.web3j.protocol.exceptions.ClientConnectionException e) {
+        Matcher m = HTTP_STATUS.matcher(String.valueOf(e.getMessage()));
+        return m.find() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
     private static boolean isTransient(Response.Error e) {
-        String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-        return e.getCode() == -32005 || e.getCode() == 429 || m.contains("rate limit") || m.contains("timeout")
+        return e.getCode() == -32005 || e.getCode() == 429 || isTransientMessage(e.getMessage());
+    }
+
+    private static boolean isTransientMessage(String message) {
+        String m = String.valueOf(message).toLowerCase(Locale.ROOT);
+        return m.contains("rate limit") || m.contains("too many requests") || m.contains("limit exceeded") || m.contains("timeout")
                 || m.contains("header not found") || m.contains("try again");
     }
 

@@ -182,6 +182,61 @@ class MarketplaceChainTest {
         assertThat(sync.syncOnce(e -> { })).isZero();
     }
 
+    /** A top-up of an open job grows its escrow; refund returns exactly what no round committed, top-ups included. */
+    @Test
+    void depositTopsUpAnOpenJobAndRefundReturnsWhatNoRoundCommitted() {
+        byte[] job = id("job-deposit");
+        MarketplaceChain builder = admin.as(DevAccounts.account(10));
+        Credentials provider = DevAccounts.account(11);
+        String market = admin.marketplaceAddress();
+        builder.approve(tokens(1000));
+        BigInteger builderStart = admin.tokenBalance(builder.address());
+        BigInteger marketStart = admin.tokenBalance(market);
+
+        builder.openJob(job, tokens(100), admin.latestTimestamp() + 3600);
+        MarketplaceChain.TxResult topUp = builder.deposit(job, tokens(50));
+        assertThat(admin.jobState(job).deposited()).isEqualTo(tokens(150));
+        assertThat(admin.tokenBalance(builder.address())).isEqualTo(builderStart.subtract(tokens(150)));
+        assertThat(admin.tokenBalance(market)).isEqualTo(marketStart.add(tokens(150)));
+        assertThat(topUp.logs().stream().filter(l -> l.getAddress().equalsIgnoreCase(market)).map(admin::decode).flatMap(java.util.Optional::stream).toList()).singleElement().satisfies(ev -> {
+            assertThat(ev.getKey()).isEqualTo("Deposited");
+            assertThat(ev.getValue()).containsEntry("jobId", Hashes.hex(job)).containsEntry("from", builder.address())
+                    .containsEntry("amount", tokens(50));
+        });
+
+        // a round commits 40; a top-up after it still goes to the escrow
+        PayoutTree t = PayoutTree.of(Map.of(provider.getAddress(), tokens(40)));
+        admin.postRound(job, 1, id("model-deposit"), t.root(), tokens(40));
+        builder.deposit(job, tokens(25));
+        MarketplaceChain.JobState st = admin.jobState(job);
+        assertThat(st.deposited()).isEqualTo(tokens(175));
+        assertThat(st.committed()).isEqualTo(tokens(40));
+        // a round may now commit up to the larger escrow
+        assertThatThrownBy(() -> admin.postRound(job, 2, id("m"), t.root(), tokens(176)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("PayoutsExceedEscrow"));
+
+        // only the builder tops up, never zero, only while the job is open
+        assertThatThrownBy(() -> admin.as(DevAccounts.account(12)).deposit(job, tokens(1)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("NotBuilder"));
+        assertThatThrownBy(() -> builder.deposit(job, BigInteger.ZERO))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("ZeroAmount"));
+        assertThatThrownBy(() -> builder.deposit(id("job-deposit-unknown"), tokens(1)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("JobNotOpen"));
+        admin.finishJob(job);
+        assertThatThrownBy(() -> builder.deposit(job, tokens(1)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("JobNotOpen"));
+
+        BigInteger beforeRefund = admin.tokenBalance(builder.address());
+        builder.refund(job);
+        assertThat(admin.tokenBalance(builder.address()).subtract(beforeRefund)).isEqualTo(tokens(175 - 40));
+        assertThat(admin.job(job).refunded).isEqualTo(tokens(135));
+        // the committed 40 stays claimable; once withdrawn the escrow is empty and the builder is out exactly 40
+        admin.claim(job, provider.getAddress(), tokens(40), t.proof(provider.getAddress()));
+        admin.as(provider).withdraw(List.of(job));
+        assertThat(admin.tokenBalance(market)).isEqualTo(marketStart);
+        assertThat(admin.tokenBalance(builder.address())).isEqualTo(builderStart.subtract(tokens(40)));
+    }
+
     /** 20,000 participants: proofs of 15 hashes; every claim, also to an address that never held the token, stays under 75k gas. */
     @Test
     void javaMerkleProofsOfManyLeavesAreAcceptedByTheContract() {
