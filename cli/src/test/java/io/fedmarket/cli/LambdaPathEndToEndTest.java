@@ -431,6 +431,29 @@ class LambdaPathEndToEndTest {
         assertThat(unbond.exit()).as(unbond.err()).isZero();
         assertThat(unbond.out()).contains("0x");
 
+        // escrow: the builder of a job puts the intent's budget on chain (approve + openJob) until the intent's deadline
+        String escrowJob = UUID.randomUUID().toString();
+        StackEndpoints.Database edb = stack.endpoints().database();
+        try (Connection c = DriverManager.getConnection(edb.jdbcUrl(), edb.user(), edb.password()); Statement st = c.createStatement()) {
+            st.executeUpdate("insert into jobs (id, intent_id, builder, status, created_at, updated_at) values ('" + escrowJob + "', '" + id
+                    + "', '" + dev.getAddress().toLowerCase() + "', 'OPEN', now(), now())");
+        }
+        Run escrow = mkt(cat(new String[] {"escrow", escrowJob, "--key-file", keyFile.toString()}, cat(api, chain)));
+        assertThat(escrow.exit()).as(escrow.err()).isZero();
+        assertThat(escrow.out()).contains("approve 0x").contains("openJob 0x").contains("escrowed 1000000 base units for job " + escrowJob);
+        try (io.fedmarket.chain.MarketplaceChain op = io.fedmarket.chain.MarketplaceChain.connect(stack.endpoints().evm().rpcUrl(),
+                io.fedmarket.chain.DevAccounts.account(0), contracts, io.fedmarket.chain.MarketplaceChain.Options.defaults())) {
+            io.fedmarket.chain.MarketplaceChain.JobState js = op.jobState(io.fedmarket.crypto.Hashes.keccak256(escrowJob.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            assertThat(js.deposited()).isEqualTo(java.math.BigInteger.valueOf(1_000_000));
+            assertThat(js.builder()).isEqualToIgnoringCase(dev.getAddress());
+        }
+        Run twice = mkt(cat(new String[] {"escrow", escrowJob, "--key-file", keyFile.toString()}, cat(api, chain)));
+        assertThat(twice.exit()).isEqualTo(1);
+        assertThat(twice.err()).contains("escrowed on chain already");
+        try (Connection c = DriverManager.getConnection(edb.jdbcUrl(), edb.user(), edb.password()); Statement st = c.createStatement()) {
+            st.executeUpdate("delete from jobs where id = '" + escrowJob + "'"); // one job per intent: the claim below uses the intent
+        }
+
         // claim: a job (on the cancelled intent) escrowed and settled on chain, its proofs served by the claims API
         String jobId = UUID.randomUUID().toString();
         byte[] onChain = io.fedmarket.crypto.Hashes.keccak256(jobId.getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -305,6 +305,50 @@ public final class UserCommands {
         }
     }
 
+    @Command(name = "escrow", mixinStandardHelpOptions = true,
+            description = "As the builder of a matched job: escrow its budget on chain (approve + openJob) until the intent's deadline. "
+                    + "Round 1 starts when the marketplace sees the escrow; what no round commits is refundable after the job ends.")
+    public static final class Escrow extends Base {
+        @Mixin
+        ApiOptions api;
+        @Mixin
+        KeyOptions key;
+        @Mixin
+        ChainOptions chain;
+        @Parameters(paramLabel = "JOB_ID")
+        String jobId;
+        @Option(names = "--amount", description = "base units to escrow (default: the intent's budget)")
+        String amount;
+
+        @Override
+        public Integer call() {
+            JsonNode job = api.client().get("/jobs/" + uuid(jobId));
+            JsonNode intent = api.client().get("/intents/" + job.path("intentId").asText());
+            Credentials k = key.credentials();
+            if (!job.path("builder").asText().equalsIgnoreCase(k.getAddress())) {
+                throw new ApiClient.UserError("job " + jobId + " belongs to builder " + job.path("builder").asText() + ", not to " + k.getAddress()
+                        + ": only its builder escrows it");
+            }
+            BigInteger a = amount != null ? amount(amount, "--amount") : new BigInteger(intent.path("budget").asText());
+            long deadline = java.time.Instant.parse(intent.path("deadline").asText()).getEpochSecond();
+            byte[] onChainJob = Hashes.keccak(uuid(jobId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            try (MarketplaceChain c = chain.connect(k)) {
+                if (c.jobState(onChainJob).exists()) {
+                    throw new ApiClient.UserError("job " + jobId + " is escrowed on chain already (" + c.jobState(onChainJob).deposited() + " base units)");
+                }
+                BigInteger balance = c.tokenBalance(k.getAddress());
+                if (balance.compareTo(a) < 0) {
+                    throw new ApiClient.UserError(k.getAddress() + " holds " + balance + " base units of the token, less than the budget " + a
+                            + ": fund the account first, or escrow less with --amount");
+                }
+                out(tx(c.approve(a)));
+                out(tx(c.openJob(onChainJob, a, deadline)));
+                out("escrowed " + a + " base units for job " + jobId + " until " + intent.path("deadline").asText() + "; round 1 starts when the marketplace sees it");
+            }
+            return 0;
+        }
+    }
+
     @Command(name = "unbond", mixinStandardHelpOptions = true,
             description = "Start unbonding AMOUNT base units (withdrawable after the unbonding delay with --withdraw).")
     public static final class Unbond extends Base {
