@@ -1,0 +1,85 @@
+package io.fedmarket.fl.job;
+
+import io.fedmarket.fl.verify.DetectionPlanner;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class JobPlanTest {
+    static JobPlan plan(JobPlan.Training t, JobPlan.Verification v, int epochs) {
+        return JobPlan.of("mlp", t, v, epochs, "fedavg", false, null, null, 10, 600, UUID.fromString("00000000-0000-0000-0000-000000000001"));
+    }
+
+    @Test
+    void segmentsAreSizedSoThatQOfThemStayWithinTheReexecutionShare() {
+        // f = 0.5, p = 0.99: q = 7 with replacement, so 140 segments keep q within 5%
+        JobPlan p = plan(null, null, 10);
+        JobPlan.TaskShape s = p.shape(6400); // 10 epochs of 100 batches of 64 = 1000 steps
+        assertThat(s.segments()).isBetween(140, 167);
+        assertThat(s.steps() % s.checkpointEvery()).isZero();
+        assertThat(s.steps()).isBetween(1000 - s.checkpointEvery(), 1000);
+        assertThat(s.q()).isEqualTo(DetectionPlanner.segmentsFor(0.5, 0.99, s.segments()));
+        assertThat(s.reexecShare()).isLessThanOrEqualTo(0.05);
+        assertThat(DetectionPlanner.detectionProbability(s.segments(), s.segments() / 2, s.q())).isGreaterThanOrEqualTo(0.99);
+        assertThat(s.escalatedQ()).isEqualTo(2 * s.q());
+    }
+
+    @Test
+    void aTaskTooShortForTheShareCheckpointsEveryStepAndSaysSoThroughItsShare() {
+        JobPlan p = plan(new JobPlan.Training(null, null, null, 60, null, null, null), null, 1);
+        JobPlan.TaskShape s = p.shape(10_000);
+        assertThat(s.steps()).isEqualTo(60);
+        assertThat(s.checkpointEvery()).isEqualTo(1);
+        assertThat(s.segments()).isEqualTo(60);
+        assertThat(s.reexecShare()).isGreaterThan(0.05);
+    }
+
+    @Test
+    void catchingAWholeFakedTaskNeedsOneSegmentOfTwenty() {
+        JobPlan p = plan(new JobPlan.Training(null, null, null, 60, null, null, null), new JobPlan.Verification(0.99, 1.0, 0.05, null, null), 1);
+        JobPlan.TaskShape s = p.shape(5000);
+        assertThat(s.q()).isEqualTo(1);
+        assertThat(s.segments()).isEqualTo(20);
+        assertThat(s.checkpointEvery()).isEqualTo(3);
+    }
+
+    @Test
+    void defaultsTheSeedAndFedProxMu() {
+        JobPlan p = plan(null, null, 1);
+        assertThat(p.batchSize()).isEqualTo(64);
+        assertThat(p.threads()).isEqualTo(1);
+        assertThat(p.bitExact()).isTrue();
+        assertThat(p.seed()).isEqualTo(JobPlan.jobSeed(UUID.fromString("00000000-0000-0000-0000-000000000001")));
+        assertThat(p.taskSeed(2, 3)).isNotEqualTo(p.taskSeed(3, 2));
+        JobPlan prox = JobPlan.of("mlp", null, null, 1, "fedprox", false, null, null, 10, 600, UUID.randomUUID());
+        assertThat(prox.proxMu()).isEqualTo(JobPlan.DEFAULT_FEDPROX_MU);
+    }
+
+    @Test
+    void dpNoiseSpendsAtMostTheIntentsEpsilon() {
+        double sigma = JobPlan.noiseMultiplierFor(2.0, 1e-5, 10);
+        double spent = new io.fedmarket.fl.privacy.RdpAccountant().step(1, sigma, 10).epsilon(1e-5).epsilon();
+        assertThat(spent).isLessThanOrEqualTo(2.0);
+        double lessNoise = new io.fedmarket.fl.privacy.RdpAccountant().step(1, sigma - 0.01, 10).epsilon(1e-5).epsilon();
+        assertThat(lessNoise).as("the smallest such sigma").isGreaterThan(2.0);
+        JobPlan p = JobPlan.of("cnn", null, null, 1, "fedavg", true, 2.0, 1e-5, 10, 600, UUID.randomUUID());
+        assertThat(p.dpClip()).isEqualTo(JobPlan.DEFAULT_DP_CLIP);
+        assertThat(p.dpNoiseMultiplier()).isEqualTo(sigma);
+    }
+
+    @Test
+    void badTermsSayWhichFieldAndWhatToSend() {
+        assertThat(new JobPlan.Training(0, -1.0, 1.0, 0, null, 0, null).problems()).extracting(x -> x[0])
+                .containsExactly("training.batchSize", "training.learningRate", "training.momentum", "training.localSteps", "training.threads");
+        assertThat(new JobPlan.Verification(1.0, 0.0, null, "fuzzy", null).problems()).extracting(x -> x[0])
+                .containsExactly("verification.targetDetection", "verification.fakedFraction", "verification.comparison");
+        assertThat(new JobPlan.Verification(null, null, null, "tolerance", null).problems().get(0)[1]).contains("calibrated relative L2 threshold");
+        assertThatThrownBy(() -> JobPlan.modelSpecFor("CNN", List.of(3, 32, 32), 10)).hasMessageContaining("CNN with inputShape [1, 28, 28]");
+        assertThat(JobPlan.modelSpecFor("CNN", List.of(1, 28, 28), 10)).isEqualTo("cnn");
+        assertThat(JobPlan.modelSpecFor("MLP", List.of(784), 10)).isEqualTo("mlp");
+    }
+}
