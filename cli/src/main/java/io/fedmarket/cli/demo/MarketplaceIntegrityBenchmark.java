@@ -45,7 +45,7 @@ public final class MarketplaceIntegrityBenchmark {
     private MarketplaceIntegrityBenchmark() {
     }
 
-    record Args(int rounds, int steps, List<Integer> fractions, long seed, double tolerance, boolean json, Path out) {
+    record Args(int rounds, int steps, List<Integer> fractions, long seed, double tolerance, boolean json, Path out, Path from) {
         static Args parse(String[] argv) {
             int rounds = 5;
             int steps = 140;
@@ -54,10 +54,12 @@ public final class MarketplaceIntegrityBenchmark {
             double tolerance = 1e-5;
             boolean json = false;
             Path out = null;
+            Path from = null;
             for (int i = 0; i < argv.length; i++) {
                 switch (argv[i]) {
                     case "--marketplace" -> {
                     }
+                    case "--from" -> from = Path.of(next(argv, ++i, "--from"));
                     case "--rounds" -> rounds = Integer.parseInt(next(argv, ++i, "--rounds"));
                     case "--steps" -> steps = Integer.parseInt(next(argv, ++i, "--steps"));
                     case "--seed" -> seed = Long.parseLong(next(argv, ++i, "--seed"));
@@ -75,16 +77,19 @@ public final class MarketplaceIntegrityBenchmark {
                         }
                         fractions = List.copyOf(f);
                     }
-                    default -> throw new IllegalArgumentException("unknown option " + argv[i] + " (try --rounds, --steps, --fractions, --seed, --tolerance, --json, --out)");
+                    default -> throw new IllegalArgumentException("unknown option " + argv[i]
+                            + " (try --rounds, --steps, --fractions, --seed, --tolerance, --json, --out, --from DIR to summarise earlier runs again)");
                 }
             }
             if (rounds < 1 || steps < 1) {
                 throw new IllegalArgumentException("--rounds and --steps must be at least 1");
             }
-            if (out == null) {
+            if (from != null) {
+                out = from;
+            } else if (out == null) {
                 out = ProjectPaths.requireRoot().resolve(".mkt/integrity/" + java.time.LocalDateTime.now().toString().replace(':', '-').substring(0, 19));
             }
-            return new Args(rounds, steps, fractions, seed, tolerance, json, out);
+            return new Args(rounds, steps, fractions, seed, tolerance, json, out, from);
         }
 
         private static String next(String[] a, int i, String flag) {
@@ -105,6 +110,14 @@ public final class MarketplaceIntegrityBenchmark {
             b.add(STRATEGIES.get(i % STRATEGIES.size()));
         }
         return b;
+    }
+
+    /**
+     * Whether a submission of a worker injected with {@code behaviour} is a cheat: every one of a cheater's, except a
+     * scaled-copy cheater's before there is anything to copy (its first round it trains honestly, and must be accepted).
+     */
+    static boolean cheated(DemoRun.TaskOutcome t) {
+        return STRATEGIES.contains(t.behaviour()) && !(t.behaviour().equals("scaled-copy") && t.round() < 2);
     }
 
     public static void main(String[] argv) throws Exception {
@@ -142,17 +155,24 @@ public final class MarketplaceIntegrityBenchmark {
         for (int pct : a.fractions()) {
             int cheaters = (int) Math.round(pct * PROVIDERS / 100.0);
             Path dir = a.out().resolve("cheaters-" + pct);
-            DemoRunner.Options o = new DemoRunner.Options(PROVIDERS, a.rounds(), 0, a.seed(), false, a.steps(), dir, 0)
-                    .withTraining("mlp", a.steps(), 0.5, false, false)
-                    .withMix(new DemoRunner.Options.Mix(behaviours(cheaters), VERIFIERS, 1, "tolerance", a.tolerance()));
-            long t0 = System.currentTimeMillis();
-            DemoRun run = new DemoRunner(o, line -> log.println("  [" + pct + "%] " + line)).run();
-            double secs = (System.currentTimeMillis() - t0) / 1000.0;
-            HtmlReport.write(run, dir.resolve("report.html"));
-            RunRecords.write(run, dir.resolve("run.json"));
+            DemoRun run;
+            if (a.from() != null) {
+                run = new ObjectMapper().configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+                        .readValue(dir.resolve("run.json").toFile(), DemoRun.class);
+            } else {
+                DemoRunner.Options o = new DemoRunner.Options(PROVIDERS, a.rounds(), 0, a.seed(), false, a.steps(), dir, 0)
+                        .withTraining("mlp", a.steps(), 0.5, false, false)
+                        .withMix(new DemoRunner.Options.Mix(behaviours(cheaters), VERIFIERS, 1, "tolerance", a.tolerance()));
+                run = new DemoRunner(o, line -> log.println("  [" + pct + "%] " + line)).run();
+                HtmlReport.write(run, dir.resolve("report.html"));
+                RunRecords.write(run, dir.resolve("run.json"));
+            }
+            double secs = (run.finishedAtEpochMs() - run.startedAtEpochMs()) / 1000.0;
             Map<String, int[]> byBehaviour = new LinkedHashMap<>(); // submitted, rejected, accepted
             for (DemoRun.TaskOutcome t : run.tasks()) {
-                int[] c = byBehaviour.computeIfAbsent(t.behaviour(), k -> new int[3]);
+                // a scaled-copy cheater's honest first round counts with the honest submissions of its kind
+                String kind = STRATEGIES.contains(t.behaviour()) && !cheated(t) ? t.behaviour() + " (honest phase)" : t.behaviour();
+                int[] c = byBehaviour.computeIfAbsent(kind, k -> new int[3]);
                 c[0]++;
                 if ("REJECTED".equals(t.verdict())) {
                     c[1]++;
@@ -181,7 +201,7 @@ public final class MarketplaceIntegrityBenchmark {
                 text.append(c == null ? "-" : c[1] + "/" + c[0]).append(' ');
             }
             ObjectNode honest = row.putObject("honest");
-            for (String h : List.of("honest", "slow:5", "nondeterministic")) {
+            for (String h : List.of("honest", "slow:5", "nondeterministic", "scaled-copy (honest phase)")) {
                 int[] c = byBehaviour.get(h);
                 if (c != null) {
                     ObjectNode d = honest.putObject(h);
@@ -209,6 +229,8 @@ public final class MarketplaceIntegrityBenchmark {
         for (String[] r : table) {
             log.printf("%-8s | %-30s | %-14s | %-9s | %-9s | %-9s | %s%n", (Object[]) r);
         }
+        log.println("a scaled-copy cheater trains honestly until there is another worker's update to copy (round 1): those submissions are "
+                + "counted as honest, and accepted; detection counts its copies only");
         log.println("figures: " + a.out().resolve("integrity.json") + "; each run's report.html beside it");
         if (a.json()) {
             System.out.println(new ObjectMapper().writeValueAsString(root));
