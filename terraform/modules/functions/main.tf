@@ -12,7 +12,7 @@ locals {
   default_sends = {
     intents   = ["match", "settle"]
     match     = ["settle"]
-    verify    = ["reexec", "verdicts", "submissions"]
+    verify    = ["reexec", "verdicts", "submissions", "tasks"]
     judge     = ["reexec", "verdicts"]
     aggregate = ["tasks", "settle"]
     settle    = ["chain-events", "settle", "tasks"]

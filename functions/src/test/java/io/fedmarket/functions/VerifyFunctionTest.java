@@ -53,7 +53,7 @@ class VerifyFunctionTest {
     }
 
     @Test
-    void checksTheSignatureAndTheBondAndRejectsOtherwiseWithoutEvidence() throws Exception {
+    void aForgedSignatureIsDroppedAnUnbondedWorkerRejectedWithoutEvidence() throws Exception {
         Seed.Job j = Seed.job(3, false);
         org.web3j.crypto.Credentials honest = worker(j, 0, true);
         org.web3j.crypto.Credentials named = worker(j, 1, true);
@@ -68,47 +68,56 @@ class VerifyFunctionTest {
         assertThat(SqsEvents.invoke(QUEUE, List.of(forged))).as("redelivery").isEmpty();
         assertThat(Seed.one("select stage || ' ' || draw_block || ' ' || submission_hash from submissions where task_id = '" + j.taskIds().get(0) + "'"))
                 .as("recorded with the block its draw waits for").matches("RECORDED [0-9]+ 0x[0-9a-f]{64}");
+        // billed GPU-seconds: at most the time since the task was published; the weight is the shard's as offered (none here: 1)
+        assertThat(Seed.one("select gpu_seconds || ' ' || sample_count from submissions where task_id = '" + j.taskIds().get(0) + "'")).isEqualTo("42 1");
 
-        assertThat(Seed.one("select count(*) from submissions where task_id in ('" + String.join("','", j.taskIds()) + "')")).isEqualTo("3");
+        // a signature that is not the named worker's takes nothing: not recorded, no verdict, the task still open for the real one
+        assertThat(Seed.one("select count(*) from submissions where task_id = '" + j.taskIds().get(1) + "'")).isEqualTo("0");
+        assertThat(Seed.one("select count(*) from outbox where dedup_key = 'verdict:" + j.taskIds().get(1) + "'")).isEqualTo("0");
+        assertThat(Seed.one("select status from tasks where id = '" + j.taskIds().get(1) + "'")).isEqualTo("RUNNING");
         assertThat(Seed.one("select count(*) from outbox where dedup_key = 'verdict:" + j.taskIds().get(0) + "'")).as("a good signature by a bonded worker").isEqualTo("0");
-        String forgedVerdict = Seed.one("select body from outbox where dedup_key = 'verdict:" + j.taskIds().get(1) + "' and sent_at is not null");
-        assertThat(forgedVerdict).contains("\"accepted\":false").contains("BAD_SIGNATURE: signature recovers to " + forger.getAddress().toLowerCase())
+        assertThat(Seed.one("select body from outbox where dedup_key = 'verdict:" + j.taskIds().get(2) + "' and sent_at is not null"))
+                .contains("\"accepted\":false").contains("BAD_SIGNATURE: the worker " + unbonded.getAddress().toLowerCase() + " has no bond")
                 .contains("\"evidenceHash\":null");
-        assertThat(Seed.one("select body from outbox where dedup_key = 'verdict:" + j.taskIds().get(2) + "'"))
-                .contains("BAD_SIGNATURE: the worker " + unbonded.getAddress().toLowerCase() + " has no bond");
-        assertThat(Seed.one("select count(*) from outbox where dedup_key like 'verdict:%' and body like '%" + j.jobId() + "%'")).as("once each").isEqualTo("2");
+        assertThat(Seed.one("select count(*) from outbox where dedup_key like 'verdict:%' and body like '%" + j.jobId() + "%'")).as("once").isEqualTo("1");
         try (SqsClient sqs = TestStack.sqs()) {
             List<Message> m = sqs.receiveMessage(b -> b.queueUrl(TestStack.queueUrl(Queues.VERDICTS)).maxNumberOfMessages(10).waitTimeSeconds(2)).messages();
-            assertThat(m).extracting(Message::body).anySatisfy(b -> assertThat(b).contains(j.taskIds().get(1)).contains("BAD_SIGNATURE"));
+            assertThat(m).extracting(Message::body).anySatisfy(b -> assertThat(b).contains(j.taskIds().get(2)).contains("BAD_SIGNATURE"));
         }
     }
 
     @Test
     void anyLiveGpuParticipantMayTakeAnyTaskOnceAndEveryoneElseIsIgnored() throws Exception {
         Seed.Job j = Seed.job(4, false);
+        org.web3j.crypto.Credentials[] k = new org.web3j.crypto.Credentials[4];
+        for (int i = 0; i < 4; i++) {
+            k[i] = worker(j, i, false); // no bond: every recorded submission is rejected at intake, the checks (and the bucket) never reached
+        }
+        String w0 = k[0].getAddress().toLowerCase();
         // worker 0 takes its own task and, a task belonging to a shard rather than to a GPU, worker 1's too
-        SqsEvents.Rec mine = SqsEvents.Rec.of(submission(j, 0, j.workers().get(0)));
-        SqsEvents.Rec taken = SqsEvents.Rec.of(submission(j, 1, j.workers().get(0)));
+        SqsEvents.Rec mine = SqsEvents.Rec.of(signed(j, 0, w0, k[0]));
+        SqsEvents.Rec taken = SqsEvents.Rec.of(signed(j, 1, w0, k[0]));
         assertThat(SqsEvents.invoke(QUEUE, List.of(mine, taken))).isEmpty();
         assertThat(SqsEvents.invoke(QUEUE, List.of(mine))).as("redelivery").isEmpty();
         assertThat(Seed.one("select count(*) from submissions where task_id = '" + j.taskIds().get(0) + "'")).isEqualTo("1");
         assertThat(Seed.one("select gpu_seconds from submissions where task_id = '" + j.taskIds().get(0) + "'")).isEqualTo("42");
-        assertThat(Seed.one("select status || ' ' || worker from tasks where id = '" + j.taskIds().get(1) + "'"))
-                .isEqualTo("SUBMITTED " + j.workers().get(0));
+        assertThat(Seed.one("select status || ' ' || worker from tasks where id = '" + j.taskIds().get(1) + "'")).isEqualTo("SUBMITTED " + w0);
         // the first submission wins: worker 1 submitting task 1 afterwards is not recorded
-        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(submission(j, 1, j.workers().get(1)))))).isEmpty();
-        assertThat(Seed.one("select worker from submissions where task_id = '" + j.taskIds().get(1) + "'")).isEqualTo(j.workers().get(0));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(signed(j, 1, k[1].getAddress(), k[1]))))).isEmpty();
+        assertThat(Seed.one("select worker from submissions where task_id = '" + j.taskIds().get(1) + "'")).isEqualTo(w0);
         // a stranger, a participant removed for cheating and a late update are left out (logged), never recorded
-        String stranger = Api.address(Api.newKey()).toLowerCase();
+        org.web3j.crypto.Credentials stranger = org.web3j.crypto.Credentials.create(Api.newKey());
         Seed.exec("update job_participants set removed_at = now(), removed_reason = 'test' where job_id = '" + j.jobId() + "' and address = '"
-                + j.workers().get(3) + "'");
-        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(submission(j, 2, stranger)),
-                SqsEvents.Rec.of(submission(j, 3, j.workers().get(3)))))).isEmpty();
+                + k[3].getAddress().toLowerCase() + "'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(signed(j, 2, stranger.getAddress(), stranger)),
+                SqsEvents.Rec.of(signed(j, 3, k[3].getAddress(), k[3]))))).isEmpty();
+        // the stranger took task 2 off the queue for nothing: it is offered again to the job's own workers
+        assertThat(Seed.one("select count(*) from outbox where dedup_key like 'task-reoffer:" + j.taskIds().get(2) + ":%'")).isEqualTo("1");
         Seed.exec("update rounds set status = 'CLOSED' where job_id = '" + j.jobId() + "'");
-        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(submission(j, 2, j.workers().get(2)))))).isEmpty();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(signed(j, 2, k[2].getAddress(), k[2]))))).isEmpty();
         assertThat(Seed.one("select count(*) from submissions where task_id in ('" + j.taskIds().get(2) + "', '" + j.taskIds().get(3) + "')")).isEqualTo("0");
         // a task of another job is poison: it fails alone
-        SqsEvents.Rec wrongJob = SqsEvents.Rec.of(submission(j, 0, j.workers().get(0)).replace(j.jobId().toString(), java.util.UUID.randomUUID().toString()));
+        SqsEvents.Rec wrongJob = SqsEvents.Rec.of(signed(j, 0, w0, k[0]).replace(j.jobId().toString(), java.util.UUID.randomUUID().toString()));
         assertThat(SqsEvents.invoke(QUEUE, List.of(wrongJob))).containsExactly(wrongJob.messageId());
     }
 }

@@ -69,7 +69,11 @@ public class AggregateFunction {
         MDC.put("round", Integer.toString(v.round()));
         MDC.put("taskId", v.taskId());
         Instant now = Instant.now();
-        String outcome = Db.session(s -> s.createNativeQuery("insert into verdicts (task_id, job_id, round_no, accepted, reason, evidence, decided_at) "
+        // verdicts of one round are recorded one at a time (the round's row locked first): the last of two concurrent ones then
+        // sees the other's row and closes the round, instead of both missing each other and the round waiting for its deadline
+        String outcome = Db.session(s -> s.createNativeQuery("select status from rounds where job_id = :j and round_no = :r for update", String.class)
+                .setParameter("j", v.jobId()).setParameter("r", v.round()).getResultList()
+                .chain(locked -> s.createNativeQuery("insert into verdicts (task_id, job_id, round_no, accepted, reason, evidence, decided_at) "
                         + "select :t, :j, :r, :a, :why, :ev, :now where exists (select 1 from tasks where id = :t and job_id = :j and round_no = :r) "
                         + "on conflict do nothing")
                 .setParameter("t", v.taskId()).setParameter("j", v.jobId()).setParameter("r", v.round()).setParameter("a", v.accepted())
@@ -92,7 +96,7 @@ public class AggregateFunction {
                                             + "or not exists (select 1 from tasks where job_id = :j and round_no = :r and status in ('OFFERED', 'RUNNING', 'SUBMITTED')))")
                                     .setParameter("now", now).setParameter("j", v.jobId()).setParameter("r", v.round()).executeUpdate())
                             .map(closed -> closed == 0 ? "verdict recorded" : "verdict recorded, round closed");
-                }));
+                })));
         LOG.infof("%s: %s", v.taskId(), outcome);
         // every delivery (a duplicate too) finishes a CLOSED round that has no model yet: a crash after the close heals
         RoundAggregator.Outcome agg = aggregator.aggregate(v.jobId(), v.round());

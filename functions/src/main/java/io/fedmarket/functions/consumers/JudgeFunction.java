@@ -82,7 +82,11 @@ public class JudgeFunction {
         Records.handle("judge", record, ReexecResult.class, this::apply);
     }
 
-    record Request(String taskId, int segment, String purpose, int attempt, List<String> exclude, String status) {
+    record Request(String id, String taskId, int segment, String purpose, int attempt, List<String> exclude, String status) {
+    }
+
+    private static String reqId(Request r, Verification.Ctx c) {
+        return r.id();
     }
 
     /** How an answer compares with the commitment. */
@@ -106,7 +110,7 @@ public class JudgeFunction {
             return;
         }
         Object[] q = rows.get(0);
-        Request req = new Request((String) q[0], ((Number) q[1]).intValue(), (String) q[2], ((Number) q[3]).intValue(),
+        Request req = new Request(r.reexecId(), (String) q[0], ((Number) q[1]).intValue(), (String) q[2], ((Number) q[3]).intValue(),
                 Arrays.asList(Json.parse((String) q[4], String[].class)), (String) q[5]);
         if (!req.taskId().equals(r.taskId()) || req.segment() != r.segment()) {
             LOG.warnf("answer %s is for task %s segment %d, the request was for %s segment %d: ignored", r.reexecId(), r.taskId(), r.segment(),
@@ -144,6 +148,9 @@ public class JudgeFunction {
                         .chain(n -> n == 0 ? Uni.createFrom().item("answer recorded by another delivery") : next(s, locked, tm, req, worker, cmp))));
         LOG.infof("answer %s from %s on segment %d of %s: %s -> %s", r.reexecId(), worker, req.segment(), c.taskId(), cmp.status(), outcome);
         outbox.relay(10);
+        if (outcome.startsWith("rejected")) {
+            verification.publishEvidence(c.taskId());
+        }
     }
 
     private String authenticate(ReexecResult r, String worker, Verification.Ctx c, Request req) {
@@ -181,11 +188,10 @@ public class JudgeFunction {
     private Comparison compare(ReexecResult r, Verification.Ctx c, TrailManifest tm, int segment) {
         String committedStart = tm.checkpointHashes().get(segment);
         String committedEnd = tm.checkpointHashes().get(segment + 1);
-        if (r.error() != null) {
-            return new Comparison("ERROR", null, r.error());
-        }
+        // only the hashes are signed: an answer with a signed end hash is judged by it, whatever unsigned error text rides along
+        // (anyone could copy an honest answer and add one); an answer without an end hash is the re-executor's own failure
         if (r.endHash() == null) {
-            return new Comparison("ERROR", null, "no end hash");
+            return new Comparison("ERROR", null, r.error() == null ? "no end hash" : r.error());
         }
         if (r.startHash() != null && !r.startHash().equalsIgnoreCase(committedStart)) {
             return new Comparison("ERROR", null, "started from " + r.startHash() + ", not from the committed checkpoint " + committedStart);
@@ -233,10 +239,30 @@ public class JudgeFunction {
                     return verification.dispatch(s, c, tm, req.segment(), "CONFIRM", req.attempt() + 1, exclude)
                             .replaceWith("mismatch: confirmation asked of another worker");
                 }
+                // a rejection needs two different workers' mismatches on this segment and no match by anyone: otherwise (an
+                // earlier mismatch overruled by a match, or the same worker twice) another confirmation is asked for
                 return s.createNativeQuery("select id, verifier, end_hash, distance from reexec_requests where task_id = :t and segment = :seg "
                                 + "and status = 'MISMATCH' order by answered_at", Object[].class)
                         .setParameter("t", c.taskId()).setParameter("seg", req.segment()).getResultList()
-                        .chain(ms -> reject(s, c, tm, req, ms, cmp));
+                        .chain(ms -> s.createNativeQuery("select count(*) from reexec_requests where task_id = :t and segment = :seg and status = 'MATCH'", Long.class)
+                                .setParameter("t", c.taskId()).setParameter("seg", req.segment()).getSingleResult()
+                                .chain(matches -> {
+                                    long distinct = ms.stream().map(m -> m[1]).distinct().count();
+                                    if (matches > 0) {
+                                        return s.createNativeQuery("update reexec_requests set status = 'DISREGARDED', error = 'contradicted by an earlier match' "
+                                                        + "where id = :id").setParameter("id", reqId(req, c)).executeUpdate()
+                                                .replaceWith("mismatch overruled by an earlier match of this segment");
+                                    }
+                                    if (distinct >= 2) {
+                                        return reject(s, c, tm, req, ms, cmp);
+                                    }
+                                    if (req.attempt() + 1 >= Verification.MAX_ATTEMPTS + 2) {
+                                        return verification.decide(s, c, false, "INCONCLUSIVE: re-executors of segment " + req.segment()
+                                                + " disagree (" + distinct + " mismatch, " + matches + " match)", null).replaceWith("inconclusive");
+                                    }
+                                    return verification.dispatch(s, c, tm, req.segment(), "CONFIRM", req.attempt() + 1, exclude)
+                                            .replaceWith("mismatch not confirmed by two workers yet: another confirmation asked for");
+                                }));
             }
             default -> {
                 Uni<Integer> overrule = req.purpose().equals("CONFIRM")
@@ -281,7 +307,8 @@ public class JudgeFunction {
                         + (seg + 1) + " (" + tm.checkpointHashes().get(seg + 1).substring(0, 14) + "…)");
         Verification.Document doc = verification.reject(c, ReasonCode.SEGMENT_MISMATCH, e,
                 c.flags().stream().map(ReasonCode::valueOf).toList(), c.segments(), mismatches.size());
-        return verification.decide(s, c, false, ReasonCode.SEGMENT_MISMATCH + ": " + e.detail(), doc.evidenceHash()).replaceWith("rejected (confirmed mismatch)");
+        return verification.decide(s, c, false, ReasonCode.SEGMENT_MISMATCH + ": " + e.detail(), doc.evidenceHash(), doc)
+                .replaceWith("rejected (confirmed mismatch)");
     }
 
     private static List<String> concat(List<String> a, String b) {

@@ -278,7 +278,10 @@ public class SettleFunction {
                                     + "exists (select 1 from job_participants p where p.job_id = t.job_id and p.address = t.data_owner and p.removed_at is not null "
                                     + "and p.removed_at <= coalesce(r.closed_at, now())) from verdicts v join tasks t on t.id = v.task_id "
                                     + "join submissions sub on sub.task_id = v.task_id join rounds r on r.job_id = t.job_id and r.round_no = t.round_no "
-                                    + "where v.job_id = :j and v.round_no <= :r and v.accepted order by t.round_no, t.id", Object[].class)
+                                    // a verdict reached after its round closed (at the deadline) was not aggregated and is not paid:
+                                    // the cumulative amounts of a round then never change once posted
+                                    + "where v.job_id = :j and v.round_no <= :r and v.accepted and (r.closed_at is null or v.decided_at <= r.closed_at) "
+                                    + "order by t.round_no, t.id", Object[].class)
                             .setParameter("j", m.jobId()).setParameter("r", m.round()).getResultList()
                             .chain(paid -> {
                                 io.fedmarket.fl.payout.PayoutLedger ledger = io.fedmarket.fl.payout.PayoutLedger.open(budget);

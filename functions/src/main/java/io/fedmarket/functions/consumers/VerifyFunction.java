@@ -141,12 +141,20 @@ public class VerifyFunction {
         MDC.put("taskId", m.taskId());
         String worker = m.worker().toLowerCase();
         String signedBy = signerOf(m);
+        if (!signedBy.equals(worker)) {
+            // not the named worker's submission: recording it would let anyone take a task in an honest worker's name and
+            // lock the real submission out (the first one wins); it is dropped, and the named worker is not judged by it
+            LOG.warnf("submission of task %s names %s but its signature recovers to %s: dropped, not recorded", m.taskId(), worker, signedBy);
+            return "ignored: signature recovers to " + signedBy + ", not to the named worker " + worker;
+        }
         long drawBlock = clock.latestBlock() + 1;
         String subHash = Hashes.hex(ProofTrails.submissionHash(m.taskId(), Hashes.fromHex(m.updateHash()), Hashes.fromHex(m.proofRoot()),
                 Hashes.fromHex(m.signature())));
         String result = Db.session(s -> s.createNativeQuery("select t.job_id, t.round_no, t.status, r.status, (select count(*) from job_participants p "
                                 + "where p.job_id = t.job_id and p.kind = 'GPU' and p.address = :w and p.removed_at is null), "
-                                + "(select worker from submissions where task_id = t.id) from tasks t "
+                                + "(select worker from submissions where task_id = t.id), "
+                                + "coalesce((select d.sample_count from data_providers d where d.id = t.data_provider), 1), "
+                                + "greatest(1, extract(epoch from (now() - t.created_at))::bigint + 60), t.hyper_params from tasks t "
                                 + "join rounds r on r.job_id = t.job_id and r.round_no = t.round_no where t.id = :t for update of t", Object[].class)
                 .setParameter("t", m.taskId()).setParameter("w", worker).getResultList()
                 .chain(rows -> {
@@ -165,7 +173,7 @@ public class VerifyFunction {
                         // the worker took the task off the queue for nothing: it goes back on the queue for the job's own workers
                         boolean reoffer = "OPEN".equals(t[3]) && ("OFFERED".equals(t[2]) || "RUNNING".equals(t[2]));
                         return (reoffer ? s.createNativeQuery("select hyper_params from tasks where id = :t", String.class).setParameter("t", m.taskId())
-                                .getSingleResult().chain(body -> outbox.add(s, Queues.TASKS, "task-reoffer:" + m.taskId() + ":" + java.util.UUID.randomUUID(), body))
+                                .getSingleResult().chain(body -> outbox.add(s, Queues.TASKS, "task-reoffer:" + m.taskId() + ":" + worker, body))
                                 .replaceWith(" (task re-offered)")
                                 : Uni.createFrom().item("")).map(x -> "ignored: " + worker + " is not a GPU participant of job " + m.jobId()
                                 + " (or was removed from it)" + x);
@@ -174,13 +182,22 @@ public class VerifyFunction {
                         return Uni.createFrom().item("ignored: round " + m.round() + " is " + t[3] + " and the task " + t[2]
                                 + " (a late update is not verified, aggregated or paid)");
                     }
+                    // the weight FedAvg gives the update is the shard's as offered, not what the worker says; the GPU-seconds billed
+                    // are at most the task's budget and the time since the task was published (plus a minute of clock skew)
+                    long samples = Math.max(1, ((Number) t[6]).longValue());
+                    long budget = Json.parse((String) t[8], io.fedmarket.messages.TrainTask.class).budgetSeconds();
+                    long billed = Math.min(m.gpuSeconds(), Math.min(((Number) t[7]).longValue(), budget > 0 ? budget : Long.MAX_VALUE));
+                    if (billed < m.gpuSeconds()) {
+                        LOG.warnf("task %s: %d GPU-seconds claimed, %d billed (the task's budget and the time since it was published)", m.taskId(),
+                                m.gpuSeconds(), billed);
+                    }
                     return s.createNativeQuery("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, "
                                     + "submitted_at, sample_count, trail_uri, draw_block, submission_hash) values (:t, :w, :u, :h, :p, :st, :g, :sig, :at, :n, :tr, :db, :sh) "
                                     + "on conflict do nothing")
-                            .setParameter("n", Math.max(1, m.sampleCount()))
+                            .setParameter("n", (int) Math.min(Integer.MAX_VALUE, samples))
                             .setParameter("t", m.taskId()).setParameter("w", worker).setParameter("u", String.valueOf(m.updateUri()))
                             .setParameter("h", m.updateHash().toLowerCase()).setParameter("p", m.proofRoot().toLowerCase()).setParameter("st", m.steps())
-                            .setParameter("g", m.gpuSeconds()).setParameter("sig", m.signature().toLowerCase())
+                            .setParameter("g", billed).setParameter("sig", m.signature().toLowerCase())
                             .setParameter("at", m.submittedAtEpochSeconds() > 0 ? Instant.ofEpochSecond(m.submittedAtEpochSeconds()) : Instant.now())
                             .setParameter("tr", m.trailUri()).setParameter("db", drawBlock).setParameter("sh", subHash)
                             .executeUpdate()
@@ -220,10 +237,21 @@ public class VerifyFunction {
             timeouts(m, c);
             return;
         }
-        Optional<TrailManifest> manifest = verification.manifest(c);
+        // the trail and update files are named by fields the worker did not sign (trailUri, updateUri) in a bucket other workers
+        // write too: when they are missing or are not what was signed, the update is left out, but it is no evidence against
+        // the worker (not slashed); only what provably comes from its signed commitment can be
+        Optional<TrailManifest> manifest;
+        try {
+            manifest = verification.manifest(c);
+        } catch (RuntimeException e) {
+            if (!unreadable(e)) {
+                throw e; // the bucket is not answering: the record is retried
+            }
+            leaveOut(c, ReasonCode.TRAIL_BROKEN, "the trail manifest " + c.trailUri() + " cannot be read: " + e.getMessage());
+            return;
+        }
         if (manifest.isEmpty()) {
-            rejectNow(c, ReasonCode.TRAIL_LENGTH_MISMATCH, new Evidence(-1, null, null, List.of(String.valueOf(c.trailUri())), null, null,
-                    "the trail manifest " + c.trailUri() + " named by the submission does not exist"), List.of());
+            leaveOut(c, ReasonCode.TRAIL_LENGTH_MISMATCH, "the trail manifest " + c.trailUri() + " named by the submission does not exist");
             return;
         }
         TrailManifest tm = manifest.get();
@@ -231,35 +259,46 @@ public class VerifyFunction {
         try {
             hashes = tm.checkpointHashes().stream().map(Hashes::fromHex).toList();
         } catch (RuntimeException e) {
-            rejectNow(c, ReasonCode.TRAIL_BROKEN, new Evidence(-1, null, null, List.of(c.trailUri()), null, null,
-                    "the trail manifest's checkpoint hashes are not 32-byte hex: " + e.getMessage()), List.of());
+            leaveOut(c, ReasonCode.TRAIL_BROKEN, "the trail manifest's checkpoint hashes are not 32-byte hex: " + e.getMessage());
             return;
         }
         if (hashes.isEmpty() || !Hashes.hex(ProofTrails.proofRoot(hashes)).equalsIgnoreCase(c.proofRoot())) {
-            rejectNow(c, ReasonCode.TRAIL_BROKEN, new Evidence(-1, c.proofRoot(), hashes.isEmpty() ? null : Hashes.hex(ProofTrails.proofRoot(hashes)),
-                    List.of(c.trailUri()), null, null, "the Merkle root of the trail's checkpoint hashes is not the proof root the worker signed"), List.of());
+            leaveOut(c, ReasonCode.TRAIL_BROKEN, "the Merkle root of the trail " + c.trailUri() + " is not the proof root the worker signed");
             return;
         }
         if (tm.checkpointUris() == null || tm.checkpointUris().size() != hashes.size()) {
-            rejectNow(c, ReasonCode.TRAIL_LENGTH_MISMATCH, new Evidence(-1, null, null, List.of(c.trailUri()), null, null,
-                    "the trail lists " + hashes.size() + " checkpoint hashes but " + (tm.checkpointUris() == null ? 0 : tm.checkpointUris().size())
-                            + " checkpoint artifacts"), List.of());
+            leaveOut(c, ReasonCode.TRAIL_LENGTH_MISMATCH, "the trail lists " + hashes.size() + " checkpoint hashes but "
+                    + (tm.checkpointUris() == null ? 0 : tm.checkpointUris().size()) + " checkpoint artifacts");
             return;
         }
-        Optional<byte[]> updateBytes = artifacts.find(c.updateUri());
-        if (updateBytes.isEmpty()) {
-            rejectNow(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, new Evidence(-1, c.updateHash(), null, List.of(c.updateUri()), null, null,
-                    "the submitted update " + c.updateUri() + " does not exist"), List.of());
+        float[] update;
+        try {
+            Optional<byte[]> updateBytes = artifacts.find(c.updateUri());
+            if (updateBytes.isEmpty()) {
+                leaveOut(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, "the submitted update " + c.updateUri() + " does not exist");
+                return;
+            }
+            update = ModelState.decode(updateBytes.get(), c.updateUri()).flat();
+        } catch (RuntimeException e) {
+            if (!unreadable(e)) {
+                throw e;
+            }
+            leaveOut(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, "the submitted update " + c.updateUri() + " cannot be read: " + e.getMessage());
             return;
         }
-        float[] update = ModelState.decode(updateBytes.get(), c.updateUri()).flat();
         if (!Hashes.hex(Hashes.paramsHash(update)).equalsIgnoreCase(c.updateHash())) {
-            rejectNow(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, new Evidence(-1, c.updateHash(), Hashes.hex(Hashes.paramsHash(update)),
-                    List.of(c.updateUri()), null, null, "the stored update does not hash to the update hash the worker signed"), List.of());
+            leaveOut(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, "the stored update " + c.updateUri() + " does not hash to the update hash the worker signed");
             return;
         }
         ModelState globalState = ModelState.decode(artifacts.get(c.startUri()), c.startUri());
         float[] global = globalState.flat();
+        if (update.length != global.length) {
+            // the signed update itself is for another model: that is the worker's doing
+            rejectNow(c, ReasonCode.HEADER_MISMATCH, new Evidence(-1, Integer.toString(global.length), Integer.toString(update.length),
+                    List.of(c.updateUri(), c.startUri()), null, null, "the signed update has " + update.length + " parameters, the round's model "
+                    + global.length), List.of());
+            return;
+        }
         if (c.task().dpClip() != null) {
             // client-side DP: the update is the trail's last checkpoint clipped and noised with the task's seed, replayed here
             int last = hashes.size() - 1;
@@ -301,7 +340,15 @@ public class VerifyFunction {
             Evidence bad = UpdateVerifier.checkArtifact(vs, i, store.load(i));
             if (bad == null) {
                 // the committed start must also be the state after i·k steps: a re-execution starts from its step counter
-                int step = artifacts.find(tm.checkpointUris().get(i)).map(b -> ModelState.decode(b, "checkpoint").step()).orElse(-1);
+                int step;
+                try {
+                    step = artifacts.find(tm.checkpointUris().get(i)).map(b -> ModelState.decode(b, "checkpoint").step()).orElse(-1);
+                } catch (RuntimeException e) {
+                    if (!unreadable(e)) {
+                        throw e;
+                    }
+                    step = -1;
+                }
                 if (step != i * k) {
                     bad = new Evidence(i, Integer.toString(i * k), Integer.toString(step), List.of(tm.checkpointUris().get(i)), null, null,
                             "committed checkpoint " + i + " holds the state after " + step + " steps, not after " + (i * k) + " (segment " + i + " starts there)");
@@ -374,11 +421,31 @@ public class VerifyFunction {
         }
     }
 
-    private void rejectNow(Verification.Ctx c, ReasonCode code, Evidence e, List<ReasonCode> flags) {
-        Verification.Document doc = verification.reject(c, code, e, flags, List.of(), 0);
-        boolean decided = Db.session(s -> verification.decide(s, c, false, code + ": " + e.detail(), doc.evidenceHash()));
+    /**
+     * An artifact that is there but can never be read (not a checkpoint or manifest, or a key outside what this function may
+     * read): a decision, not a retry. Anything else (the bucket down, a timeout) is retried.
+     */
+    static boolean unreadable(RuntimeException e) {
+        if (e instanceof IllegalArgumentException) {
+            return true;
+        }
+        return e instanceof software.amazon.awssdk.services.s3.model.S3Exception s3 && (s3.statusCode() == 400 || s3.statusCode() == 403);
+    }
+
+    /** Leaves the update out (not aggregated, not paid) without holding it against the worker: no evidence hash, no slash. */
+    private void leaveOut(Verification.Ctx c, ReasonCode code, String why) {
+        boolean decided = Db.session(s -> verification.decide(s, c, false, code + ": " + why + " (not provably the worker's: not slashed)", null));
         if (decided) {
             outbox.relay(10);
+        }
+    }
+
+    private void rejectNow(Verification.Ctx c, ReasonCode code, Evidence e, List<ReasonCode> flags) {
+        Verification.Document doc = verification.reject(c, code, e, flags, List.of(), 0);
+        boolean decided = Db.session(s -> verification.decide(s, c, false, code + ": " + e.detail(), doc.evidenceHash(), doc));
+        if (decided) {
+            outbox.relay(10);
+            verification.publishEvidence(c.taskId());
         }
     }
 
@@ -390,7 +457,14 @@ public class VerifyFunction {
                 if (i >= tm.checkpointUris().size() || tm.checkpointUris().get(i) == null) {
                     return null;
                 }
-                return artifacts.find(tm.checkpointUris().get(i)).map(b -> ModelState.decode(b, "checkpoint " + i).flat()).orElse(null);
+                try {
+                    return artifacts.find(tm.checkpointUris().get(i)).map(b -> ModelState.decode(b, "checkpoint " + i).flat()).orElse(null);
+                } catch (RuntimeException e) {
+                    if (!unreadable(e)) {
+                        throw e;
+                    }
+                    return null; // unreadable counts as missing: the worker did not make its committed checkpoint available
+                }
             }
 
             @Override

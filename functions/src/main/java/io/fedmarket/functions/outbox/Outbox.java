@@ -30,11 +30,21 @@ public class Outbox {
                 .executeUpdate();
     }
 
-    /** Sends up to {@code limit} unsent rows, oldest first; returns how many were sent. */
+    /**
+     * Sends up to {@code limit} unsent rows, those tried least first, oldest first (a row this function may not send, say for
+     * lack of permission, sinks behind the others instead of holding them up); returns how many were sent. Rows another
+     * relay has claimed are skipped, so concurrent functions do not send the same row twice (a claim expires after 30 s, so
+     * a relay that died mid-way loses nothing).
+     */
     public int relay(int limit) {
+        Instant now = Instant.now();
         List<Object[]> rows = Db.session(s -> s.createNativeQuery(
-                        "select id, queue_key, body from outbox where sent_at is null order by id limit :l", Object[].class)
-                .setParameter("l", limit).getResultList());
+                        "update outbox set claimed_until = :until where id in (select id from outbox where sent_at is null "
+                                + "and (claimed_until is null or claimed_until < :now) order by attempts, id limit :l for update skip locked) "
+                                + "returning id, queue_key, body", Object[].class)
+                .setParameter("until", now.plusSeconds(30)).setParameter("now", now).setParameter("l", limit).getResultList());
+        rows = new java.util.ArrayList<>(rows);
+        rows.sort(java.util.Comparator.comparingLong(r -> ((Number) r[0]).longValue()));
         int sent = 0;
         for (Object[] row : rows) {
             long id = ((Number) row[0]).longValue();
@@ -47,7 +57,7 @@ public class Outbox {
             } catch (RuntimeException e) {
                 LOG.warnf("outbox %d to %s not sent yet (%s); a later relay retries it", id, row[1], e.getMessage());
                 String err = e.getMessage() == null ? e.getClass().getName() : e.getMessage();
-                Db.session(s -> s.createNativeQuery("update outbox set attempts = attempts + 1, last_error = :e where id = :id")
+                Db.session(s -> s.createNativeQuery("update outbox set attempts = attempts + 1, last_error = :e, claimed_until = null where id = :id")
                         .setParameter("e", err.length() > 500 ? err.substring(0, 500) : err).setParameter("id", id).executeUpdate());
             }
         }

@@ -113,20 +113,42 @@ public class Verification {
         int k = c.task().checkpointEvery();
         ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
                 null, Queues.REEXEC_RESULTS, List.copyOf(exclude));
-        return s.createNativeQuery("update reexec_requests set exclude = :x where id = :id and status = 'SENT'")
+        // once per exclusion set: a replayed bogus answer (same worker) puts nothing on the queue again
+        return s.createNativeQuery("update reexec_requests set exclude = :x where id = :id and status = 'SENT' and exclude <> :x")
                 .setParameter("x", Json.write(exclude)).setParameter("id", id).executeUpdate()
-                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":" + UUID.randomUUID(), Json.write(r)));
+                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":" + String.join(",", exclude),
+                        Json.write(r)));
     }
 
     /** A verdict document and its evidence hash (keccak of its canonical JSON), stored before the decision commits. */
     public record Document(Verdict verdict, String evidenceHash) {
     }
 
+    /** The verdict document of a rejection (pure: nothing is stored; {@link #decide} keeps it with the decision). */
     public Document reject(Ctx c, ReasonCode code, Evidence e, List<ReasonCode> flags, List<Integer> sampled, int reexecuted) {
         Verdict v = new Verdict(c.taskId(), c.submissionHash(), false, code, flags, sampled, reexecuted, c.plan().bitExact() ? "bit-exact" : "relative-l2",
                 calibration(c.plan()), e, Instant.now().getEpochSecond());
-        artifacts.putJson(evidenceKey(c.taskId()), v.canonicalJson());
         return new Document(v, v.evidenceHash());
+    }
+
+    /**
+     * After the decision committed: the bucket's copy of the task's evidence document, at {@code evidence/<taskId>/<hash>.json}
+     * (the database holds it already; a failure here loses nothing and is logged).
+     */
+    public void publishEvidence(String taskId) {
+        try {
+            List<Object[]> rows = io.fedmarket.functions.http.Db.session(s -> s.createNativeQuery(
+                    "select s.evidence_doc, v.evidence from submissions s left join verdicts v on v.task_id = s.task_id where s.task_id = :t", Object[].class)
+                    .setParameter("t", taskId).getResultList());
+            if (rows.isEmpty() || rows.get(0)[0] == null) {
+                return;
+            }
+            String doc = (String) rows.get(0)[0];
+            String hash = io.fedmarket.fl.proof.Hashes.hex(io.fedmarket.fl.proof.Hashes.keccak(doc.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            artifacts.putJson(evidenceKey(taskId, hash), doc);
+        } catch (RuntimeException e) {
+            LOG.warnf("evidence of %s not copied to the bucket (it stays in the database): %s", taskId, e.getMessage());
+        }
     }
 
     public static ToleranceCalibration calibration(JobPlan plan) {
@@ -134,8 +156,8 @@ public class Verification {
                 "threshold set by the builder's intent (verification.tolerance)");
     }
 
-    public static String evidenceKey(String taskId) {
-        return "evidence/" + taskId + ".json";
+    public static String evidenceKey(String taskId, String evidenceHash) {
+        return "evidence/" + taskId + "/" + evidenceHash + ".json";
     }
 
     /**
@@ -143,8 +165,14 @@ public class Verification {
      * queue through the outbox. A submission decided before is left alone (returns false).
      */
     public Uni<Boolean> decide(Mutiny.Session s, Ctx c, boolean accepted, String reason, String evidenceHash) {
+        return decide(s, c, accepted, reason, evidenceHash, null);
+    }
+
+    /** As {@link #decide(Mutiny.Session, Ctx, boolean, String, String)}, keeping the rejection's verdict document with the decision. */
+    public Uni<Boolean> decide(Mutiny.Session s, Ctx c, boolean accepted, String reason, String evidenceHash, Document doc) {
         VerdictReached v = new VerdictReached(c.taskId(), c.jobId(), c.round(), c.submitter(), accepted, reason, evidenceHash);
-        return s.createNativeQuery("update submissions set stage = 'DECIDED' where task_id = :t and stage <> 'DECIDED'")
+        return s.createNativeQuery("update submissions set stage = 'DECIDED', evidence_doc = :doc where task_id = :t and stage <> 'DECIDED'")
+                .setParameter("doc", doc == null ? null : doc.verdict().canonicalJson())
                 .setParameter("t", c.taskId()).executeUpdate()
                 .chain(n -> n == 0 ? Uni.createFrom().item(false)
                         : outbox.add(s, Queues.VERDICTS, "verdict:" + c.taskId(), Json.write(v)).map(x -> {

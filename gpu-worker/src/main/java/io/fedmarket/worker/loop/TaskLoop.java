@@ -173,9 +173,12 @@ public final class TaskLoop implements AutoCloseable {
         }
         ScheduledFuture<?> hb = heartbeat(queue, m);
         try {
-            Optional<Submission> done = store.getJson(ArtifactStore.submissionKey(task.taskId()), Submission.class);
+            // submitted before by this worker (the delete was lost): announced again, not retrained (the verifier is idempotent on
+            // taskId). Another worker's record proves nothing (the bucket is shared, and the marketplace may have refused it and
+            // offered the task again): the task is trained
+            Optional<Submission> done = store.getJson(ArtifactStore.submissionKey(task.taskId()), Submission.class)
+                    .filter(d -> d.worker() != null && d.worker().equalsIgnoreCase(cfg.key().getAddress()));
             if (done.isPresent()) {
-                // submitted before (the delete was lost): announce again, the verifier is idempotent on taskId
                 System.err.println("task " + task.taskId() + " was already submitted: not training it again");
                 sendJson(cfg.endpoints().submissionsQueueUrl(), done.get());
             } else {
