@@ -157,8 +157,12 @@ public final class DemoRunner {
         }
         int cheaters = o.mix() != null ? o.cheaters() : o.faults() ? o.cheaters() : 0;
         step("stack", "starting the local stack (SQS, S3, EVM, PostgreSQL) in " + o.runDir());
-        try (LocalStack stack = LocalStack.builder().dataDir(o.runDir().resolve("stack")).databaseName("fedmarket_demo")
+        // a database of this run's own: a demo, a benchmark and the test suite may share the machine's PostgreSQL at once
+        String database = "fedmarket_demo_" + ProcessHandle.current().pid() + "_" + Long.toString(System.nanoTime() % 1_000_000, 36);
+        StackEndpoints.Database[] used = new StackEndpoints.Database[1];
+        try (LocalStack stack = LocalStack.builder().dataDir(o.runDir().resolve("stack")).databaseName(database)
                 .progress(l -> out.accept("          " + l.strip())).start()) {
+            used[0] = stack.endpoints().database();
             emptyMarketplace(stack.endpoints().database());
             String rpc = stack.endpoints().evm().rpcUrl();
             Map<String, String> contracts = MarketplaceDeployer.deployLocal(rpc);
@@ -176,6 +180,23 @@ public final class DemoRunner {
                         + "; match, verify, judge, aggregate, settle, chain-sync on their queues)");
                 return runJob(ep.withFunctions(new StackEndpoints.Functions(lambda.gatewayUrl())), endpointsFile, contracts, cheaters);
             }
+        } finally {
+            dropDatabase(used[0]);
+        }
+    }
+
+    /** The run's database goes with the run (its figures are in run.json and the report); a failure to drop it is only logged. */
+    static void dropDatabase(StackEndpoints.Database db) {
+        if (db == null || !db.jdbcUrl().contains("/fedmarket_demo_")) {
+            return;
+        }
+        String name = db.jdbcUrl().substring(db.jdbcUrl().lastIndexOf('/') + 1).replaceAll("\\?.*", "");
+        String admin = db.jdbcUrl().substring(0, db.jdbcUrl().lastIndexOf('/') + 1) + "postgres";
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(admin, db.user(), db.password());
+             java.sql.Statement st = c.createStatement()) {
+            st.execute("drop database if exists \"" + name.replace("\"", "") + "\" with (force)");
+        } catch (java.sql.SQLException e) {
+            System.err.println("demo: could not drop its database " + name + " (" + e.getMessage() + "); drop it by hand if you like");
         }
     }
 
