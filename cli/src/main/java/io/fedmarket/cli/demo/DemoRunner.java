@@ -306,6 +306,11 @@ public final class DemoRunner {
             UUID jobId = match.jobId();
             byte[] jobKey = Hashes.keccak(jobId.toString().getBytes());
 
+            if (o.faults()) {
+                // attrition: round 3's tasks pause at their first durable checkpoint until the workers holding them are
+                // killed, so the kill lands mid-task however fast the machine trains (a task takes well under a second)
+                fleet.holdAtFirstCheckpoint(Math.min(3, o.rounds()));
+            }
             for (WorkerFleet.Spec s : specs) {
                 fleet.start(s);
             }
@@ -533,6 +538,7 @@ public final class DemoRunner {
         for (String v : victims) {
             fleet.kill(v);
         }
+        fleet.release(); // whoever resumes these tasks, and every other task of the round, trains on without pausing
         step("fault", String.format(Locale.ROOT, "%s killed without notice mid-task, holding %d of the %d tasks of round %d (%.0f%%): their "
                         + "messages reappear after the visibility timeout and are resumed from the last checkpoint", String.join(", ", victims),
                 holder.size(), total, round, 100.0 * holder.size() / total));

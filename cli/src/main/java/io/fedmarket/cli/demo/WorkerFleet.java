@@ -56,6 +56,7 @@ final class WorkerFleet implements AutoCloseable {
             env.put("FEDMARKET_SPOT_NOTICE", "file:" + noticeFile(spec.name()));
             env.put("FEDMARKET_POLL_SECONDS", "1");
             env.put("FEDMARKET_VISIBILITY_SECONDS", "20");
+            env.put("FEDMARKET_FAULT_HOLD", "file:" + holdFile()); // no effect unless the demo writes a round number there
             if (spec.fault() != null && spec.fault().startsWith("verifier")) {
                 env.put("FEDMARKET_WORKER_ROLE", "verifier"); // a bonded verifier node: re-executions only
                 if (spec.fault().equals("verifier:lying")) {
@@ -101,6 +102,30 @@ final class WorkerFleet implements AutoCloseable {
         return runDir.resolve("spot").resolve(name + ".notice");
     }
 
+    /** Where the demo names the round whose tasks pause at their first durable checkpoint (attrition fault). */
+    Path holdFile() {
+        return runDir.resolve("spot").resolve("hold-round");
+    }
+
+    /** Tasks of {@code round} pause at their first durable checkpoint until {@link #release()}: the workers holding them are then surely mid-task. */
+    void holdAtFirstCheckpoint(int round) {
+        try {
+            Files.createDirectories(holdFile().getParent());
+            Files.writeString(holdFile(), Integer.toString(round));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Ends the hold: paused tasks go on (replacement workers never see it). */
+    void release() {
+        try {
+            Files.deleteIfExists(holdFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Sends the two-minute spot notice (the worker checkpoints, releases its task and exits). */
     void interrupt(String name) {
         try {
@@ -111,11 +136,15 @@ final class WorkerFleet implements AutoCloseable {
         }
     }
 
-    /** Kills a worker outright (kill -9: a verifier or worker going offline). */
+    /** Kills a worker outright (kill -9: a verifier or worker going offline) and waits until it is gone. */
     synchronized void kill(String name) {
         Process p = processes.get(name);
         if (p != null) {
-            p.destroyForcibly();
+            try {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -63,7 +63,7 @@ public final class TaskLoop implements AutoCloseable {
         this.sqs = sqsB.build();
         this.s3 = s3B.build();
         this.store = new ArtifactStore(s3, ep.bucket());
-        this.runner = new TaskRunner(store, cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()), cfg.workerId(), cfg.fault());
+        this.runner = new TaskRunner(store, cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()), cfg.workerId(), cfg.fault(), cfg.hold());
         this.reexecutor = new Reexecutor(runner, store, cfg.key(), new ReexecSigner(cfg.chainId(), cfg.marketplace()));
         this.notice = new SpotNotice(cfg.spotNotice());
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("heartbeat").unstarted(r));

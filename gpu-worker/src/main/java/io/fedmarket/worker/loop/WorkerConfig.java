@@ -2,6 +2,7 @@ package io.fedmarket.worker.loop;
 
 import io.fedmarket.config.Queues;
 import io.fedmarket.config.StackEndpoints;
+import io.fedmarket.worker.train.CheckpointHold;
 import io.fedmarket.worker.train.Fault;
 import org.web3j.crypto.Credentials;
 import org.web3j.crypto.Keys;
@@ -29,11 +30,14 @@ import java.util.function.Function;
  *                                         (re-executions only: a bonded verifier node that never takes a training task)
  * FEDMARKET_FAULT                         FAULT INJECTION for demos: free-ride | noise | partial:F | scaled-copy |
  *                                         forged-trail | wrong-shard | slow:MS | nondeterministic | crash-after:N
+ * FEDMARKET_FAULT_HOLD                    FAULT INJECTION for the demo's attrition fault: file:/path (a file holding a round
+ *                                         number: tasks of that round pause at their first durable checkpoint while it
+ *                                         exists) | none
  * </pre>
  */
 public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key, long chainId, String marketplace,
                            String spotNotice, int pollSeconds, int visibilitySeconds, int maxTasks, int idleExitSeconds,
-                           Fault fault, boolean verifierOnly) {
+                           Fault fault, boolean verifierOnly, CheckpointHold hold) {
 
     /** Where the worker talks to: AWS (endpoint null) or the local stand-ins. */
     public record Endpoints(String tasksQueueUrl, String reexecQueueUrl, String submissionsQueueUrl, Map<String, String> queueUrls,
@@ -88,7 +92,8 @@ public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key
                 Integer.parseInt(orDefault(settings, "FEDMARKET_POLL_SECONDS", "5")), visibility,
                 Integer.parseInt(orDefault(settings, "FEDMARKET_MAX_TASKS", "0")),
                 Integer.parseInt(orDefault(settings, "FEDMARKET_IDLE_EXIT_SECONDS", "0")),
-                Fault.parse(settings.apply("FEDMARKET_FAULT")), role(orDefault(settings, "FEDMARKET_WORKER_ROLE", "trainer")));
+                Fault.parse(settings.apply("FEDMARKET_FAULT")), role(orDefault(settings, "FEDMARKET_WORKER_ROLE", "trainer")),
+                CheckpointHold.parse(settings.apply("FEDMARKET_FAULT_HOLD")));
     }
 
     private static boolean role(String r) {

@@ -52,13 +52,19 @@ public final class TaskRunner {
     private final SubmissionSigner signer;
     private final String workerName;
     private final Fault fault;
+    private final CheckpointHold hold;
 
     public TaskRunner(ArtifactStore store, Credentials key, SubmissionSigner signer, String workerName, Fault fault) {
+        this(store, key, signer, workerName, fault, CheckpointHold.NONE);
+    }
+
+    public TaskRunner(ArtifactStore store, Credentials key, SubmissionSigner signer, String workerName, Fault fault, CheckpointHold hold) {
         this.store = store;
         this.key = key;
         this.signer = signer;
         this.workerName = workerName;
         this.fault = fault == null ? Fault.NONE : fault;
+        this.hold = hold == null ? CheckpointHold.NONE : hold;
     }
 
     public Fault fault() {
@@ -154,6 +160,7 @@ public final class TaskRunner {
         long stepNanos = 0;
         long trailNanos = 0;
         int ran = 0;
+        boolean held = false;
         try (TrainingSession s = TrainingSession.open(spec, task.batchSize(), start, global, task.lr(), task.momentum(), task.proxMu())) {
             int limit = fault.trainedSteps(steps, k);
             double lossSum = 0;
@@ -208,6 +215,11 @@ public final class TaskRunner {
                         store.putJson(ArtifactStore.progressKey(task.taskId()), new TaskProgress(task.taskId(), workerName,
                                 stepDone, uri, h, hs, us, ls, trainSoFar, Instant.now().getEpochSecond()));
                     }, uploader);
+                    if (!held && hold.applies(task)) {
+                        held = true;
+                        chain.join(); // the progress record of this checkpoint is in the bucket before the pause
+                        hold.await(task, stepDone);
+                    }
                 }
             }
             chain.join();

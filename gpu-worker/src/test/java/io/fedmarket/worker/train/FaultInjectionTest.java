@@ -280,4 +280,38 @@ class FaultInjectionTest {
         assertThatThrownBy(() -> Fault.parse("slow:x")).hasMessageContaining("slow:MS").hasMessageContaining("forged-trail");
         assertThatThrownBy(() -> Fault.parse("slow:-1")).hasMessageContaining("unknown FEDMARKET_FAULT");
     }
+
+    @Test
+    void aHeldTaskPausesAtItsFirstDurableCheckpointAndThenFinishesAsIfNeverHeld(@TempDir Path dir) throws Exception {
+        TrainTask t = task(UUID.randomUUID(), 3, null, null);
+        Path file = dir.resolve("hold-round");
+        java.nio.file.Files.writeString(file, "3");
+        TaskRunner held = new TaskRunner(store, Credentials.create(KEY), new SubmissionSigner(31337, MARKET), "held-worker",
+                Fault.NONE, CheckpointHold.parse("file:" + file));
+        java.util.concurrent.CompletableFuture<TaskRunner.Outcome> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> held.run(t, () -> false));
+        // the first checkpoint (step 20 of 60) is in the bucket and the task is not done: the worker is mid-task
+        io.fedmarket.worker.store.TaskProgress p = null;
+        for (int i = 0; i < 600 && p == null; i++) {
+            p = store.getJson(ArtifactStore.progressKey(t.taskId()), io.fedmarket.worker.store.TaskProgress.class).orElse(null);
+            Thread.sleep(50);
+        }
+        assertThat(p).as("progress recorded before the pause").isNotNull();
+        assertThat(p.latestStep()).isEqualTo(20);
+        assertThat(p.worker()).isEqualTo("held-worker");
+        Thread.sleep(300);
+        assertThat(run).as("paused while the hold file is there").isNotDone();
+        java.nio.file.Files.delete(file);
+        TaskRunner.Completed c = (TaskRunner.Completed) run.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        // a task of another round never pauses; both give the same update as a run without any hold
+        TaskRunner.Completed plain = (TaskRunner.Completed) runner(KEY, "none").run(task(t.jobId(), 3, null, null), () -> false);
+        assertThat(c.submission().updateHash()).isEqualTo(plain.submission().updateHash());
+        assertThat(c.trail().checkpointHashes()).isEqualTo(plain.trail().checkpointHashes());
+        java.nio.file.Files.writeString(file, "4");
+        TaskRunner other = new TaskRunner(store, Credentials.create(KEY), new SubmissionSigner(31337, MARKET), "held-worker",
+                Fault.NONE, CheckpointHold.parse("file:" + file));
+        assertThat(((TaskRunner.Completed) other.run(task(t.jobId(), 3, null, null), () -> false)).submission().updateHash())
+                .isEqualTo(plain.submission().updateHash());
+        assertThatThrownBy(() -> CheckpointHold.parse("/tmp/x")).hasMessageContaining("FEDMARKET_FAULT_HOLD").hasMessageContaining("file:/path");
+        assertThat(CheckpointHold.parse(null)).isSameAs(CheckpointHold.NONE);
+    }
 }
