@@ -146,6 +146,39 @@ class IntentsFunctionTest {
     }
 
     @Test
+    void theRuleItsParametersTheRoundQuorumAndTheValidationSplitAreCheckedAtIntake() throws Exception {
+        String token = Api.token(newBuilder(), Role.BUILDER);
+        long before = count("intents") + count("outbox");
+        // multi-krum without m would only fail when the first round is aggregated: refused now, with what to add
+        Api.Response r = Api.call("POST", "/intents", with("aggregation", "multi-krum"), token);
+        assertThat(r.status()).isEqualTo(422);
+        assertThat(r.body().get("error").asText()).contains("aggregationParams").contains("multi-krum needs parameter m");
+        Map<String, Object> typo = new HashMap<>(Api.validIntent());
+        typo.put("aggregation", "trimmed-mean");
+        typo.put("aggregationParams", Map.of("betta", 0.2));
+        assertThat(Api.call("POST", "/intents", Api.json(typo), token).body().get("error").asText())
+                .contains("does not take parameter(s) [betta]").contains("[beta]");
+        expect(token, with("training", Map.of("minUpdates", 0)), 422, "invalid_intent");
+        expect(token, with("verification", Map.of("validation", Map.of("dataset", "Fashion MNIST"))), 422, "invalid_intent");
+        expect(token, with("verification", Map.of("validation", Map.of("dataset", "fashion-mnist-test", "samples", 3))), 422, "invalid_intent");
+        assertThat(count("intents") + count("outbox")).as("nothing stored for a refused intent").isEqualTo(before);
+
+        // a good one keeps everything, as the job's plan will
+        Map<String, Object> good = new HashMap<>(Api.validIntent());
+        good.put("aggregation", "multi_krum");
+        good.put("aggregationParams", Map.of("f", 1, "m", 3));
+        good.put("training", Map.of("minUpdates", 4));
+        good.put("verification", Map.of("validation", Map.of("dataset", "fashion-mnist-test", "samples", 256, "seed", 7)));
+        Api.Response ok = Api.call("POST", "/intents", Api.json(good), token);
+        assertThat(ok.status()).as(ok.body().toString()).isEqualTo(201);
+        assertThat(ok.body().get("aggregation").asText()).isEqualTo("multi-krum");
+        assertThat(ok.body().get("aggregationParams").get("m").asInt()).isEqualTo(3);
+        assertThat(ok.body().get("training").get("minUpdates").asInt()).isEqualTo(4);
+        assertThat(ok.body().get("verification").get("validation").get("samples").asInt()).isEqualTo(256);
+        drainMatchQueue();
+    }
+
+    @Test
     void violationsAreListedTogether() {
         String token = Api.token(newBuilder(), Role.BUILDER);
         Map<String, Object> m = new HashMap<>(Api.validIntent());

@@ -16,11 +16,29 @@ import java.util.List;
  *                       workers suspected of colluding with the submitter); a listed worker leaves the message
  *                       for the others exactly as it does a segment of its own update. Null or empty: nobody
  *                       is excluded besides the submitter, who never re-executes its own work.
+ * @param assignee       the lower-case 0x address of the bonded worker drawn to re-execute this segment (the verify
+ *                       function draws it at random from the job's eligible re-executors, with randomness the submitter
+ *                       could not know); every other worker leaves the message alone and the judge counts only the
+ *                       assignee's answer. Null: nobody was eligible, any worker not excluded may take it.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ReexecTask(String reexecId, TrainTask task, int segment, int startStep, int steps,
                          String startCheckpointUri, String startHash, String expectedEndHash, String replyQueueKey,
-                         List<String> excludeWorkers) {
+                         List<String> excludeWorkers, String assignee) {
+
+    /** A request without a drawn assignee (any worker not excluded may take it). */
+    public ReexecTask(String reexecId, TrainTask task, int segment, int startStep, int steps, String startCheckpointUri, String startHash,
+                      String expectedEndHash, String replyQueueKey, List<String> excludeWorkers) {
+        this(reexecId, task, segment, startStep, steps, startCheckpointUri, startHash, expectedEndHash, replyQueueKey, excludeWorkers, null);
+    }
+
+    /** Whether {@code address} may take this request: not excluded, and the assignee when one was drawn. */
+    public boolean isFor(String address) {
+        if (address == null || excludes(address)) {
+            return false;
+        }
+        return assignee == null || assignee.equalsIgnoreCase(address);
+    }
 
     /** Whether {@code address} (0x hex, any case) is in {@link #excludeWorkers}. */
     public boolean excludes(String address) {

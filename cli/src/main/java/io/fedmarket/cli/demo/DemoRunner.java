@@ -389,6 +389,9 @@ public final class DemoRunner {
                 if (watch.answersBySubmitter() != 0) {
                     throw new IllegalStateException("a worker re-executed a segment of its own update: the verification is broken");
                 }
+                if (watch.answersByOthersThanTheDrawn() != 0) {
+                    throw new IllegalStateException("an answer counted that was not the drawn re-executor's: the verification is broken");
+                }
                 return finish(ep, chain, watch, jobId, jobKey, specs, nameOf, behaviour, accuracy, shards, train, test, steps, maxSteps, partition, cheaters, fleet);
             }
         }
@@ -551,10 +554,25 @@ public final class DemoRunner {
         }
     }
 
-    /** Bond events of keys that offer nothing through the API (verifier nodes), as the chain watcher forwards them to chain-sync. */
+    /**
+     * Bond events of keys that offer nothing through the API (verifier nodes), as the chain watcher forwards them to chain-sync;
+     * and the marketplace operator's grant of the {@code verifier} role to each, which makes a bonded verifier node eligible
+     * for the verify function's random draw of re-executors.
+     */
     private static void forwardBonds(StackEndpoints ep, List<WorkerFleet.Spec> who, List<MarketplaceChain.TxResult> txs, BigInteger bond) throws Exception {
         if (who.isEmpty()) {
             return;
+        }
+        StackEndpoints.Database db = ep.database();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+             java.sql.PreparedStatement acc = c.prepareStatement("insert into accounts (address) values (?) on conflict do nothing");
+             java.sql.PreparedStatement role = c.prepareStatement("insert into account_roles (address, role) values (?, 'verifier') on conflict do nothing")) {
+            for (WorkerFleet.Spec v : who) {
+                acc.setString(1, v.address().toLowerCase());
+                acc.executeUpdate();
+                role.setString(1, v.address().toLowerCase());
+                role.executeUpdate();
+            }
         }
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         try (SqsClient sqs = sqs(ep)) {
@@ -664,6 +682,8 @@ public final class DemoRunner {
         verification.put("targetDetection", 0.99);
         verification.put("fakedFraction", o.fakedFraction());
         verification.put("maxReexecShare", 0.05);
+        // the builder's validation split: 512 Fashion-MNIST test images the verify function measures every update's loss on
+        verification.put("validation", Map.of("dataset", "fashion-mnist-test", "samples", 512, "seed", 1));
         if (o.mix() != null && "tolerance".equals(o.mix().comparison())) {
             verification.put("comparison", "tolerance");
             verification.put("tolerance", o.mix().tolerance());

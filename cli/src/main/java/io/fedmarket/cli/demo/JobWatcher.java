@@ -215,6 +215,12 @@ final class JobWatcher implements AutoCloseable {
     }
 
     /** Every accepted or rejected re-execution answer came from a worker other than the submitter. */
+    /** Answers that counted although their worker was not the one drawn for the request (must be none). */
+    long answersByOthersThanTheDrawn() throws SQLException {
+        return one("select count(*) from reexec_requests r join tasks t on t.id = r.task_id where t.job_id = ? and r.assignee is not null "
+                + "and r.verifier is not null and r.verifier <> r.assignee and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')");
+    }
+
     long answersBySubmitter() throws SQLException {
         return one("select count(*) from reexec_requests r join submissions s on s.task_id = r.task_id join tasks t on t.id = r.task_id "
                 + "where t.job_id = ? and r.verifier = s.worker");
@@ -225,14 +231,16 @@ final class JobWatcher implements AutoCloseable {
         List<io.fedmarket.cli.report.DemoRun.TaskOutcome> out = new ArrayList<>();
         try (PreparedStatement ps = db.prepareStatement("select t.round_no, t.id, s.worker, case when v.task_id is null then null when v.accepted then 'ACCEPTED' "
                 + "else 'REJECTED' end, v.reason, s.steps, (select coalesce(sum(r.steps), 0) from reexec_requests r where r.task_id = t.id "
-                + "and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')) from tasks t join submissions s on s.task_id = t.id "
+                + "and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')), s.checks, (select string_agg(distinct r.verifier, ',') from reexec_requests r "
+                + "where r.task_id = t.id and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')) from tasks t join submissions s on s.task_id = t.id "
                 + "left join verdicts v on v.task_id = t.id where t.job_id = ? order by t.round_no, t.id")) {
             ps.setObject(1, jobId);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     String who = name.apply(rs.getString(3));
                     out.add(new io.fedmarket.cli.report.DemoRun.TaskOutcome(rs.getInt(1), rs.getString(2), who, behaviourOf.apply(who), rs.getString(4),
-                            rs.getString(5), rs.getInt(6), rs.getLong(7)));
+                            rs.getString(5), rs.getInt(6), rs.getLong(7), rs.getString(8),
+                            rs.getString(9) == null ? List.of() : java.util.Arrays.stream(rs.getString(9).split(",")).map(name).toList()));
                 }
             }
         }

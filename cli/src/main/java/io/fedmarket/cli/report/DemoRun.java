@@ -24,7 +24,13 @@ public record DemoRun(
         List<TaskOutcome> tasks) {
 
     /** One task's outcome: who trained it (name and injected behaviour), its verdict, and the steps trained and re-executed. */
-    public record TaskOutcome(int round, String taskId, String worker, String behaviour, String verdict, String reason, int steps, long reexecutedSteps) {
+    /**
+     * @param checks      the verify function's cheap checks of the update (JSON: norm, cosine to the round's centre, validation loss,
+     *                    their bounds and the flags raised), null when it never got that far
+     * @param reexecutors the workers whose re-execution answers counted (each the one drawn for its request)
+     */
+    public record TaskOutcome(int round, String taskId, String worker, String behaviour, String verdict, String reason, int steps, long reexecutedSteps,
+                              String checks, List<String> reexecutors) {
     }
 
     /** One federated round as closed by the coordinator. */

@@ -70,6 +70,15 @@ class DemoFaultInjectionTest {
         assertThat(run.tasks()).filteredOn(t -> !cheaters.contains(t.worker()))
                 .allSatisfy(t -> assertThat(t.verdict()).as("%s by %s: %s", t.taskId(), t.worker(), t.reason()).isEqualTo("ACCEPTED"));
         assertThat(run.tasks()).extracting(DemoRun.TaskOutcome::taskId).doesNotHaveDuplicates();
+        // every update went through the cheap checks, with its loss on the builder's validation split (512 test images)
+        assertThat(run.tasks()).allSatisfy(t -> assertThat(t.checks()).as("checks of %s", t.taskId()).contains("\"validation\":\"512 samples of fashion-mnist-test\"")
+                .containsPattern("\"validationLoss\":[0-9]"));
+        assertThat(run.tasks()).filteredOn(t -> t.behaviour().equals("free-ride")).isNotEmpty()
+                .allSatisfy(t -> assertThat(t.checks()).as("a free-rider's update did not move").contains("NORM_OUT_OF_BOUNDS"));
+        // each counted re-execution answer came from a worker drawn for it (the run fails otherwise), never the submitter; an accepted
+        // update was re-executed by someone
+        assertThat(run.tasks()).allSatisfy(t -> assertThat(t.reexecutors()).doesNotContain(t.worker()));
+        assertThat(run.tasks()).filteredOn(t -> "ACCEPTED".equals(t.verdict())).allSatisfy(t -> assertThat(t.reexecutors()).isNotEmpty());
         // the functions' own transactions: every round posted, the slashes, the job finished
         assertThat(run.gasByOperation()).containsKeys("postRound", "slash", "finishJob");
         assertThat(run.verificationOverhead()).isLessThanOrEqualTo(0.10);

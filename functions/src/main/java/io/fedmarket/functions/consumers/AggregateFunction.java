@@ -95,7 +95,13 @@ public class AggregateFunction {
                                             + "and (min_updates <= (select count(*) from verdicts where job_id = :j and round_no = :r and accepted) "
                                             + "or not exists (select 1 from tasks where job_id = :j and round_no = :r and status in ('OFFERED', 'RUNNING', 'SUBMITTED')))")
                                     .setParameter("now", now).setParameter("j", v.jobId()).setParameter("r", v.round()).executeUpdate())
-                            .map(closed -> closed == 0 ? "verdict recorded" : "verdict recorded, round closed");
+                            // closed at its quorum (the intent's minUpdates) before every task was done: the tasks nobody submitted are
+                            // stragglers, DROPPED as at the deadline (not paid, not aggregated; a later submission is refused as late)
+                            .chain(closed -> closed == 0 ? Uni.createFrom().item(0) : s.createNativeQuery("update tasks set status = 'DROPPED' "
+                                            + "where job_id = :j and round_no = :r and status in ('OFFERED', 'RUNNING')")
+                                    .setParameter("j", v.jobId()).setParameter("r", v.round()).executeUpdate().map(d -> 1 + d))
+                            .map(closed -> closed == 0 ? "verdict recorded" : "verdict recorded, round closed"
+                                    + (closed > 1 ? ", " + (closed - 1) + " unsubmitted task(s) DROPPED" : ""));
                 })));
         LOG.infof("%s: %s", v.taskId(), outcome);
         // every delivery (a duplicate too) finishes a CLOSED round that has no model yet: a crash after the close heals

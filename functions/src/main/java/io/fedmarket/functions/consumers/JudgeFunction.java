@@ -33,9 +33,10 @@ import java.util.Set;
 /**
  * Lambda {@code judge}: the signed answer of a re-execution, compared with what the submitter committed.
  * <ul>
- *   <li>An answer counts only when its EIP-712 signature recovers to the worker it names, that worker is bonded, and
- *   it is neither the submitter nor excluded from the request; anything else is logged and ignored (the request is
- *   offered again when it times out).</li>
+ *   <li>An answer counts only when its EIP-712 signature recovers to the worker it names, that worker is bonded, it is
+ *   neither the submitter nor excluded from the request, and it is the worker verify drew for the request (at random,
+ *   from the job's eligible re-executors: a submitter cannot steer its segments to an accomplice by polling faster);
+ *   anything else is logged and ignored, and the request goes back on the queue for the drawn worker.</li>
  *   <li>The re-executed end state must be the committed checkpoint: bit-exact, or within the job's calibrated relative
  *   L2 distance when its kernels are not deterministic (the distance is recorded either way).</li>
  *   <li>No rejection rests on one worker's word: a mismatch is re-executed by yet another worker (CONFIRM) and only a
@@ -82,7 +83,7 @@ public class JudgeFunction {
         Records.handle("judge", record, ReexecResult.class, this::apply);
     }
 
-    record Request(String id, String taskId, int segment, String purpose, int attempt, List<String> exclude, String status) {
+    record Request(String id, String taskId, int segment, String purpose, int attempt, List<String> exclude, String status, String assignee) {
     }
 
     private static String reqId(Request r, Verification.Ctx c) {
@@ -103,7 +104,7 @@ public class JudgeFunction {
         }
         MDC.put("taskId", r.taskId());
         MDC.put("reexecId", r.reexecId());
-        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select task_id, segment, purpose, attempt, exclude, status from reexec_requests where id = :id",
+        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select task_id, segment, purpose, attempt, exclude, status, assignee from reexec_requests where id = :id",
                 Object[].class).setParameter("id", r.reexecId()).getResultList());
         if (rows.isEmpty()) {
             LOG.warnf("answer %s names no re-execution this marketplace requested: ignored", r.reexecId());
@@ -111,7 +112,7 @@ public class JudgeFunction {
         }
         Object[] q = rows.get(0);
         Request req = new Request(r.reexecId(), (String) q[0], ((Number) q[1]).intValue(), (String) q[2], ((Number) q[3]).intValue(),
-                Arrays.asList(Json.parse((String) q[4], String[].class)), (String) q[5]);
+                Arrays.asList(Json.parse((String) q[4], String[].class)), (String) q[5], (String) q[6]);
         if (!req.taskId().equals(r.taskId()) || req.segment() != r.segment()) {
             LOG.warnf("answer %s is for task %s segment %d, the request was for %s segment %d: ignored", r.reexecId(), r.taskId(), r.segment(),
                     req.taskId(), req.segment());
@@ -171,6 +172,9 @@ public class JudgeFunction {
         }
         if (worker.equals(c.submitter()) || req.exclude().contains(worker)) {
             return worker + " may not re-execute this segment (the submitter, or a re-executor of it before)";
+        }
+        if (req.assignee() != null && !req.assignee().equalsIgnoreCase(worker)) {
+            return worker + " was not drawn for this re-execution (" + req.assignee() + " was): only the drawn worker's answer counts";
         }
         Object[] standing = Db.session(s -> s.createNativeQuery("select coalesce((select amount from bonds where address = :w), 0), "
                         + "(select count(*) from job_participants where job_id = :j and address = :w and removed_at is not null)", Object[].class)

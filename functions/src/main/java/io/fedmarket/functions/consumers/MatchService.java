@@ -66,7 +66,7 @@ public class MatchService {
         Outcome out = Db.session(s -> s.createNativeQuery(
                         "select status, data_domain, required_labels, rounds, local_epochs, min_participants, max_participants, budget, "
                                 + "max_price_per_gpu_second, deadline, builder, model_architecture, model_input_shape, model_num_classes, training, verification, "
-                                + "aggregation, privacy_mode, dp_epsilon, dp_delta from intents where id = :id for update", Object[].class)
+                                + "aggregation, privacy_mode, dp_epsilon, dp_delta, aggregation_params from intents where id = :id for update", Object[].class)
                 .setParameter("id", m.intentId()).getResultList()
                 .chain(rows -> {
                     if (rows.isEmpty()) {
@@ -152,7 +152,9 @@ public class MatchService {
             String spec = io.fedmarket.fl.job.JobPlan.modelSpecFor((String) r[11], Json.parse((String) r[12], RequiredShape.class), ((Number) r[13]).intValue());
             plan = io.fedmarket.fl.job.JobPlan.of(spec, r[14] == null ? null : Json.parse((String) r[14], io.fedmarket.fl.job.JobPlan.Training.class),
                     r[15] == null ? null : Json.parse((String) r[15], io.fedmarket.fl.job.JobPlan.Verification.class), ((Number) r[4]).intValue(),
-                    (String) r[16], "DP".equals(r[17]), (Double) r[18], (Double) r[19], rounds, roundSeconds, jobId);
+                    (String) r[16], r[20] == null ? null : Json.parse((String) r[20], AggregationParams.class), "DP".equals(r[17]), (Double) r[18],
+                    (Double) r[19], rounds, roundSeconds, jobId);
+            plan.aggregationRule(); // the rule with its parameters, as aggregate will build it
         } catch (IllegalArgumentException e) {
             return unmatched(s, intentId, now, "the intent cannot be trained as stated: " + e.getMessage());
         }
@@ -185,6 +187,10 @@ public class MatchService {
 
     /** Jackson target for the stored input shape. */
     public static final class RequiredShape extends ArrayList<Integer> {
+    }
+
+    /** Jackson target for the stored aggregation parameters. */
+    public static final class AggregationParams extends java.util.LinkedHashMap<String, Object> {
     }
 
     /** Jackson target for the stored label list. */

@@ -1,7 +1,6 @@
 package io.fedmarket.functions.consumers;
 
 import io.fedmarket.config.Queues;
-import io.fedmarket.fl.aggregation.AggregationRegistry;
 import io.fedmarket.fl.aggregation.AggregationResult;
 import io.fedmarket.fl.aggregation.AggregationRule;
 import io.fedmarket.fl.aggregation.ClientUpdate;
@@ -29,7 +28,7 @@ import java.util.UUID;
 
 /**
  * The model of a CLOSED round: the accepted updates (artifact keys from their submissions, weighted by their
- * sample counts) aggregated by the intent's rule ({@link AggregationRegistry}) from the round's start model,
+ * sample counts) aggregated by the intent's rule and its parameters (the job's plan, {@code AggregationRegistry}) from the round's start model,
  * stored content-addressed ({@code models/<keccak>.fmck}); a stateful server optimiser (FedAdam, FedYogi) keeps its
  * moments at {@code models/state/<job>/<round>.fmss} for the next round. Then, in one transaction, the round records
  * {@code global_model_uri} and {@code global_model_hash} (what postRound puts on chain) and its settlement is queued.
@@ -56,7 +55,7 @@ public class RoundAggregator {
     }
 
     public Outcome aggregate(UUID jobId, int round) {
-        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select r.status, r.global_model_hash, r.start_model_uri, i.aggregation, r.global_model_uri, i.rounds from rounds r "
+        List<Object[]> rows = Db.session(s -> s.createNativeQuery("select r.status, r.global_model_hash, r.start_model_uri, j.plan, r.global_model_uri, i.rounds from rounds r "
                         + "join jobs j on j.id = r.job_id join intents i on i.id = j.intent_id where r.job_id = :j and r.round_no = :r", Object[].class)
                 .setParameter("j", jobId).setParameter("r", round).getResultList());
         if (rows.isEmpty()) {
@@ -82,7 +81,7 @@ public class RoundAggregator {
         }
         AggregationRule rule;
         try {
-            rule = AggregationRegistry.create((String) r[3]);
+            rule = io.fedmarket.functions.rounds.RoundPublisher.plan(r[3], jobId).aggregationRule(); // the intent's rule with its parameters
         } catch (IllegalArgumentException e) {
             throw new Records.PoisonRecord("job " + jobId + ": " + e.getMessage());
         }

@@ -2,14 +2,10 @@ package io.fedmarket.functions.consumers;
 
 import com.amazonaws.services.lambda.runtime.events.SQSEvent;
 import io.fedmarket.config.Queues;
-import io.fedmarket.fl.aggregation.ClientUpdate;
-import io.fedmarket.fl.aggregation.CoordinateMedian;
-import io.fedmarket.fl.aggregation.ServerState;
 import io.fedmarket.fl.model.ModelState;
 import io.fedmarket.fl.proof.Hashes;
 import io.fedmarket.fl.proof.ProofTrail;
 import io.fedmarket.fl.proof.TrailHeader;
-import io.fedmarket.fl.verify.CheapCheckPolicy;
 import io.fedmarket.fl.verify.ComparisonPolicy;
 import io.fedmarket.fl.verify.Evidence;
 import io.fedmarket.fl.verify.ReasonCode;
@@ -56,8 +52,8 @@ import java.util.Optional;
  *   structural check rejects with evidence (slashed after the dispute window).</li>
  *   <li><b>Draw</b>: once the noted block is mined, q segments are drawn from keccak(submission hash ‖ block hash),
  *   randomness the worker could not know when it signed; the committed checkpoints of the drawn segments must hash to
- *   the trail; each segment goes to the re-execution queue for a worker other than the submitter, and the judge
- *   function decides from their signed answers. Until the block exists the message re-queues itself with a short delay.</li>
+ *   the trail; each segment goes to the re-execution queue for a bonded worker drawn at random (not the submitter; see
+ *   {@link Verification#dispatch}), and the judge function decides from the signed answers. Until the block exists the message re-queues itself with a short delay.</li>
  *   <li><b>Timeouts</b>: the same message comes back after the re-execution timeout; an unanswered segment is offered
  *   again (up to {@link Verification#MAX_ATTEMPTS} re-executors), then the update is left out as INCONCLUSIVE: not
  *   paid, not slashed.</li>
@@ -65,10 +61,6 @@ import java.util.Optional;
  */
 public class VerifyFunction {
     private static final Logger LOG = Logger.getLogger(VerifyFunction.class);
-    /** Cheap checks: an update that did not move (free-rider) or points away from the round's centre is looked at harder. */
-    static final CheapCheckPolicy CHEAP = new CheapCheckPolicy(1e-6, null, -0.5, null, null);
-    /** How many of the round's other updates the robust centre is taken over. */
-    static final int CENTRE_UPDATES = 16;
 
     @Inject
     Outbox outbox;
@@ -84,6 +76,9 @@ public class VerifyFunction {
 
     @Inject
     Verification verification;
+
+    @Inject
+    io.fedmarket.functions.rounds.CheapChecks cheapChecks;
 
     @ConfigProperty(name = "fedmarket.chain-id")
     long chainId;
@@ -299,6 +294,7 @@ public class VerifyFunction {
                     + global.length), List.of());
             return;
         }
+        float[] submitted = update; // what would be aggregated (under DP: after clipping and noise)
         if (c.task().dpClip() != null) {
             // client-side DP: the update is the trail's last checkpoint clipped and noised with the task's seed, replayed here
             int last = hashes.size() - 1;
@@ -320,8 +316,6 @@ public class VerifyFunction {
         UpdateVerifier.Submission vs = new UpdateVerifier.Submission(header, Hashes.fromHex(c.submissionHash()), update, c.updateUri(), trail, store);
         int segments = c.task().steps() / c.task().checkpointEvery();
         int q = c.plan().fakedFraction() >= 1 ? 1 : io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(c.plan().fakedFraction(), c.plan().targetDetection(), segments);
-        UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(CHEAP, q, Math.min(segments, 2 * q),
-                c.plan().bitExact() ? new ComparisonPolicy.BitExact() : new ComparisonPolicy.Tolerance(Verification.calibration(c.plan()))));
         Optional<String> blockHash = clock.blockHash(c.drawBlock());
         if (blockHash.isEmpty()) {
             // the block after the one the submission was recorded in is not mined yet: look again shortly
@@ -329,7 +323,12 @@ public class VerifyFunction {
             LOG.infof("%s: waiting for block %d to draw its segments", c.taskId(), c.drawBlock());
             return;
         }
-        UpdateVerifier.Plan plan = verifier.plan(vs, global, centre(c, update), null, Hashes.fromHex(blockHash.get()), Instant.now());
+        // cheap checks against the round so far: a flag only raises q (see CheapChecks)
+        io.fedmarket.functions.rounds.CheapChecks.Measured checks = cheapChecks.measure(c, submitted, global, c.task().globalModelHash());
+        UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(checks.policy(), q, Math.min(segments, 2 * q),
+                c.plan().bitExact() ? new ComparisonPolicy.BitExact() : new ComparisonPolicy.Tolerance(Verification.calibration(c.plan()))));
+        // the trail is checked against the trained state (under DP, before noise); the cheap checks measured the submitted one
+        UpdateVerifier.Plan plan = verifier.plan(vs, global, checks.centre(), checks.validationLoss(), Hashes.fromHex(blockHash.get()), Instant.now());
         if (plan instanceof UpdateVerifier.Rejected r) {
             rejectNow(c, r.verdict().reason(), r.verdict().evidence(), r.verdict().flags());
             return;
@@ -392,7 +391,7 @@ public class VerifyFunction {
         Instant due = Instant.now().minus(verification.reexecTimeout());
         TrailManifest tm = verification.manifest(c).orElseThrow(() -> new IllegalStateException("trail of " + c.taskId() + " disappeared"));
         String outcome = Db.session(s -> verification.load(s, c.taskId(), true).chain(locked -> !"DRAWN".equals(locked.stage()) ? Uni.createFrom().item("decided")
-                : s.createNativeQuery("select id, segment, attempt, exclude, requested_at, purpose from reexec_requests where task_id = :t and status = 'SENT'", Object[].class)
+                : s.createNativeQuery("select id, segment, attempt, exclude, requested_at, purpose, assignee from reexec_requests where task_id = :t and status = 'SENT'", Object[].class)
                 .setParameter("t", c.taskId()).getResultList()
                 .chain(open -> {
                     Uni<String> chain = Uni.createFrom().item(open.isEmpty() ? "nothing open" : "waiting");
@@ -402,7 +401,10 @@ public class VerifyFunction {
                         }
                         int segment = ((Number) r[1]).intValue();
                         int attempt = ((Number) r[2]).intValue();
-                        List<String> exclude = Arrays.asList(Json.parse((String) r[3], String[].class));
+                        List<String> exclude = new ArrayList<>(Arrays.asList(Json.parse((String) r[3], String[].class)));
+                        if (r[6] != null && !exclude.contains(((String) r[6]).toLowerCase())) {
+                            exclude.add(((String) r[6]).toLowerCase()); // the drawn worker did not answer in time: another one is drawn
+                        }
                         String purpose = "CONFIRM".equals(r[5]) ? "CONFIRM" : "RETRY";
                         chain = chain.chain(prev -> prev.equals("inconclusive") ? Uni.createFrom().item(prev)
                                 : s.createNativeQuery("update reexec_requests set status = 'TIMED_OUT', answered_at = :now where id = :id and status = 'SENT'")
@@ -472,26 +474,5 @@ public class VerifyFunction {
                 return i < tm.checkpointUris().size() ? tm.checkpointUris().get(i) : null;
             }
         };
-    }
-
-    /** The coordinate median of the round's updates recorded so far (this one included), once there are at least three. */
-    private float[] centre(Verification.Ctx c, float[] update) {
-        List<String> uris = Db.session(s -> s.createNativeQuery("select s.update_uri from submissions s join tasks t on t.id = s.task_id "
-                        + "where t.job_id = :j and t.round_no = :r and s.task_id <> :t and s.stage <> 'DECIDED' order by s.submitted_at desc limit :n", String.class)
-                .setParameter("j", c.jobId()).setParameter("r", c.round()).setParameter("t", c.taskId()).setParameter("n", CENTRE_UPDATES).getResultList());
-        if (uris.size() < 2) {
-            return null;
-        }
-        List<ClientUpdate> all = new ArrayList<>();
-        all.add(new ClientUpdate(c.taskId(), update, 1));
-        for (String u : uris) {
-            artifacts.find(u).ifPresent(b -> {
-                float[] f = ModelState.decode(b, u).flat();
-                if (f.length == update.length) {
-                    all.add(new ClientUpdate(u, f, 1));
-                }
-            });
-        }
-        return all.size() < 3 ? null : new CoordinateMedian().aggregate(update, all, ServerState.NONE).model();
     }
 }

@@ -54,6 +54,9 @@ public class IntentEntity extends PanacheEntityBase {
     @Column(name = "dp_delta")
     public Double dpDelta;
     public String aggregation;
+    /** The rule's parameters as a JSON object, or null for its defaults. */
+    @Column(name = "aggregation_params")
+    public String aggregationParams;
     /** JobPlan.Training as JSON, or null for the defaults. */
     public String training;
     /** JobPlan.Verification as JSON, or null for the defaults. */

@@ -123,8 +123,21 @@ public class IntentService {
         }
         if (v.present("aggregation", r.aggregation())) {
             String key = r.aggregation().trim().toLowerCase(Locale.ROOT).replace('_', '-');
-            v.check(AggregationRegistry.names().contains(key), "aggregation", "must be one of " + AggregationRegistry.names());
-            e.aggregation = key;
+            v.check(AggregationRegistry.names().contains(key) || key.equals("coordinate-median"), "aggregation", "must be one of " + AggregationRegistry.names());
+            e.aggregation = key.equals("coordinate-median") ? "median" : key;
+        }
+        if (r.aggregationParams() != null) {
+            v.check(r.aggregation() != null, "aggregationParams", "needs the aggregation rule they are for: set aggregation");
+            e.aggregationParams = Json.write(r.aggregationParams());
+        }
+        if (e.aggregation != null && AggregationRegistry.names().contains(e.aggregation)) {
+            try {
+                // the rule as it will aggregate: unknown or malformed parameters, or a required one missing (multi-krum's m), are the
+                // builder's to fix now, not a round that cannot be aggregated later
+                AggregationRegistry.create(e.aggregation, r.aggregationParams() == null ? java.util.Map.of() : r.aggregationParams());
+            } catch (IllegalArgumentException ex) {
+                v.check(false, "aggregationParams", ex.getMessage());
+            }
         }
         if (r.training() != null) {
             for (String[] p : r.training().problems()) {

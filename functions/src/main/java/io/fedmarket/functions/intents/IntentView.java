@@ -10,7 +10,7 @@ public record IntentView(String id, String builder, String status, String status
                          List<String> requiredLabels, int rounds, int localEpochs, int minParticipants, int maxParticipants,
                          String budget, String maxPricePerGpuSecond, String deadline, Privacy privacy, String aggregation,
                          io.fedmarket.fl.job.JobPlan.Training training, io.fedmarket.fl.job.JobPlan.Verification verification,
-                         String createdAt, String updatedAt) {
+                         String createdAt, String updatedAt, java.util.Map<String, Object> aggregationParams) {
 
     public record Model(String architecture, List<Integer> inputShape, int numClasses) {
     }
@@ -30,6 +30,6 @@ public record IntentView(String id, String builder, String status, String status
                 new Privacy(e.privacyMode, e.dpEpsilon, e.dpDelta), e.aggregation,
                 e.training == null ? null : Json.parse(e.training, io.fedmarket.fl.job.JobPlan.Training.class),
                 e.verification == null ? null : Json.parse(e.verification, io.fedmarket.fl.job.JobPlan.Verification.class),
-                e.createdAt.toString(), e.updatedAt.toString());
+                e.createdAt.toString(), e.updatedAt.toString(), e.aggregationParams == null ? null : Json.parse(e.aggregationParams, java.util.Map.class));
     }
 }

@@ -11,12 +11,15 @@ import java.util.List;
  * fit a JSON number safely). Every field is required except privacy.epsilon/delta, which DP needs, and the optional
  * {@code training} (batch size, learning rate, momentum, local steps, FedProx μ, threads, DP clip) and
  * {@code verification} (target detection probability, faked fraction to catch, largest re-execution share, comparison
- * and tolerance) objects, whose left-out fields take {@link io.fedmarket.fl.job.JobPlan}'s defaults.
+ * and tolerance) objects, whose left-out fields take {@link io.fedmarket.fl.job.JobPlan}'s defaults, and the aggregation rule's
+ * optional {@code aggregationParams} (e.g. {@code {"f": 1, "m": 5}} for multi-krum; see
+ * {@link io.fedmarket.fl.aggregation.AggregationRegistry}).
  */
 public record SubmitIntentRequest(ModelSpec model, String dataDomain, List<String> requiredLabels, Integer rounds,
                                   Integer localEpochs, Integer minParticipants, Integer maxParticipants, String budget,
                                   String maxPricePerGpuSecond, Instant deadline, Privacy privacy, String aggregation,
-                                  io.fedmarket.fl.job.JobPlan.Training training, io.fedmarket.fl.job.JobPlan.Verification verification) {
+                                  io.fedmarket.fl.job.JobPlan.Training training, io.fedmarket.fl.job.JobPlan.Verification verification,
+                                  java.util.Map<String, Object> aggregationParams) {
 
     public record ModelSpec(ModelArchitecture architecture, List<Integer> inputShape, Integer numClasses) {
     }

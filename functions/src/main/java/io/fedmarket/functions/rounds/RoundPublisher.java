@@ -142,7 +142,7 @@ public class RoundPublisher {
         Uni<Integer> chain = s.createNativeQuery("insert into rounds (job_id, round_no, status, min_updates, deadline, start_model_uri, global_model_hash) "
                         + "values (:j, :r, 'OPEN', :m, :d, :u, null) on conflict (job_id, round_no) do update set start_model_uri = excluded.start_model_uri, "
                         + "deadline = excluded.deadline, min_updates = excluded.min_updates where rounds.start_model_uri is null")
-                .setParameter("j", jobId).setParameter("r", round).setParameter("m", tasks.size()).setParameter("d", due).setParameter("u", startUri)
+                .setParameter("j", jobId).setParameter("r", round).setParameter("m", plan.minUpdatesFor(tasks.size())).setParameter("d", due).setParameter("u", startUri)
                 .executeUpdate();
         for (int i = 0; i < tasks.size(); i++) {
             TrainTask t = tasks.get(i);

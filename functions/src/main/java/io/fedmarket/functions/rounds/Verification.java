@@ -89,35 +89,104 @@ public class Verification {
         return taskId + "-seg" + segment + (purpose.equals("DRAW") ? "" : "-" + purpose.toLowerCase() + attempt);
     }
 
-    /** Sends segment {@code segment} of the submission out for re-execution by a worker not in {@code exclude}. */
+    /**
+     * Sends segment {@code segment} of the submission out for re-execution by a bonded worker drawn at random from the
+     * job's eligible re-executors ({@link #eligible}) minus {@code exclude}: the draw is keyed by the block hash the
+     * segments were drawn with, the submission hash and the request id, so the submitter could not know it when it signed
+     * and anyone can recompute it. Only the drawn worker's answer counts.
+     */
     public Uni<Integer> dispatch(Mutiny.Session s, Ctx c, TrailManifest m, int segment, String purpose, int attempt, List<String> exclude) {
         String id = reexecId(c.taskId(), segment, purpose, attempt);
         int k = c.task().checkpointEvery();
-        ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
-                null, Queues.REEXEC_RESULTS, List.copyOf(exclude));
-        String body = Json.write(r);
-        return s.createNativeQuery("insert into reexec_requests (id, task_id, segment, purpose, attempt, steps, exclude, status, requested_at) "
-                        + "values (:id, :t, :seg, :p, :a, :k, :x, 'SENT', :now) on conflict do nothing")
-                .setParameter("id", id).setParameter("t", c.taskId()).setParameter("seg", segment).setParameter("p", purpose).setParameter("a", attempt)
-                .setParameter("k", k).setParameter("x", Json.write(exclude)).setParameter("now", Instant.now()).executeUpdate()
-                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec:" + id, body));
+        return draw(s, c, id, exclude).chain(assignee -> {
+            ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
+                    null, Queues.REEXEC_RESULTS, List.copyOf(exclude), assignee);
+            String body = Json.write(r);
+            return s.createNativeQuery("insert into reexec_requests (id, task_id, segment, purpose, attempt, steps, exclude, status, requested_at, assignee) "
+                            + "values (:id, :t, :seg, :p, :a, :k, :x, 'SENT', :now, :as) on conflict do nothing")
+                    .setParameter("id", id).setParameter("t", c.taskId()).setParameter("seg", segment).setParameter("p", purpose).setParameter("a", attempt)
+                    .setParameter("k", k).setParameter("x", Json.write(exclude)).setParameter("now", Instant.now()).setParameter("as", assignee).executeUpdate()
+                    .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec:" + id, body));
+        });
+    }
+
+    /**
+     * The bonded workers that may be drawn to re-execute a segment of this job: its GPU participants not removed for
+     * cheating (they run workers for the job) and the bonded verifier nodes (accounts an operator granted the
+     * {@code verifier} role), lower case, sorted.
+     */
+    static Uni<List<String>> eligible(Mutiny.Session s, UUID jobId) {
+        return s.createNativeQuery("select p.address from job_participants p join bonds b on b.address = p.address "
+                        + "where p.job_id = :j and p.kind = 'GPU' and p.removed_at is null and b.amount > 0 "
+                        + "union select r.address from account_roles r join bonds b on b.address = r.address where r.role = 'verifier' and b.amount > 0 "
+                        + "and r.address not in (select address from job_participants where job_id = :j and removed_at is not null)", String.class)
+                .setParameter("j", jobId).getResultList()
+                .map(rows -> rows.stream().map(String::toLowerCase).distinct().sorted().toList());
+    }
+
+    /** The drawn re-executor of request {@code id}, or null when no eligible worker is left besides the excluded ones. */
+    private Uni<String> draw(Mutiny.Session s, Ctx c, String id, List<String> exclude) {
+        return s.createNativeQuery("select coalesce(draw_block_hash, '') from submissions where task_id = :t", String.class)
+                .setParameter("t", c.taskId()).getResultList()
+                .chain(bh -> eligible(s, c.jobId()).map(pool -> {
+                    String assignee = assign(pool, exclude, c.submitter(), drawSeed(bh.isEmpty() ? "" : bh.get(0), c.submissionHash(), id));
+                    if (assignee == null) {
+                        LOG.warnf("%s: no eligible bonded re-executor besides %s: any bonded worker not excluded may take it", id, exclude);
+                    }
+                    return assignee;
+                }));
+    }
+
+    /** keccak(block hash ‖ submission hash ‖ request id): the randomness of a re-executor draw. */
+    public static byte[] drawSeed(String blockHash, String submissionHash, String reexecId) {
+        byte[] b = blockHash == null || blockHash.isEmpty() ? new byte[0] : io.fedmarket.fl.proof.Hashes.fromHex(blockHash);
+        byte[] h = submissionHash == null ? new byte[0] : io.fedmarket.fl.proof.Hashes.fromHex(submissionHash);
+        return io.fedmarket.fl.proof.Hashes.keccak(b, h, reexecId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The draw itself (pure): the candidates that are neither the submitter nor excluded, sorted, and the one at
+     * {@code seed mod n}; null when none is left.
+     */
+    public static String assign(List<String> pool, List<String> exclude, String submitter, byte[] seed) {
+        List<String> left = new ArrayList<>();
+        for (String a : pool) {
+            String x = a.toLowerCase();
+            if (!x.equalsIgnoreCase(submitter) && exclude.stream().noneMatch(x::equalsIgnoreCase) && !left.contains(x)) {
+                left.add(x);
+            }
+        }
+        if (left.isEmpty()) {
+            return null;
+        }
+        left.sort(null);
+        return left.get(new java.math.BigInteger(1, seed).mod(java.math.BigInteger.valueOf(left.size())).intValueExact());
     }
 
     /**
      * Puts an open request back on the re-execution queue, excluding {@code exclude} (whose answer did not count: a removed,
-     * unbonded or excluded worker, or a signature that is not its own). The same request id: whoever answers it next is
-     * judged as if it had been first; it costs the segment no attempt, so nobody can exhaust a submission's attempts by
-     * answering what it may not answer.
+     * unbonded or excluded worker, a worker that was not drawn, or a signature that is not its own). The same request id
+     * and the same drawn worker unless it is now excluded (then another is drawn): whoever answers it next is judged as if
+     * it had been first; it costs the segment no attempt, so nobody can exhaust a submission's attempts by answering what
+     * it may not answer.
      */
     public Uni<Integer> resend(Mutiny.Session s, Ctx c, TrailManifest m, String id, int segment, List<String> exclude) {
         int k = c.task().checkpointEvery();
-        ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
-                null, Queues.REEXEC_RESULTS, List.copyOf(exclude));
-        // once per exclusion set: a replayed bogus answer (same worker) puts nothing on the queue again
-        return s.createNativeQuery("update reexec_requests set exclude = :x where id = :id and status = 'SENT' and exclude <> :x")
-                .setParameter("x", Json.write(exclude)).setParameter("id", id).executeUpdate()
-                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":" + String.join(",", exclude),
-                        Json.write(r)));
+        return s.createNativeQuery("select assignee from reexec_requests where id = :id", String.class).setParameter("id", id).getResultList()
+                .chain(current -> {
+                    String was = current.isEmpty() ? null : current.get(0);
+                    Uni<String> assignee = was != null && exclude.stream().noneMatch(was::equalsIgnoreCase) ? Uni.createFrom().item(was)
+                            : draw(s, c, id + "/" + String.join(",", exclude), exclude);
+                    return assignee.chain(a -> {
+                        ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
+                                null, Queues.REEXEC_RESULTS, List.copyOf(exclude), a);
+                        // once per exclusion set: a replayed bogus answer (same worker) puts nothing on the queue again
+                        return s.createNativeQuery("update reexec_requests set exclude = :x, assignee = :as where id = :id and status = 'SENT' and exclude <> :x")
+                                .setParameter("x", Json.write(exclude)).setParameter("as", a).setParameter("id", id).executeUpdate()
+                                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":" + String.join(",", exclude),
+                                        Json.write(r)));
+                    });
+                });
     }
 
     /** A verdict document and its evidence hash (keccak of its canonical JSON), stored before the decision commits. */

@@ -213,9 +213,9 @@ public final class TaskLoop implements AutoCloseable {
     }
 
     /**
-     * Receives up to 10 re-execution requests, keeps the first one that is neither a segment of this worker's own
-     * update nor excludes this worker ({@code excludeWorkers}), releases every other one at once, then re-executes
-     * the kept one. Looking at a batch matters: taking one message at a time, workers that each hold a segment of
+     * Receives up to 10 re-execution requests, keeps the first one that is drawn for this worker (or for nobody in
+     * particular), is not a segment of this worker's own update and does not exclude it ({@code excludeWorkers}),
+     * releases every other one at once, then re-executes the kept one. Looking at a batch matters: taking one message at a time, workers that each hold a segment of
      * their own update keep receiving their own message back (the queue hands out the longest-visible message
      * first) and nobody re-executes anything.
      *
@@ -228,6 +228,7 @@ public final class TaskLoop implements AutoCloseable {
         Message picked = null;
         ReexecTask pickedTask = null;
         boolean poison = false;
+        boolean othersOnly = true; // nothing but segments of this worker's own updates in the batch
         for (Message m : batch) {
             ReexecTask r;
             try {
@@ -238,18 +239,22 @@ public final class TaskLoop implements AutoCloseable {
                 poison = true;
                 continue;
             }
-            if (picked == null && !isOwn(r)) {
+            boolean own = isOwn(r);
+            if (!own) {
+                othersOnly = false;
+            }
+            if (picked == null && !own && r.isFor(cfg.key().getAddress())) {
                 picked = m;
                 pickedTask = r;
             } else {
-                release(queue, m); // another worker takes it
+                release(queue, m); // another worker takes it: the one drawn for it, or anyone but the submitter
             }
         }
         if (picked != null) {
             reexecute(picked, pickedTask);
             return true;
         }
-        if (!batch.isEmpty() && !poison) {
+        if (!batch.isEmpty() && !poison && othersOnly) {
             // only segments of this worker's own updates are visible: leave them to the others for a while
             ownSegmentSeenAt = System.nanoTime();
         }
@@ -258,7 +263,8 @@ public final class TaskLoop implements AutoCloseable {
 
     /**
      * A worker never verifies its own work: a segment of its own update, or one whose {@code excludeWorkers} names this
-     * worker, is left to a different bonded worker.
+     * worker, is left to a different bonded worker. (A request drawn for another worker is left to that one too, see
+     * {@link ReexecTask#isFor}.)
      */
     private boolean isOwn(ReexecTask r) {
         if (r.excludes(cfg.key().getAddress())) {

@@ -185,6 +185,22 @@ class WorkerStackTest {
             assertThat(l.run()).isEqualTo(TaskLoop.Exit.IDLE);
             assertThat(l.store().getJson(ArtifactStore.reexecKey(excludedId), ReexecResult.class)).isEmpty();
         }
+        // a request drawn for another worker is left to that one; one drawn for this worker (any case) is re-executed by it
+        String elsewhereId = "rx-drawn-elsewhere-" + UUID.randomUUID();
+        String mineId = "rx-drawn-mine-" + UUID.randomUUID();
+        try (TaskLoop l = loop(Map.of("FEDMARKET_WORKER_KEY", OTHER_KEY, "FEDMARKET_WORKER_ID", "verifier-worker"))) {
+            TrailManifest trail = l.store().getJson(sub.trailUri(), TrailManifest.class).orElseThrow();
+            String other = org.web3j.crypto.Credentials.create(OTHER_KEY).getAddress();
+            send(l, Queues.REEXEC, new ReexecTask(elsewhereId, t, 0, 0, 20, trail.checkpointUris().get(0), trail.checkpointHashes().get(0),
+                    null, null, List.of(), "0x00000000000000000000000000000000000000aa"));
+            send(l, Queues.REEXEC, new ReexecTask(mineId, t, 1, 20, 20, trail.checkpointUris().get(1), trail.checkpointHashes().get(1),
+                    null, null, List.of(), "0x" + other.substring(2).toUpperCase()));
+            assertThat(l.run()).isEqualTo(TaskLoop.Exit.IDLE);
+            assertThat(l.store().getJson(ArtifactStore.reexecKey(elsewhereId), ReexecResult.class)).as("drawn for somebody else").isEmpty();
+            ReexecResult mine = l.store().getJson(ArtifactStore.reexecKey(mineId), ReexecResult.class).orElseThrow();
+            assertThat(mine.worker()).isEqualToIgnoringCase(other);
+            assertThat(mine.endHash()).isEqualTo(trail.checkpointHashes().get(2));
+        }
     }
 
     @Test

@@ -32,7 +32,47 @@ import java.util.UUID;
 public record JobPlan(String modelSpec, int batchSize, double lr, double momentum, double proxMu, int localEpochs,
                       Integer localSteps, int threads, double targetDetection, double fakedFraction, double maxReexecShare,
                       String comparison, Double tolerance, Double dpClip, Double dpNoiseMultiplier, long seed,
-                      String aggregation, int rounds, long roundSeconds) {
+                      String aggregation, int rounds, long roundSeconds, Integer minUpdates, java.util.Map<String, Object> aggregationParams,
+                      ValidationSplit validation) {
+
+    /** A plan without a round quorum, rule parameters or validation split (every task must be decided; the rule's defaults). */
+    public JobPlan(String modelSpec, int batchSize, double lr, double momentum, double proxMu, int localEpochs,
+                   Integer localSteps, int threads, double targetDetection, double fakedFraction, double maxReexecShare,
+                   String comparison, Double tolerance, Double dpClip, Double dpNoiseMultiplier, long seed,
+                   String aggregation, int rounds, long roundSeconds) {
+        this(modelSpec, batchSize, lr, momentum, proxMu, localEpochs, localSteps, threads, targetDetection, fakedFraction, maxReexecShare,
+                comparison, tolerance, dpClip, dpNoiseMultiplier, seed, aggregation, rounds, roundSeconds, null, null, null);
+    }
+
+    /**
+     * The builder's validation split the verify function measures every update's loss on (a cheap check: a high loss only
+     * raises how many segments are re-executed): {@code samples} images of the data set {@code dataset} (a name the
+     * marketplace's bucket holds under {@code datasets/<dataset>/}, e.g. {@code fashion-mnist-test}), chosen by {@code seed}.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = false)
+    public record ValidationSplit(String dataset, Integer samples, Long seed) {
+        public static final int DEFAULT_SAMPLES = 512;
+
+        public int sampleCount() {
+            return samples == null ? DEFAULT_SAMPLES : samples;
+        }
+
+        public long seedOrDefault() {
+            return seed == null ? 1L : seed;
+        }
+
+        public List<String[]> problems() {
+            List<String[]> p = new ArrayList<>();
+            if (dataset == null || !dataset.matches("^[a-z0-9][a-z0-9-]{0,62}$")) {
+                p.add(new String[] {"verification.validation.dataset", "must name a data set of the marketplace's bucket (datasets/<name>/), "
+                        + "lower-case letters, digits and '-', e.g. \"fashion-mnist-test\""});
+            }
+            if (samples != null && (samples < 16 || samples > 10_000)) {
+                p.add(new String[] {"verification.validation.samples", "must be 16 to 10000 (default " + DEFAULT_SAMPLES + ")"});
+            }
+            return p;
+        }
+    }
 
     public static final int DEFAULT_BATCH = 64;
     public static final double DEFAULT_LR = 0.05;
@@ -46,8 +86,12 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
     /** The intent's optional {@code training} object; every field may be left out (the defaults above). */
     @JsonIgnoreProperties(ignoreUnknown = false)
     public record Training(Integer batchSize, Double learningRate, Double momentum, Integer localSteps, Double proxMu,
-                           Integer threads, Double dpClip) {
-        public static final Training DEFAULTS = new Training(null, null, null, null, null, null, null);
+                           Integer threads, Double dpClip, Integer minUpdates) {
+        public static final Training DEFAULTS = new Training(null, null, null, null, null, null, null, null);
+
+        public Training(Integer batchSize, Double learningRate, Double momentum, Integer localSteps, Double proxMu, Integer threads, Double dpClip) {
+            this(batchSize, learningRate, momentum, localSteps, proxMu, threads, dpClip, null);
+        }
 
         /** What is wrong, as (field, message) pairs; empty when the object is usable. */
         public List<String[]> problems() {
@@ -73,6 +117,10 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
             if (dpClip != null && !(dpClip > 0 && dpClip <= 1000)) {
                 p.add(new String[] {"training.dpClip", "must be in (0, 1000]"});
             }
+            if (minUpdates != null && (minUpdates < 1 || minUpdates > 10_000)) {
+                p.add(new String[] {"training.minUpdates", "must be 1 to 10000: a round closes once this many updates are verified "
+                        + "(at most the job's data shards; left out: every shard)"});
+            }
             return p;
         }
     }
@@ -80,8 +128,12 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
     /** The intent's optional {@code verification} object. */
     @JsonIgnoreProperties(ignoreUnknown = false)
     public record Verification(Double targetDetection, Double fakedFraction, Double maxReexecShare, String comparison,
-                               Double tolerance) {
-        public static final Verification DEFAULTS = new Verification(null, null, null, null, null);
+                               Double tolerance, ValidationSplit validation) {
+        public static final Verification DEFAULTS = new Verification(null, null, null, null, null, null);
+
+        public Verification(Double targetDetection, Double fakedFraction, Double maxReexecShare, String comparison, Double tolerance) {
+            this(targetDetection, fakedFraction, maxReexecShare, comparison, tolerance, null);
+        }
 
         public List<String[]> problems() {
             List<String[]> p = new ArrayList<>();
@@ -101,6 +153,9 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
                 p.add(new String[] {"verification.tolerance", "comparison \"tolerance\" needs a calibrated relative L2 threshold in (0, 1), e.g. 0.01"});
             } else if (c.equals("bit-exact") && tolerance != null) {
                 p.add(new String[] {"verification.tolerance", "applies only to comparison \"tolerance\": remove it or set comparison"});
+            }
+            if (validation != null) {
+                p.addAll(validation.problems());
             }
             return p;
         }
@@ -142,6 +197,13 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
 
     public static JobPlan of(String modelSpec, Training t, Verification v, int localEpochs, String aggregation, boolean dp,
                              Double epsilon, Double delta, int rounds, long roundSeconds, UUID jobId) {
+        return of(modelSpec, t, v, localEpochs, aggregation, null, dp, epsilon, delta, rounds, roundSeconds, jobId);
+    }
+
+    /** As above, with the aggregation rule's parameters (checked by {@link io.fedmarket.fl.aggregation.AggregationRegistry}). */
+    public static JobPlan of(String modelSpec, Training t, Verification v, int localEpochs, String aggregation,
+                             java.util.Map<String, Object> aggregationParams, boolean dp, Double epsilon, Double delta, int rounds,
+                             long roundSeconds, UUID jobId) {
         Training tr = t == null ? Training.DEFAULTS : t;
         Verification ve = v == null ? Verification.DEFAULTS : v;
         if (!tr.problems().isEmpty() || !ve.problems().isEmpty()) {
@@ -161,7 +223,19 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
         return new JobPlan(modelSpec, or(tr.batchSize(), DEFAULT_BATCH), or(tr.learningRate(), DEFAULT_LR), or(tr.momentum(), DEFAULT_MOMENTUM),
                 mu, localEpochs, tr.localSteps(), or(tr.threads(), 1), or(ve.targetDetection(), DEFAULT_TARGET_DETECTION),
                 or(ve.fakedFraction(), DEFAULT_FAKED_FRACTION), or(ve.maxReexecShare(), DEFAULT_MAX_REEXEC_SHARE), cmp,
-                ve.tolerance(), clip, sigma, jobSeed(jobId), agg, rounds, roundSeconds);
+                ve.tolerance(), clip, sigma, jobSeed(jobId), agg, rounds, roundSeconds, tr.minUpdates(),
+                aggregationParams == null || aggregationParams.isEmpty() ? null : java.util.Map.copyOf(aggregationParams), ve.validation());
+    }
+
+    /** How many verified updates close a round of a job with {@code tasks} tasks: the intent's minUpdates (at most tasks), else every task. */
+    public int minUpdatesFor(int tasks) {
+        return minUpdates == null ? tasks : Math.max(1, Math.min(minUpdates, tasks));
+    }
+
+    /** The aggregation rule of this plan with its parameters. */
+    public io.fedmarket.fl.aggregation.AggregationRule aggregationRule() {
+        return io.fedmarket.fl.aggregation.AggregationRegistry.create(aggregation == null ? "fedavg" : aggregation,
+                aggregationParams == null ? java.util.Map.of() : aggregationParams);
     }
 
     /**

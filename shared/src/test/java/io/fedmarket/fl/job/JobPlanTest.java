@@ -82,4 +82,28 @@ class JobPlanTest {
         assertThat(JobPlan.modelSpecFor("CNN", List.of(1, 28, 28), 10)).isEqualTo("cnn");
         assertThat(JobPlan.modelSpecFor("MLP", List.of(784), 10)).isEqualTo("mlp");
     }
+
+    @Test
+    void theRoundQuorumAndTheRuleWithItsParametersComeFromTheIntent() {
+        JobPlan every = plan(null, null, 1);
+        assertThat(every.minUpdatesFor(10)).as("left out: every task").isEqualTo(10);
+        JobPlan seven = JobPlan.of("mlp", new JobPlan.Training(null, null, null, null, null, null, null, 7), null, 1, "multi-krum",
+                java.util.Map.of("f", 1, "m", 3), false, null, null, 10, 600, UUID.randomUUID());
+        assertThat(seven.minUpdatesFor(10)).isEqualTo(7);
+        assertThat(seven.minUpdatesFor(4)).as("never more than the tasks").isEqualTo(4);
+        assertThat(seven.aggregationRule().name()).contains("krum");
+        // the plan survives its JSON round trip (it is stored with the job), parameters included
+        com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
+        JobPlan back;
+        try {
+            back = om.readValue(om.writeValueAsString(seven), JobPlan.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(back).isEqualTo(seven);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> JobPlan.of("mlp", null, null, 1, "multi-krum", null, false, null, null, 10, 600,
+                UUID.randomUUID()).aggregationRule())).hasMessageContaining("multi-krum needs parameter m");
+        assertThat(new JobPlan.Verification(null, null, null, null, null, new JobPlan.ValidationSplit("fashion-mnist-test", 8, null)).problems())
+                .extracting(x -> x[0]).containsExactly("verification.validation.samples");
+    }
 }
