@@ -309,45 +309,229 @@ contract MarketplaceTest is Fixture {
         assertEq(token.balanceOf(address(market)), b.bonded, "tokens follow the bond");
     }
 
+    /// A slash in a job's name: compensationBps of it (fuzzed, 0-100 %) joins that job's escrow if the job
+    /// is open or finished, capped by the job's room under MAX_JOB_AMOUNT (fuzzed down to zero); the rest
+    /// goes to the treasury (all of it for a closed job). The two parts always add up to the slash, which
+    /// never exceeds bonded + unbonding stake (bonded taken first); the compensation is the builder's by refund.
+    struct SlashCase {
+        uint256 bnd; // bonded by P1
+        uint256 unb; // of which requested for unbonding (still slashable)
+        uint256 amt; // slashed (beyond the stake too)
+        uint256 cbps; // compensationBps
+        uint256 state; // 0 open, 1 finished, 2 closed, 3 open with little room under MAX_JOB_AMOUNT
+        uint256 dep; // the job's budget
+        uint256 marketBefore;
+        uint256 toEscrow; // expected
+        uint256 toTreasury; // expected
+    }
+
+    function testFuzz_slashCompensatesTheJobsEscrow(
+        uint128 bonded,
+        uint128 unbonding,
+        uint256 slashAmount,
+        uint16 bps,
+        uint256 budget,
+        uint8 jobState
+    ) public {
+        SlashCase memory c;
+        c.bnd = bound(bonded, 1, 1e30);
+        c.unb = bound(unbonding, 0, c.bnd);
+        c.amt = bound(slashAmount, 1, 2e30);
+        c.cbps = bound(bps, 0, 10_000);
+        c.state = jobState % 4;
+        uint256 max = market.MAX_JOB_AMOUNT();
+        // state 3: the room left under the cap is fuzzed around the compensation (half the time below it)
+        uint256 room = c.amt * c.cbps / 10_000 * 2;
+        c.dep = c.state == 3 ? max - bound(budget, 0, room < max ? room : max - 1) : bound(budget, 1, 1e28);
+        _setUpSlashCase(c);
+
+        if (c.amt > c.bnd) {
+            vm.prank(verifier);
+            vm.expectRevert(abi.encodeWithSelector(Marketplace.SlashExceedsBond.selector, P1, c.bnd, c.amt));
+            market.slash(P1, c.amt, JOB, keccak256("e"));
+            assertEq(token.balanceOf(address(market)), c.marketBefore, "a refused slash moves nothing");
+            assertEq(market.totalBonded(), c.bnd, "a refused slash keeps the stake");
+            return;
+        }
+        if (c.state != 2) {
+            c.toEscrow = c.amt * c.cbps / 10_000;
+            if (c.toEscrow > max - c.dep) c.toEscrow = max - c.dep;
+        }
+        c.toTreasury = c.amt - c.toEscrow;
+        vm.expectEmit(true, true, false, true);
+        emit Marketplace.Slashed(P1, JOB, keccak256("e"), c.amt, c.toEscrow, c.toTreasury);
+        vm.prank(verifier);
+        market.slash(P1, c.amt, JOB, keccak256("e"));
+        _assertSlashCase(c);
+    }
+
+    function _setUpSlashCase(SlashCase memory c) internal {
+        openJob(JOB, c.dep);
+        vm.prank(admin);
+        market.setCompensationBps(uint16(c.cbps));
+        if (c.state == 1 || c.state == 2) {
+            vm.prank(coordinator);
+            market.finishJob(JOB);
+        }
+        if (c.state == 2) {
+            vm.prank(builder);
+            market.refund(JOB);
+        }
+        fund(P1, c.bnd);
+        vm.startPrank(P1);
+        market.bond(c.bnd);
+        if (c.unb > 0) market.requestUnbond(c.unb);
+        vm.stopPrank();
+        c.marketBefore = token.balanceOf(address(market));
+    }
+
+    function _assertSlashCase(SlashCase memory c) internal {
+        assertLe(c.amt, c.bnd, "never beyond the stake");
+        assertEq(c.toEscrow + c.toTreasury, c.amt, "the split adds up to the slash");
+        if (c.state == 2) assertEq(c.toEscrow, 0, "nothing to a closed job's escrow");
+        assertEq(token.balanceOf(treasury), c.toTreasury, "treasury share");
+        assertEq(market.getJob(JOB).deposited, c.dep + c.toEscrow, "compensation joins the escrow");
+        assertLe(market.getJob(JOB).deposited, market.MAX_JOB_AMOUNT(), "escrow stays under MAX_JOB_AMOUNT");
+        assertEq(token.balanceOf(address(market)), c.marketBefore - c.toTreasury, "only the treasury share leaves");
+        Marketplace.Bond memory b = market.bondOf(P1);
+        assertEq(uint256(b.bonded) + b.unbonding, c.bnd - c.amt, "stake reduced by exactly the slash");
+        bool fromBonded = c.amt <= c.bnd - c.unb;
+        assertEq(b.bonded, fromBonded ? c.bnd - c.unb - c.amt : 0, "bonded stake first");
+        assertEq(b.unbonding, fromBonded ? c.unb : c.bnd - c.amt, "then unbonding stake");
+        assertEq(market.totalBonded(), c.bnd - c.amt, "totalBonded follows");
+        if (c.state == 2) return;
+        if (c.state != 1) {
+            vm.prank(coordinator);
+            market.finishJob(JOB);
+        }
+        uint256 builderBefore = token.balanceOf(builder);
+        vm.prank(builder);
+        market.refund(JOB);
+        assertEq(token.balanceOf(builder) - builderBefore, c.dep + c.toEscrow, "the builder gets the compensation back");
+    }
+
     // ------------------------------------------------------------ roles
 
+    /// Every role-gated entry point (postRound, finishJob: coordinator; slash: verifier; setTreasury,
+    /// setUnbondingDelay, setCompensationBps, grantRole, revokeRole: admin; renounceRole: the holder
+    /// only) refuses every caller without the role, with arguments that are otherwise valid, and changes
+    /// nothing; then each one succeeds for the right role and has its effect (so a contract, or a test,
+    /// that refused every caller would fail here).
     function test_everyPrivilegedCallRejectsTheWrongRole() public {
         openJob(JOB, 100);
+        fund(P1, 50);
+        vm.prank(P1);
+        market.bond(50); // a real bond: the slashes below are valid but for the caller's role
         address intruder = address(0xBAD);
         bytes32 coord = market.COORDINATOR_ROLE();
         bytes32 verif = market.VERIFIER_ROLE();
         bytes32 adminRole = market.DEFAULT_ADMIN_ROLE();
-        address[3] memory wrong = [intruder, verifier, builder];
-        for (uint256 i = 0; i < wrong.length; i++) {
-            _expectUnauthorized(wrong[i], coord);
+        assertEq(market.getRoleAdmin(coord), adminRole, "the admin administers the coordinator role");
+        assertEq(market.getRoleAdmin(verif), adminRole, "the admin administers the verifier role");
+        assertEq(market.getRoleAdmin(adminRole), adminRole, "the admin administers itself");
+
+        address[4] memory notCoordinator = [intruder, verifier, admin, builder];
+        for (uint256 i = 0; i < notCoordinator.length; i++) {
+            _expectUnauthorized(notCoordinator[i], coord);
             market.postRound(JOB, 1, keccak256("m"), keccak256("r"), 1);
-            _expectUnauthorized(wrong[i], coord);
+            _expectUnauthorized(notCoordinator[i], coord);
             market.finishJob(JOB);
         }
-        address[3] memory notVerifier = [intruder, coordinator, admin];
+        address[4] memory notVerifier = [intruder, coordinator, admin, builder];
         for (uint256 i = 0; i < notVerifier.length; i++) {
             _expectUnauthorized(notVerifier[i], verif);
-            market.slash(builder, 1, JOB, keccak256("e"));
+            market.slash(P1, 1, JOB, keccak256("e"));
         }
-        address[3] memory notAdmin = [intruder, coordinator, verifier];
+        address[4] memory notAdmin = [intruder, coordinator, verifier, builder];
         for (uint256 i = 0; i < notAdmin.length; i++) {
-            _expectUnauthorized(notAdmin[i], adminRole);
+            address a = notAdmin[i];
+            _expectUnauthorized(a, adminRole);
             market.setTreasury(intruder);
-            _expectUnauthorized(notAdmin[i], adminRole);
+            _expectUnauthorized(a, adminRole);
             market.setUnbondingDelay(0);
-            _expectUnauthorized(notAdmin[i], adminRole);
+            _expectUnauthorized(a, adminRole);
             market.setCompensationBps(0);
-            _expectUnauthorized(notAdmin[i], adminRole);
-            market.grantRole(coord, notAdmin[i]);
+            _expectUnauthorized(a, adminRole);
+            market.grantRole(coord, a);
+            _expectUnauthorized(a, adminRole);
+            market.grantRole(verif, a);
+            _expectUnauthorized(a, adminRole);
+            market.grantRole(adminRole, a);
+            _expectUnauthorized(a, adminRole);
+            market.revokeRole(coord, coordinator);
+            _expectUnauthorized(a, adminRole);
+            market.revokeRole(verif, verifier);
+            _expectUnauthorized(a, adminRole);
+            market.revokeRole(adminRole, admin);
         }
-        // the right roles pass
+        // renounceRole only ever drops the caller's own role: naming another holder fails for anyone, the admin included
+        address[5] memory renouncers = [intruder, verifier, admin, builder, coordinator];
+        for (uint256 i = 0; i < renouncers.length; i++) {
+            address a = renouncers[i];
+            if (a != coordinator) _expectBadConfirmation(a);
+            if (a != coordinator) market.renounceRole(coord, coordinator);
+            if (a != verifier) _expectBadConfirmation(a);
+            if (a != verifier) market.renounceRole(verif, verifier);
+            if (a != admin) _expectBadConfirmation(a);
+            if (a != admin) market.renounceRole(adminRole, admin);
+        }
+        // none of it changed anything
+        _assertRoles(coordinator, verifier, admin);
+        address[5] memory everyone = [intruder, coordinator, verifier, admin, builder];
+        for (uint256 i = 0; i < everyone.length; i++) {
+            assertTrue(market.hasRole(coord, everyone[i]) == (everyone[i] == coordinator), "coordinator role unchanged");
+            assertTrue(market.hasRole(verif, everyone[i]) == (everyone[i] == verifier), "verifier role unchanged");
+            assertTrue(market.hasRole(adminRole, everyone[i]) == (everyone[i] == admin), "admin role unchanged");
+        }
+        assertEq(market.treasury(), treasury, "treasury unchanged");
+        assertEq(market.unbondingDelay(), DELAY, "delay unchanged");
+        assertEq(market.compensationBps(), COMP_BPS, "compensation unchanged");
+        assertEq(market.getJob(JOB).lastRound, 0, "no round posted");
+        assertTrue(market.getJob(JOB).status == Marketplace.JobStatus.Open, "job still open");
+        assertEq(market.bondOf(P1).bonded, 50, "bond untouched");
+
+        // the right roles pass, with their effect
         vm.prank(coordinator);
         market.postRound(JOB, 1, keccak256("m"), keccak256("r"), 1);
-        vm.prank(admin);
+        assertEq(market.getJob(JOB).lastRound, 1, "coordinator posts");
+        vm.prank(verifier);
+        market.slash(P1, 10, JOB, keccak256("e"));
+        assertEq(market.bondOf(P1).bonded, 40, "verifier slashes");
+        vm.prank(coordinator);
+        market.finishJob(JOB);
+        assertTrue(market.getJob(JOB).status == Marketplace.JobStatus.Finished, "coordinator finishes");
+        vm.startPrank(admin);
+        market.setTreasury(address(0x7EA6));
+        assertEq(market.treasury(), address(0x7EA6), "admin sets the treasury");
+        market.setUnbondingDelay(1 days);
+        assertEq(market.unbondingDelay(), 1 days, "admin sets the delay");
         market.setCompensationBps(10_000);
-        vm.prank(admin);
+        assertEq(market.compensationBps(), 10_000, "admin sets the compensation");
         vm.expectRevert(abi.encodeWithSelector(Marketplace.BpsTooHigh.selector, 10_001));
-        market.setCompensationBps(10_001);
+        market.setCompensationBps(10_001); // past the role check, the value check
+        market.grantRole(coord, P2);
+        assertTrue(market.hasRole(coord, P2), "admin grants");
+        market.revokeRole(coord, P2);
+        assertTrue(!market.hasRole(coord, P2), "admin revokes");
+        vm.stopPrank();
+        _expectUnauthorized(P2, coord); // a revoked coordinator is refused at once
+        market.postRound(JOB, 2, keccak256("m"), keccak256("r"), 1);
+        vm.prank(verifier);
+        market.renounceRole(verif, verifier);
+        assertTrue(!market.hasRole(verif, verifier), "a holder renounces its own role");
+        _expectUnauthorized(verifier, verif);
+        market.slash(P1, 1, JOB, keccak256("e"));
+    }
+
+    function _assertRoles(address c, address v, address a) internal view {
+        assertTrue(market.hasRole(market.COORDINATOR_ROLE(), c), "coordinator kept its role");
+        assertTrue(market.hasRole(market.VERIFIER_ROLE(), v), "verifier kept its role");
+        assertTrue(market.hasRole(market.DEFAULT_ADMIN_ROLE(), a), "admin kept its role");
+    }
+
+    function _expectBadConfirmation(address who) internal {
+        vm.prank(who);
+        vm.expectRevert(IAccessControl.AccessControlBadConfirmation.selector);
     }
 
     function _expectUnauthorized(address who, bytes32 role) internal {

@@ -401,8 +401,36 @@ public final class MarketplaceChain implements AutoCloseable {
         BigInteger gasLimit = estimate.multiply(BigInteger.valueOf(12)).divide(BigInteger.TEN).min(options.gasCap());
         BigInteger maxFee = gasPrice().multiply(BigInteger.TWO);
         BigInteger tip = maxFee.min(BigInteger.valueOf(1_000_000_000L));
-        String txHash = signAndSend(operation, to, data, gasLimit, tip, maxFee);
-        return awaitConfirmed(operation, txHash, to, data);
+        for (int attempt = 0; ; attempt++) {
+            Sent sent = signAndSend(operation, to, data, gasLimit, tip, maxFee);
+            try {
+                return awaitConfirmed(operation, sent, to, data);
+            } catch (ReplacedException e) {
+                // another process holding this key (a second Lambda instance) sent at the same nonce and its transaction took
+                // the nonce: ours can never be mined, so sending the operation again with a fresh nonce cannot send it twice
+                if (attempt >= 3) {
+                    throw new ChainException(operation + ": its transaction was replaced at nonce " + sent.nonce() + " four times by another "
+                            + "sender using the key " + address() + "; let one process send for a key (e.g. one settle instance at a time)");
+                }
+                nonceLock.lock();
+                try {
+                    nextNonce = null; // ask the node: the other sender has moved the key's nonce on
+                } finally {
+                    nonceLock.unlock();
+                }
+            }
+        }
+    }
+
+    /** A signed transaction the node accepted, and the nonce it used. */
+    private record Sent(String hash, BigInteger nonce) {
+    }
+
+    /** Our transaction's nonce was mined with another transaction: ours will never be. */
+    private static final class ReplacedException extends RuntimeException {
+        ReplacedException(String message) {
+            super(message, null, false, false);
+        }
     }
 
     private BigInteger estimateGas(String operation, String to, String data) {
@@ -425,7 +453,7 @@ public final class MarketplaceChain implements AutoCloseable {
         return p;
     }
 
-    private String signAndSend(String operation, String to, String data, BigInteger gasLimit, BigInteger tip, BigInteger maxFee) {
+    private Sent signAndSend(String operation, String to, String data, BigInteger gasLimit, BigInteger tip, BigInteger maxFee) {
         nonceLock.lock();
         try {
             for (int attempt = 0; ; attempt++) {
@@ -444,14 +472,14 @@ public final class MarketplaceChain implements AutoCloseable {
                 } catch (ChainException e) {
                     if (knownToNode(expectedHash, false)) { // an attempt did land, only its answers were lost
                         nextNonce = nonce.add(BigInteger.ONE);
-                        return expectedHash;
+                        return new Sent(expectedHash, nonce);
                     }
                     nextNonce = null; // unknown whether it landed: ask the node next time
                     throw e;
                 }
                 if (!sent.hasError()) {
                     nextNonce = nonce.add(BigInteger.ONE);
-                    return sent.getTransactionHash();
+                    return new Sent(sent.getTransactionHash(), nonce);
                 }
                 String msg = String.valueOf(sent.getError().getMessage()).toLowerCase(Locale.ROOT);
                 // an earlier attempt of these very bytes may have reached the node with its answer lost (a proxy's
@@ -459,7 +487,7 @@ public final class MarketplaceChain implements AutoCloseable {
                 // nonce would send the operation twice, so first ask whether the node has our transaction.
                 if (msg.contains("already known") || msg.contains("already imported") || knownToNode(expectedHash, true)) {
                     nextNonce = nonce.add(BigInteger.ONE);
-                    return expectedHash;
+                    return new Sent(expectedHash, nonce);
                 }
                 if ((msg.contains("nonce too low") || msg.contains("nonce too high") || msg.contains("replacement")) && attempt < 3) {
                     nextNonce = null; // another process used this key, or the node restarted: resync
@@ -484,10 +512,22 @@ public final class MarketplaceChain implements AutoCloseable {
         }
     }
 
-    private TxResult awaitConfirmed(String operation, String txHash, String to, String data) {
+    private TxResult awaitConfirmed(String operation, Sent sent, String to, String data) {
+        String txHash = sent.hash();
         long deadline = System.nanoTime() + options.receiptTimeout().toNanos();
+        int nonceTakenSeen = 0;
         while (true) {
             TransactionReceipt r = receipt(txHash);
+            if (r == null) {
+                // no receipt, yet the key's mined nonce is past ours: another transaction took our nonce (seen twice, so a
+                // receipt that was merely late is not mistaken for it)
+                BigInteger mined = retrying("eth_getTransactionCount", options,
+                        () -> web3j.ethGetTransactionCount(address(), DefaultBlockParameterName.LATEST).send()).getTransactionCount();
+                nonceTakenSeen = mined.compareTo(sent.nonce()) > 0 ? nonceTakenSeen + 1 : 0;
+                if (nonceTakenSeen >= 2 && receipt(txHash) == null) {
+                    throw new ReplacedException(operation + " (tx " + txHash + ") at nonce " + sent.nonce() + " was replaced");
+                }
+            }
             if (r != null) {
                 if (!r.isStatusOK()) {
                     throw minedRevert(operation, r, to, data);

@@ -250,7 +250,9 @@ class MarketplaceChainTest {
         payouts.put(DevAccounts.account(6).getAddress(), tokens(3));
         PayoutTree tree = PayoutTree.of(payouts);
         BigInteger total = payouts.values().stream().reduce(BigInteger.ZERO, BigInteger::add);
-        admin.postRound(job, 1, id("m"), tree.root(), total);
+        MarketplaceChain.TxResult posted = admin.postRound(job, 1, id("m"), tree.root(), total);
+        // a round costs the same whatever the number of participants: one root, one total
+        assertThat(posted.gasUsed()).isLessThanOrEqualTo(BigInteger.valueOf(80_000));
         String funded = DevAccounts.account(6).getAddress();
         assertThat(tree.proof(funded)).hasSizeGreaterThanOrEqualTo(14);
         BigInteger walletBefore = admin.tokenBalance(funded);
@@ -268,9 +270,59 @@ class MarketplaceChainTest {
         }
         admin.as(DevAccounts.account(6)).withdraw(List.of(job));
         assertThat(admin.tokenBalance(funded).subtract(walletBefore)).isEqualTo(tree.cumulative(funded));
-        // a proof of a leaf hashed any other way is refused
-        List<byte[]> proof = tree.proof(DevAccounts.account(6).getAddress());
-        assertThat(MerkleTree.verify(proof, tree.root(), new PayoutLeaf(DevAccounts.account(6).getAddress(), tokens(3)).hash())).isTrue();
+
+        // The contract hashes (account, cumulative) itself, as PayoutLeaf does: a tree whose leaves were hashed any
+        // other way is refused even though each proof is sound for its leaf as hashed. Round 2 of the job commits
+        // such a tree; next to it a correctly hashed leaf, which claims (so the root is live and the refusals come
+        // from the hashing alone).
+        String other = DevAccounts.account(7).getAddress();
+        BigInteger four = tokens(4);
+        byte[] singleHash = Hashes.keccak256(abiEncode(funded, four)); // no second keccak
+        byte[] packed = Hashes.keccak256(Hashes.keccak256(Hashes.fromHex(funded), uint256(four))); // abi.encodePacked
+        byte[] swapped = Hashes.keccak256(Hashes.keccak256(uint256(four), pad32(Hashes.fromHex(funded)))); // (cumulative, account)
+        byte[] fiveLeaf = new PayoutLeaf(funded, tokens(5)).hash(); // right hashing, another amount
+        byte[] good = new PayoutLeaf(other, tokens(1)).hash();
+        List<byte[]> wrongLeaves = List.of(singleHash, packed, swapped, fiveLeaf, good);
+        MerkleTree wrong = MerkleTree.of(wrongLeaves);
+        admin.postRound(job, 2, id("m2"), wrong.root(), total);
+        for (int i = 0; i < 3; i++) {
+            assertThat(MerkleTree.verify(wrong.proof(i), wrong.root(), wrongLeaves.get(i))).as("Java proof of leaf %d", i).isTrue();
+            List<byte[]> p = wrong.proof(i);
+            assertThatThrownBy(() -> admin.claim(job, funded, four, p)).as("leaf %d hashed the wrong way", i)
+                    .isInstanceOfSatisfying(ChainRevertException.class, e -> {
+                        assertThat(e.errorName()).isEqualTo("InvalidProof");
+                        assertThat(e.args()).containsEntry("account", funded).containsEntry("cumulative", four);
+                    });
+        }
+        // the proof of (funded, 5) does not prove (funded, 4), nor (other, 5)
+        assertThatThrownBy(() -> admin.claim(job, funded, four, wrong.proof(3)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> assertThat(e.errorName()).isEqualTo("InvalidProof"));
+        assertThatThrownBy(() -> admin.claim(job, other, tokens(5), wrong.proof(3)))
+                .isInstanceOfSatisfying(ChainRevertException.class, e -> {
+                    assertThat(e.errorName()).isEqualTo("InvalidProof");
+                    assertThat(e.args()).containsEntry("account", other).containsEntry("cumulative", tokens(5));
+                });
+        assertThat(admin.claimed(job, funded)).isEqualTo(tokens(3));
+        admin.claim(job, other, tokens(1), wrong.proof(4));
+        assertThat(admin.claimed(job, other)).isEqualTo(tokens(1));
+    }
+
+    /** abi.encode(address, uint256). */
+    private static byte[] abiEncode(String account, BigInteger amount) {
+        byte[] out = new byte[64];
+        System.arraycopy(pad32(Hashes.fromHex(account)), 0, out, 0, 32);
+        System.arraycopy(uint256(amount), 0, out, 32, 32);
+        return out;
+    }
+
+    private static byte[] pad32(byte[] b) {
+        byte[] out = new byte[32];
+        System.arraycopy(b, 0, out, 32 - b.length, b.length);
+        return out;
+    }
+
+    private static byte[] uint256(BigInteger v) {
+        return org.web3j.utils.Numeric.toBytesPadded(v, 32);
     }
 
     @Test
@@ -293,23 +345,105 @@ class MarketplaceChainTest {
         assertThatThrownBy(() -> sigs.recover(s, new byte[64])).hasMessageContaining("65 bytes");
     }
 
-    @Test
-    void concurrentSendsFromOneKeyGetDistinctNonces() throws Exception {
-        MarketplaceChain sender = admin.as(DevAccounts.account(8));
+    /** The key's transaction count on the node (mined transactions). */
+    static BigInteger nonceOf(String address) throws Exception {
+        return admin.web3j().ethGetTransactionCount(address, org.web3j.protocol.core.DefaultBlockParameterName.LATEST).send()
+                .getTransactionCount();
+    }
+
+    /** {@code n} approvals (distinct amounts, so distinct transactions) sent from 8 threads, spread over {@code facades}. */
+    static List<MarketplaceChain.TxResult> approveConcurrently(List<MarketplaceChain> facades, int n, long amountBase) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<MarketplaceChain.TxResult>> fs = new ArrayList<>();
-            for (int i = 0; i < 40; i++) {
-                BigInteger amount = BigInteger.valueOf(i + 1);
-                fs.add(pool.submit(() -> sender.approve(amount)));
+            for (int i = 0; i < n; i++) {
+                MarketplaceChain f = facades.get(i % facades.size());
+                BigInteger amount = BigInteger.valueOf(amountBase + i);
+                fs.add(pool.submit(() -> f.approve(amount)));
             }
-            Set<String> hashes = new HashSet<>();
+            List<MarketplaceChain.TxResult> out = new ArrayList<>();
             for (Future<MarketplaceChain.TxResult> f : fs) {
-                hashes.add(f.get(60, TimeUnit.SECONDS).txHash());
+                out.add(f.get(60, TimeUnit.SECONDS));
             }
-            assertThat(hashes).hasSize(40);
+            return out;
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /**
+     * Every result is a distinct transaction from {@code address}, mined with status 1, and their nonces are exactly
+     * {@code before .. before + n - 1}: the account's nonce rose by exactly {@code n} (nothing lost, nothing doubled).
+     */
+    static void assertMinedWithConsecutiveNonces(List<MarketplaceChain.TxResult> results, String address, BigInteger before) throws Exception {
+        int n = results.size();
+        assertThat(results.stream().map(MarketplaceChain.TxResult::txHash).distinct().count()).isEqualTo(n);
+        Set<BigInteger> nonces = new HashSet<>();
+        for (MarketplaceChain.TxResult r : results) {
+            var receipt = admin.web3j().ethGetTransactionReceipt(r.txHash()).send().getTransactionReceipt().orElseThrow();
+            assertThat(receipt.isStatusOK()).as("receipt of %s", r.txHash()).isTrue();
+            assertThat(receipt.getFrom()).isEqualToIgnoringCase(address);
+            var tx = admin.web3j().ethGetTransactionByHash(r.txHash()).send().getTransaction().orElseThrow();
+            nonces.add(tx.getNonce());
+        }
+        Set<BigInteger> expected = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            expected.add(before.add(BigInteger.valueOf(i)));
+        }
+        assertThat(nonces).isEqualTo(expected);
+        assertThat(nonceOf(address)).isEqualTo(before.add(BigInteger.valueOf(n)));
+    }
+
+    @Test
+    void concurrentSendsFromOneKeyGetDistinctNonces() throws Exception {
+        MarketplaceChain sender = admin.as(DevAccounts.account(8));
+        BigInteger before = nonceOf(sender.address());
+        List<MarketplaceChain.TxResult> results = approveConcurrently(List.of(sender), 40, 1);
+        assertMinedWithConsecutiveNonces(results, sender.address(), before);
+        assertThat(admin.web3j().ethGetTransactionCount(sender.address(), org.web3j.protocol.core.DefaultBlockParameterName.PENDING)
+                .send().getTransactionCount()).as("nothing left pending").isEqualTo(before.add(BigInteger.valueOf(40)));
+    }
+
+    /**
+     * Two facades (as two processes would have) for one key, taking turns: each caches its next nonce, so every
+     * turn collides with the other's last send; the facade gets "nonce too low", resyncs from the node and sends
+     * once. The nonce rises by exactly the number of sends.
+     */
+    @Test
+    void twoFacadesOfOneKeyTakingTurnsResyncOnNonceTooLow() throws Exception {
+        Credentials key = DevAccounts.account(9);
+        try (MarketplaceChain a = MarketplaceChain.connect(anvil.rpcUrl(), key, contracts, MarketplaceChain.Options.defaults());
+             MarketplaceChain b = MarketplaceChain.connect(anvil.rpcUrl(), key, contracts, MarketplaceChain.Options.defaults())) {
+            BigInteger before = nonceOf(a.address());
+            List<MarketplaceChain.TxResult> results = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                results.add((i % 2 == 0 ? a : b).approve(BigInteger.valueOf(1_000 + i)));
+            }
+            assertMinedWithConsecutiveNonces(results, a.address(), before);
+        }
+    }
+
+    /**
+     * Two facades for one key sending at the same time. Fails: each facade caches eth_gasPrice for 2 s, so their
+     * fees differ by a little (anvil's base fee falls block by block); a facade whose cached nonce is the other's
+     * pending transaction's nonce sends a higher-fee transaction that anvil takes as a REPLACEMENT of the pending
+     * one, and the replaced sender waits out receiptTimeout (60 s) and throws "was not mined" (its operation lost);
+     * or a facade that keeps losing the race gives up after 4 attempts with "replacement transaction underpriced".
+     * The resync in signAndSend only covers "nonce too low" after the other's transaction is mined.
+     */
+    @Test
+    void twoFacadesOfOneKeySendingConcurrentlyEverySendLandsOnce() throws Exception {
+        Credentials key = DevAccounts.account(13);
+        try (MarketplaceChain a = MarketplaceChain.connect(anvil.rpcUrl(), key, contracts, MarketplaceChain.Options.defaults());
+             MarketplaceChain b = MarketplaceChain.connect(anvil.rpcUrl(), key, contracts, MarketplaceChain.Options.defaults())) {
+            BigInteger before = nonceOf(a.address());
+            List<MarketplaceChain.TxResult> results = new ArrayList<>();
+            // a certain collision first (a caches before+1, b takes it), then both at once from 8 threads
+            results.add(a.approve(BigInteger.valueOf(1_000)));
+            results.add(b.approve(BigInteger.valueOf(1_001)));
+            results.add(a.approve(BigInteger.valueOf(1_002)));
+            results.addAll(approveConcurrently(List.of(a, b), 40, 2_000));
+            assertMinedWithConsecutiveNonces(results, a.address(), before);
         }
     }
 
@@ -328,13 +462,21 @@ class MarketplaceChainTest {
     }
 
     @Test
-    void gasCapStopsExpensiveCallsBeforeSending() {
+    void gasCapStopsExpensiveCallsBeforeSending() throws Exception {
         try (MarketplaceChain capped = MarketplaceChain.connect(anvil.rpcUrl(), DevAccounts.account(1), contracts,
                 MarketplaceChain.Options.defaults().withGasCap(BigInteger.valueOf(30_000)))) {
-            long nonceBefore = capped.blockNumber();
+            BigInteger nonceBefore = nonceOf(capped.address());
+            BigInteger pendingBefore = capped.web3j().ethGetTransactionCount(capped.address(),
+                    org.web3j.protocol.core.DefaultBlockParameterName.PENDING).send().getTransactionCount();
             assertThatThrownBy(() -> capped.approve(tokens(1)))
                     .isInstanceOf(GasCapExceededException.class).hasMessageContaining("above the cap of 30000");
-            assertThat(capped.blockNumber()).isEqualTo(nonceBefore);
+            // nothing was signed and sent: the key's nonce, mined or pending, did not move
+            assertThat(nonceOf(capped.address())).isEqualTo(nonceBefore);
+            assertThat(capped.web3j().ethGetTransactionCount(capped.address(), org.web3j.protocol.core.DefaultBlockParameterName.PENDING)
+                    .send().getTransactionCount()).isEqualTo(pendingBefore);
+            // the same call under the default cap is sent, and the nonce read above sees it (the cap, not the call, stopped it)
+            admin.as(DevAccounts.account(1)).approve(tokens(1));
+            assertThat(nonceOf(capped.address())).isEqualTo(nonceBefore.add(BigInteger.ONE));
         }
     }
 
