@@ -12,7 +12,7 @@ import java.util.Map;
 
 /** ./mkt bench NAME: runs one benchmark's main class, which prints a table (or one JSON object with --json). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark and print its table: match, chain, train, integrity; 'all' runs each (quick sizes) and prints one table, also written as JSON.")
+        description = "Run a benchmark and print its table: match, chain, train, integrity, calibrate; 'all' runs each (quick sizes) and prints one table, also written as JSON.")
 final class BenchCommand implements Runnable {
     static final Map<String, String> BENCHMARKS = new LinkedHashMap<>();
 
@@ -21,6 +21,7 @@ final class BenchCommand implements Runnable {
         BENCHMARKS.put("chain", "io.fedmarket.chain.bench.ChainBenchmark");
         BENCHMARKS.put("train", "io.fedmarket.worker.bench.TrainBenchmark");
         BENCHMARKS.put("integrity", "io.fedmarket.fl.bench.IntegrityBenchmark");
+        BENCHMARKS.put("calibrate", "io.fedmarket.worker.bench.ToleranceCalibrationRun");
     }
 
     @Parameters(index = "0", arity = "1", paramLabel = "NAME", description = "one of: ${COMPLETION-CANDIDATES}",

@@ -686,7 +686,9 @@ public final class DemoRunner {
         verification.put("validation", Map.of("dataset", "fashion-mnist-test", "samples", 512, "seed", 1));
         if (o.mix() != null && "tolerance".equals(o.mix().comparison())) {
             verification.put("comparison", "tolerance");
-            verification.put("tolerance", o.mix().tolerance());
+            if (o.mix().tolerance() != null) {
+                verification.put("tolerance", o.mix().tolerance()); // else the model's shipped calibration
+            }
         }
         intent.put("verification", verification);
         String intentId = asBuilder.post("/intents", json.writeValueAsString(intent)).path("id").asText();

@@ -33,7 +33,7 @@ import java.util.Map;
  *
  * <pre>
  *   --rounds N (5)  --steps S (140: with f = 0.5 and p = 0.99, q = 7 segments of 140 is 5%)  --fractions 0,30,60,90
- *   --seed X (5)    --tolerance T (1e-5)  --json  --out DIR (.mkt/integrity/TIME)
+ *   --seed X (5)    --tolerance T (default: none in the intent, so the job uses the MLP's shipped calibration)  --json  --out DIR (.mkt/integrity/TIME)
  * </pre>
  */
 public final class MarketplaceIntegrityBenchmark {
@@ -45,13 +45,13 @@ public final class MarketplaceIntegrityBenchmark {
     private MarketplaceIntegrityBenchmark() {
     }
 
-    record Args(int rounds, int steps, List<Integer> fractions, long seed, double tolerance, boolean json, Path out, Path from) {
+    record Args(int rounds, int steps, List<Integer> fractions, long seed, Double tolerance, boolean json, Path out, Path from) {
         static Args parse(String[] argv) {
             int rounds = 5;
             int steps = 140;
             List<Integer> fractions = List.of(0, 30, 60, 90);
             long seed = 5;
-            double tolerance = 1e-5;
+            Double tolerance = null; // the MLP's shipped calibration (./mkt bench calibrate)
             boolean json = false;
             Path out = null;
             Path from = null;
@@ -133,7 +133,8 @@ public final class MarketplaceIntegrityBenchmark {
         Files.createDirectories(a.out());
         log.println("integrity benchmark through the marketplace: " + PROVIDERS + " providers + " + VERIFIERS + " verifier nodes, " + a.rounds()
                 + " rounds x " + a.steps() + " local steps (MLP, Fashion-MNIST Dirichlet 0.5), cheaters " + a.fractions() + "%, comparison tolerance "
-                + a.tolerance() + "; into " + a.out());
+                + (a.tolerance() == null ? "(the MLP's shipped calibration, " + io.fedmarket.fl.verify.Calibrations.forModel("mlp").map(c -> c.threshold()).orElse(null) + ")"
+                : a.tolerance()) + "; into " + a.out());
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = om.createObjectNode();
         root.put("benchmark", "integrity");
@@ -146,7 +147,8 @@ public final class MarketplaceIntegrityBenchmark {
         setup.put("localSteps", a.steps());
         setup.put("fakedFraction", 0.5);
         setup.put("targetDetection", 0.99);
-        setup.put("tolerance", a.tolerance());
+        setup.put("tolerance", a.tolerance() != null ? a.tolerance() : io.fedmarket.fl.verify.Calibrations.forModel("mlp").map(c -> c.threshold()).orElse(null));
+        setup.put("toleranceSource", a.tolerance() != null ? "--tolerance" : io.fedmarket.fl.verify.Calibrations.forModel("mlp").map(c -> c.method()).orElse("none"));
         setup.put("strategies", String.join(", ", STRATEGIES));
         setup.put("honestKinds", String.join(", ", HONEST));
         ArrayNode rows = root.putArray("rows");

@@ -22,7 +22,8 @@ import java.util.Locale;
  * and each segment is re-executed from the committed checkpoint with the other count; printed is the relative L2
  * distance ‖reexec − committed‖ / ‖reexec − start‖ of {@link ComparisonPolicy#relativeDistance}, per segment and
  * summarised, for k = 3 and k = 20, starting at step 0 and after a warm-up, and both ways (2 → 1, 1 → 2). The
- * same count on both sides must give 0 (bit-exact). Fashion-MNIST when installed, else synthetic:6000.
+ * same count on both sides must give 0 (bit-exact). Fashion-MNIST when installed, else synthetic:6000. The calibration the
+ * marketplace ships is measured by {@code ./mkt bench calibrate} ({@link io.fedmarket.worker.bench.ToleranceCalibrationRun}).
  */
 class NondeterminismCalibration {
     static final int BATCH = 64;
@@ -60,34 +61,6 @@ class NondeterminismCalibration {
 
     /** {@code n} segments of k steps from {@code offset}: committed with {@code tc} threads, each re-executed with {@code tr}. */
     static double[] segments(ModelSpec spec, ImageData data, int[] shard, int k, int offset, int n, int tc, int tr) {
-        BatchPlan plan = new BatchPlan(shard, BATCH, 7);
-        ModelState init = TrainingSession.initialState(spec, 7);
-        List<ModelState> cps = new ArrayList<>();
-        Engines.useThreads(tc);
-        try (TrainingSession s = TrainingSession.open(spec, BATCH, init, init, 0.01, 0.9, 0)) {
-            for (int st = 0; st < offset; st++) {
-                s.step(data, plan.batch(st));
-            }
-            cps.add(s.snapshot(true));
-            for (int i = 0; i < n; i++) {
-                for (int st = offset + i * k; st < offset + (i + 1) * k; st++) {
-                    s.step(data, plan.batch(st));
-                }
-                cps.add(s.snapshot(true));
-            }
-        }
-        Engines.useThreads(tr);
-        double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
-            ModelState start = cps.get(i);
-            try (TrainingSession s = TrainingSession.open(spec, BATCH, start, init, 0.01, 0.9, 0)) {
-                for (int st = start.step(); st < start.step() + k; st++) {
-                    s.step(data, plan.batch(st));
-                }
-                out[i] = ComparisonPolicy.relativeDistance(start.flat(), cps.get(i + 1).flat(), s.snapshot(false).flat());
-            }
-        }
-        Engines.useThreads(1);
-        return out;
+        return io.fedmarket.worker.bench.ToleranceCalibrationRun.segments(spec, data, shard, k, offset, n, tc, tr);
     }
 }

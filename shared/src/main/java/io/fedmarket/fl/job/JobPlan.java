@@ -149,8 +149,9 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
             String c = comparison == null ? "bit-exact" : comparison.trim().toLowerCase(Locale.ROOT);
             if (!c.equals("bit-exact") && !c.equals("tolerance")) {
                 p.add(new String[] {"verification.comparison", "must be \"bit-exact\" (deterministic kernels) or \"tolerance\" (non-deterministic kernels, with tolerance)"});
-            } else if (c.equals("tolerance") && (tolerance == null || !(tolerance > 0 && tolerance < 1))) {
-                p.add(new String[] {"verification.tolerance", "comparison \"tolerance\" needs a calibrated relative L2 threshold in (0, 1), e.g. 0.01"});
+            } else if (c.equals("tolerance") && tolerance != null && !(tolerance > 0 && tolerance < 1)) {
+                p.add(new String[] {"verification.tolerance", "comparison \"tolerance\" needs a calibrated relative L2 threshold in (0, 1), e.g. 0.01, "
+                        + "or none: the model's calibration the marketplace measured and ships"});
             } else if (c.equals("bit-exact") && tolerance != null) {
                 p.add(new String[] {"verification.tolerance", "applies only to comparison \"tolerance\": remove it or set comparison"});
             }
@@ -220,10 +221,16 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
             sigma = noiseMultiplierFor(epsilon, delta, rounds);
         }
         String cmp = ve.comparison() == null ? "bit-exact" : ve.comparison().trim().toLowerCase(Locale.ROOT);
+        Double tolerance = ve.tolerance();
+        if (cmp.equals("tolerance") && tolerance == null) {
+            tolerance = io.fedmarket.fl.verify.Calibrations.forModel(modelSpec).map(io.fedmarket.fl.verify.ToleranceCalibration::threshold)
+                    .orElseThrow(() -> new IllegalArgumentException("verification.tolerance: no calibration is shipped for model " + modelSpec
+                            + " (measure one with ./mkt bench calibrate) : set a relative L2 threshold in (0, 1)"));
+        }
         return new JobPlan(modelSpec, or(tr.batchSize(), DEFAULT_BATCH), or(tr.learningRate(), DEFAULT_LR), or(tr.momentum(), DEFAULT_MOMENTUM),
                 mu, localEpochs, tr.localSteps(), or(tr.threads(), 1), or(ve.targetDetection(), DEFAULT_TARGET_DETECTION),
                 or(ve.fakedFraction(), DEFAULT_FAKED_FRACTION), or(ve.maxReexecShare(), DEFAULT_MAX_REEXEC_SHARE), cmp,
-                ve.tolerance(), clip, sigma, jobSeed(jobId), agg, rounds, roundSeconds, tr.minUpdates(),
+                tolerance, clip, sigma, jobSeed(jobId), agg, rounds, roundSeconds, tr.minUpdates(),
                 aggregationParams == null || aggregationParams.isEmpty() ? null : java.util.Map.copyOf(aggregationParams), ve.validation());
     }
 
@@ -287,6 +294,19 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
     /** A task's seed: batch order, initialisation and DP noise; distinct per (round, shard). */
     public long taskSeed(int round, int shardIndex) {
         return seed * 1_000_003L + round * 10_007L + shardIndex;
+    }
+
+    /**
+     * Where the tolerance came from, as every verdict records it: the model's shipped calibration when the threshold is its
+     * calibrated one (samples, largest honest distance, factor, floor), else the builder's own number. Null when bit-exact.
+     */
+    public io.fedmarket.fl.verify.ToleranceCalibration toleranceCalibration() {
+        if (bitExact() || tolerance == null) {
+            return null;
+        }
+        return io.fedmarket.fl.verify.Calibrations.forModel(modelSpec).filter(c -> c.threshold() == tolerance)
+                .orElseGet(() -> new io.fedmarket.fl.verify.ToleranceCalibration(1, tolerance, 1, 0, tolerance,
+                        "threshold set by the builder's intent (verification.tolerance)"));
     }
 
     public boolean bitExact() {

@@ -77,7 +77,8 @@ class JobPlanTest {
                 .containsExactly("training.batchSize", "training.learningRate", "training.momentum", "training.localSteps", "training.threads");
         assertThat(new JobPlan.Verification(1.0, 0.0, null, "fuzzy", null).problems()).extracting(x -> x[0])
                 .containsExactly("verification.targetDetection", "verification.fakedFraction", "verification.comparison");
-        assertThat(new JobPlan.Verification(null, null, null, "tolerance", null).problems().get(0)[1]).contains("calibrated relative L2 threshold");
+        assertThat(new JobPlan.Verification(null, null, null, "tolerance", 2.0).problems().get(0)[1]).contains("calibrated relative L2 threshold");
+        assertThat(new JobPlan.Verification(null, null, null, "tolerance", null).problems()).as("none: the shipped calibration").isEmpty();
         assertThatThrownBy(() -> JobPlan.modelSpecFor("CNN", List.of(3, 32, 32), 10)).hasMessageContaining("CNN with inputShape [1, 28, 28]");
         assertThat(JobPlan.modelSpecFor("CNN", List.of(1, 28, 28), 10)).isEqualTo("cnn");
         assertThat(JobPlan.modelSpecFor("MLP", List.of(784), 10)).isEqualTo("mlp");
@@ -105,5 +106,23 @@ class JobPlanTest {
                 UUID.randomUUID()).aggregationRule())).hasMessageContaining("multi-krum needs parameter m");
         assertThat(new JobPlan.Verification(null, null, null, null, null, new JobPlan.ValidationSplit("fashion-mnist-test", 8, null)).problems())
                 .extracting(x -> x[0]).containsExactly("verification.validation.samples");
+    }
+
+    @Test
+    void toleranceLeftOutIsTheModelsShippedCalibrationAndTheVerdictsSaySo() {
+        io.fedmarket.fl.verify.ToleranceCalibration mlp = io.fedmarket.fl.verify.Calibrations.forModel("mlp").orElseThrow();
+        assertThat(mlp.samples()).isGreaterThanOrEqualTo(16);
+        assertThat(mlp.threshold()).isEqualTo(Math.max(mlp.floor(), mlp.maxObserved() * mlp.safetyFactor()));
+        assertThat(mlp.method()).contains("1 vs 2 intra-op threads").contains("measured 20");
+        JobPlan calibrated = JobPlan.of("mlp", null, new JobPlan.Verification(null, null, null, "tolerance", null), 1, "fedavg", false, null, null,
+                10, 600, UUID.randomUUID());
+        assertThat(calibrated.tolerance()).isEqualTo(mlp.threshold());
+        assertThat(calibrated.toleranceCalibration()).isEqualTo(mlp);
+        JobPlan own = JobPlan.of("mlp", null, new JobPlan.Verification(null, null, null, "tolerance", 0.01), 1, "fedavg", false, null, null,
+                10, 600, UUID.randomUUID());
+        assertThat(own.toleranceCalibration().method()).contains("builder's intent");
+        assertThat(plan(null, null, 1).toleranceCalibration()).as("bit-exact").isNull();
+        assertThatThrownBy(() -> JobPlan.of("mlp:32", null, new JobPlan.Verification(null, null, null, "tolerance", null), 1, "fedavg", false,
+                null, null, 10, 600, UUID.randomUUID())).hasMessageContaining("no calibration is shipped for model mlp:32");
     }
 }
