@@ -220,9 +220,9 @@ public class Verification {
         }
     }
 
+    /** The plan's tolerance and where it came from (the model's shipped calibration, or the builder's number); null when bit-exact. */
     public static ToleranceCalibration calibration(JobPlan plan) {
-        return plan.bitExact() || plan.tolerance() == null ? null : new ToleranceCalibration(1, plan.tolerance(), 1, 0, plan.tolerance(),
-                "threshold set by the builder's intent (verification.tolerance)");
+        return plan.toleranceCalibration();
     }
 
     public static String evidenceKey(String taskId, String evidenceHash) {
