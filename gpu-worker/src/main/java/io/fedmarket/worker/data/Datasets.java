@@ -22,7 +22,9 @@ public final class Datasets {
     }
 
     public static ImageData load(String name) {
-        return CACHE.computeIfAbsent(name, Datasets::loadUncached);
+        // keyed by where Fashion-MNIST is read from too: pointing FEDMARKET_FASHION_MNIST_DIR elsewhere reads that copy
+        String key = name.startsWith("fashion-mnist") ? name + "@" + fashionDir().toAbsolutePath() : name;
+        return CACHE.computeIfAbsent(key, k -> loadUncached(name));
     }
 
     private static ImageData loadUncached(String name) {
