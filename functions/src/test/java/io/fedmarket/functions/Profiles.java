@@ -43,7 +43,12 @@ public final class Profiles {
     }
 
     public static class Judge implements QuarkusTestProfile {
-        public Map<String, String> getConfigOverrides() { return Map.of("quarkus.funqy.export", "judge"); }
+        /** The EIP-712 verifying contract of the re-execution signatures the test makes (judge refuses to run without one). */
+        public static final String MARKETPLACE = Verify.MARKETPLACE;
+
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("quarkus.funqy.export", "judge", "fedmarket.marketplace-address", MARKETPLACE);
+        }
     }
 
     public static class Aggregate implements QuarkusTestProfile {

@@ -18,7 +18,9 @@ import java.util.Map;
  * job (no DJL, no queues, no chain). For cheater fractions 0/30/60/90% it reports detection
  * per strategy, false slashes, final accuracy vs the all-honest run and verification compute
  * as a fraction of training compute; with {@code --ablation} also what robust aggregation
- * alone (no verification) achieves. The DJL-backed variant with real workers is for later.
+ * alone (no verification) achieves. Thousands of cheating submissions per run give the detection rates their statistics;
+ * {@code ./mkt bench integrity --marketplace} runs every strategy through the real functions, queues, chain and DJL
+ * worker JVMs (io.fedmarket.cli.demo.MarketplaceIntegrityBenchmark), {@code --anchor} the NIID-Bench setup.
  *
  * <pre>
  *   IntegrityBenchmark [--json] [--quick] [--ablation] [--rounds N] [--steps S] [--seed X] [--partial-trained F]
@@ -30,7 +32,8 @@ import java.util.Map;
  */
 public final class IntegrityBenchmark {
     static final String VARIANT = "simulated: plain-Java softmax regression on generated non-IID data "
-            + "(Dirichlet 0.5), in-process workers and verifier; the DJL-backed variant with real workers is for later";
+            + "(Dirichlet 0.5), in-process workers and verifier, many cheating submissions per strategy; --marketplace runs the same "
+            + "strategies through the real functions, queues, chain and DJL workers";
 
     private IntegrityBenchmark() {
     }
