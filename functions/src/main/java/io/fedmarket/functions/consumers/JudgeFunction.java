@@ -128,12 +128,24 @@ public class JudgeFunction {
             return;
         }
         String worker = r.worker() == null ? null : r.worker().toLowerCase();
-        String why = authenticate(r, worker, c, req);
         TrailManifest tm = verification.manifest(c).orElseThrow(() -> new IllegalStateException("trail of " + c.taskId() + " disappeared"));
+        String forged = signatureProblem(r, worker);
+        if (forged != null) {
+            // whoever sent it is unknown: the worker it names is not to blame (excluding it would let anyone unseat the drawn
+            // worker for free, again and again, until an accomplice is drawn). The request goes back on the queue, unchanged,
+            // for the drawn worker; once per distinct forged answer
+            Db.session(s -> verification.resend(s, c, tm, r.reexecId(), req.segment(), Verification.exclude(c.submitter(), req.exclude()),
+                    "forged-" + Hashes.hex(Hashes.keccak(String.valueOf(r.signature()).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                            String.valueOf(r.worker()).getBytes(java.nio.charset.StandardCharsets.UTF_8))).substring(2, 18)));
+            outbox.relay(10);
+            LOG.warnf("answer %s ignored: %s; the request is back on the queue for the drawn worker", r.reexecId(), forged);
+            return;
+        }
+        String why = standingProblem(worker, c, req);
         if (why != null) {
-            // the worker that took the request may not answer it: the request goes back on the queue for someone who may
-            List<String> exclude = worker != null && worker.matches("^0x[0-9a-f]{40}$") ? concat(req.exclude(), worker) : req.exclude();
-            Db.session(s -> verification.resend(s, c, tm, r.reexecId(), req.segment(), Verification.exclude(c.submitter(), exclude)));
+            // a proven sender that may not answer it (not drawn, the submitter, excluded, unbonded, removed): it is excluded from
+            // now on and the request goes back on the queue, for the drawn worker or, if that was the sender, a new draw
+            Db.session(s -> verification.resend(s, c, tm, r.reexecId(), req.segment(), Verification.exclude(c.submitter(), concat(req.exclude(), worker)), null));
             outbox.relay(10);
             LOG.warnf("answer %s ignored: %s; the request is back on the queue for another worker", r.reexecId(), why);
             return;
@@ -154,7 +166,8 @@ public class JudgeFunction {
         }
     }
 
-    private String authenticate(ReexecResult r, String worker, Verification.Ctx c, Request req) {
+    /** Why the answer is not provably from the worker it names (null when its signature recovers to that worker). */
+    private String signatureProblem(ReexecResult r, String worker) {
         if (worker == null || !worker.matches("^0x[0-9a-f]{40}$")) {
             return "it names no worker";
         }
@@ -170,6 +183,11 @@ public class JudgeFunction {
         if (!signedBy.equals(worker)) {
             return "its signature recovers to " + signedBy + ", not to " + worker;
         }
+        return null;
+    }
+
+    /** Why the (proven) sender may not answer this request, or null when it may. */
+    private String standingProblem(String worker, Verification.Ctx c, Request req) {
         if (worker.equals(c.submitter()) || req.exclude().contains(worker)) {
             return worker + " may not re-execute this segment (the submitter, or a re-executor of it before)";
         }

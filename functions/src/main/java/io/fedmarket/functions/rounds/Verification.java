@@ -170,7 +170,7 @@ public class Verification {
      * it had been first; it costs the segment no attempt, so nobody can exhaust a submission's attempts by answering what
      * it may not answer.
      */
-    public Uni<Integer> resend(Mutiny.Session s, Ctx c, TrailManifest m, String id, int segment, List<String> exclude) {
+    public Uni<Integer> resend(Mutiny.Session s, Ctx c, TrailManifest m, String id, int segment, List<String> exclude, String occasion) {
         int k = c.task().checkpointEvery();
         return s.createNativeQuery("select assignee from reexec_requests where id = :id", String.class).setParameter("id", id).getResultList()
                 .chain(current -> {
@@ -180,11 +180,11 @@ public class Verification {
                     return assignee.chain(a -> {
                         ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
                                 null, Queues.REEXEC_RESULTS, List.copyOf(exclude), a);
-                        // once per exclusion set: a replayed bogus answer (same worker) puts nothing on the queue again
-                        return s.createNativeQuery("update reexec_requests set exclude = :x, assignee = :as where id = :id and status = 'SENT' and exclude <> :x")
+                        // once per exclusion set (and occasion): a replayed bogus answer puts nothing on the queue again
+                        return s.createNativeQuery("update reexec_requests set exclude = :x, assignee = :as where id = :id and status = 'SENT'")
                                 .setParameter("x", Json.write(exclude)).setParameter("as", a).setParameter("id", id).executeUpdate()
-                                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":" + String.join(",", exclude),
-                                        Json.write(r)));
+                                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":" + String.join(",", exclude)
+                                        + (occasion == null ? "" : ":" + occasion), Json.write(r)));
                     });
                 });
     }
