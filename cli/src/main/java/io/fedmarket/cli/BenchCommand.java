@@ -126,6 +126,16 @@ final class BenchCommand implements Runnable {
         } else {
             row.accept("train", new String[] {"result", tr.asText()});
         }
+        com.fasterxml.jackson.databind.JsonNode cal = all.path("calibrate");
+        if (cal.isObject()) {
+            for (com.fasterxml.jackson.databind.JsonNode e : cal.path("entries")) {
+                row.accept("calibrate", new String[] {"honest distance " + e.path("modelSpec").asText() + ", " + e.path("segmentSteps").asInt()
+                        + "-step segments: median / max -> threshold", String.format(java.util.Locale.ROOT, "%.2e / %.2e -> %.2e",
+                        e.path("median").asDouble(), e.path("maxObserved").asDouble(), e.path("threshold").asDouble())});
+            }
+        } else if (!cal.isMissingNode()) {
+            row.accept("calibrate", new String[] {"result", cal.asText()});
+        }
         com.fasterxml.jackson.databind.JsonNode in = all.path("integrity");
         if (in.isObject()) {
             for (com.fasterxml.jackson.databind.JsonNode r : in.path("rows")) {
