@@ -11,3 +11,8 @@ ALTER TABLE submissions ADD COLUMN checks TEXT;
 
 -- The parameters of the intent's aggregation rule (JSON object, e.g. {"f": 1, "m": 5} for multi-krum), checked at intake.
 ALTER TABLE intents ADD COLUMN aggregation_params TEXT;
+
+-- The trail manifest as verify checked it against the signed proof root when it drew the segments: the judge and the
+-- timeout pass read this copy, never the bucket's again (the manifest's file name is not signed and workers share the
+-- bucket, so a copy replaced or deleted after the draw must change nothing).
+ALTER TABLE submissions ADD COLUMN trail_doc TEXT;

@@ -62,7 +62,7 @@ class LambdaPathEndToEndTest {
         assertThat(Files.isRegularFile(ZIP)).as("function.zip at %s: build it first with ./mvnw -pl functions -am package "
                 + "(./mkt test and CI build it before this module)", ZIP.toAbsolutePath()).isTrue();
         stack = LocalStack.builder().dataDir(dir).sqs(true).s3(true).evm(true).postgres(true)
-                .databaseName("fedmarket_e2e").start();
+                .databaseName("fedmarket_e2e").freshDatabase(true).start();
         try {
             io.fedmarket.cli.demo.DemoRunner.emptyMarketplace(stack.endpoints().database()); // nothing left from an earlier run
         } catch (java.sql.SQLException e) {

@@ -21,6 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestProfile(Profiles.Verify.class)
 @WithTestResource(TestStack.class)
 @WithTestResource(ChainStack.class)
+@WithTestResource(BucketStack.class)
 class VerifyFunctionTest {
     static final String QUEUE = Queues.get().byKey(Queues.SUBMISSIONS).name();
 
@@ -63,8 +64,8 @@ class VerifyFunctionTest {
         SqsEvents.Rec forged = SqsEvents.Rec.of(signed(j, 1, named.getAddress(), forger));
         SqsEvents.Rec noBond = SqsEvents.Rec.of(signed(j, 2, unbonded.getAddress(), unbonded));
         // the good one passes intake (recorded in its own transaction) and goes on to the trail checks, which need the bucket:
-        // this test has none, so that record fails and would come back; nothing of it is lost
-        assertThat(SqsEvents.invoke(QUEUE, List.of(ok, forged, noBond))).containsExactly(ok.messageId());
+        // it is down for this batch, so that record fails and would come back; nothing of it is lost
+        BucketStack.offline(() -> assertThat(SqsEvents.invoke(QUEUE, List.of(ok, forged, noBond))).containsExactly(ok.messageId()));
         assertThat(SqsEvents.invoke(QUEUE, List.of(forged))).as("redelivery").isEmpty();
         assertThat(Seed.one("select stage || ' ' || draw_block || ' ' || submission_hash from submissions where task_id = '" + j.taskIds().get(0) + "'"))
                 .as("recorded with the block its draw waits for").matches("RECORDED [0-9]+ 0x[0-9a-f]{64}");
@@ -119,5 +120,383 @@ class VerifyFunctionTest {
         // a task of another job is poison: it fails alone
         SqsEvents.Rec wrongJob = SqsEvents.Rec.of(signed(j, 0, w0, k[0]).replace(j.jobId().toString(), java.util.UUID.randomUUID().toString()));
         assertThat(SqsEvents.invoke(QUEUE, List.of(wrongJob))).containsExactly(wrongJob.messageId());
+    }
+
+    // --- end to end through the Lambda with real artifacts in the bucket (VerifyFixture): intake → checks → draw → timeouts
+
+    static String sub(String taskId, String columns) throws Exception {
+        return Seed.one("select " + columns + " from submissions where task_id = '" + taskId + "'");
+    }
+
+    static String request(String id) throws Exception {
+        return Seed.one("select purpose || ' ' || attempt || ' ' || status || ' ' || exclude || ' ' || coalesce(assignee, '-') from reexec_requests where id = '" + id + "'");
+    }
+
+    static long count(String sql) throws Exception {
+        return Long.parseLong(Seed.one("select count(*) " + sql));
+    }
+
+    static io.fedmarket.messages.VerdictReached verdict(String taskId) throws Exception {
+        assertThat(count("from outbox where dedup_key = 'verdict:" + taskId + "'")).as("one verdict").isEqualTo(1);
+        assertThat(count("from outbox where dedup_key = 'verdict:" + taskId + "' and sent_at is not null and queue_key = '" + Queues.VERDICTS + "'"))
+                .as("relayed to the verdicts queue").isEqualTo(1);
+        return io.fedmarket.functions.http.Json.parse(Seed.one("select body from outbox where dedup_key = 'verdict:" + taskId + "'"),
+                io.fedmarket.messages.VerdictReached.class);
+    }
+
+    /**
+     * Delivers the submission, checks it waits for the block after the one it was recorded in (nothing drawn, no figures),
+     * mines that block and delivers the message again; returns the block's hash.
+     */
+    static String recordThenDraw(VerifyFixture.Run r, SqsEvents.Rec rec) throws Exception {
+        String task = r.task().taskId();
+        long before = VerifyFixture.latestBlock();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        assertThat(sub(task, "stage || ' ' || draw_block || ' ' || submission_hash || ' ' || coalesce(segments, '-') || ' ' || coalesce(checks, '-')"))
+                .as("recorded, the draw waiting for the next block").isEqualTo("RECORDED " + (before + 1) + " " + r.submissionHash() + " - -");
+        assertThat(VerifyFixture.blockHash(before + 1)).isEmpty();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).as("delivered again before the block exists").isEmpty();
+        assertThat(sub(task, "stage")).isEqualTo("RECORDED");
+        assertThat(count("from reexec_requests where task_id = '" + task + "'")).isZero();
+        VerifyFixture.mine();
+        String blockHash = VerifyFixture.blockHash(before + 1).orElseThrow();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        return blockHash;
+    }
+
+    /** The segments {@code SegmentSampler} draws for the submission from the block hash. */
+    static List<Integer> expectedSegments(VerifyFixture.Run r, String blockHash, int q) {
+        byte[] seed = io.fedmarket.fl.verify.SegmentSampler.seed(Hashes.fromHex(r.submissionHash()), Hashes.fromHex(blockHash));
+        return java.util.Arrays.stream(io.fedmarket.fl.verify.SegmentSampler.sample(seed, r.task().segments(), q)).boxed().toList();
+    }
+
+    /** Every drawn segment has its DRAW request SENT to the recomputed draw (never the submitter) and its message in the outbox. */
+    static void assertDispatched(VerifyFixture.Run r, String blockHash, List<Integer> segments) throws Exception {
+        String task = r.task().taskId();
+        assertThat(count("from reexec_requests where task_id = '" + task + "'")).isEqualTo(segments.size());
+        assertThat(count("from outbox where dedup_key like 'reexec:" + task + "-%'")).isEqualTo(segments.size());
+        List<String> exclude = List.of(r.task().submitter());
+        for (int i : segments) {
+            String id = io.fedmarket.functions.rounds.Verification.reexecId(task, i, "DRAW", 0);
+            assertThat(id).isEqualTo(task + "-seg" + i);
+            String assignee = VerifyFixture.expectedAssignee(r, blockHash, id, exclude);
+            assertThat(assignee).isNotNull().isNotEqualTo(r.task().submitter()).isIn(r.task().pool()).isNotIn(r.task().never());
+            assertThat(request(id)).isEqualTo("DRAW 0 SENT " + io.fedmarket.functions.http.Json.write(exclude) + " " + assignee);
+            assertThat(Seed.one("select steps from reexec_requests where id = '" + id + "'")).isEqualTo(Integer.toString(VerifyFixture.K));
+            assertThat(Seed.one("select queue_key from outbox where dedup_key = 'reexec:" + id + "'")).isEqualTo(Queues.REEXEC);
+            com.fasterxml.jackson.databind.JsonNode body = Api.JSON.readTree(Seed.one("select body from outbox where dedup_key = 'reexec:" + id + "'"));
+            assertThat(body.path("reexecId").asText()).isEqualTo(id);
+            assertThat(body.path("assignee").asText()).isEqualTo(assignee);
+            assertThat(body.path("segment").asInt()).isEqualTo(i);
+            assertThat(body.path("startStep").asInt()).isEqualTo(i * VerifyFixture.K);
+            assertThat(body.path("startCheckpointUri").asText()).isEqualTo(r.checkpointUris().get(i));
+            assertThat(body.path("startHash").asText()).isEqualTo(r.hashes().get(i));
+            assertThat(body.path("excludeWorkers").toString()).isEqualTo(io.fedmarket.functions.http.Json.write(exclude));
+        }
+    }
+
+    /** ValidationSets.pick's semantics: k distinct indices of n by a partial Fisher-Yates shuffle seeded by seed. */
+    static int[] pick(int n, int k, long seed) {
+        int m = Math.min(n, k);
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) {
+            all[i] = i;
+        }
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        for (int i = 0; i < m; i++) {
+            int j = i + rnd.nextInt(n - i);
+            int t = all[i];
+            all[i] = all[j];
+            all[j] = t;
+        }
+        return java.util.Arrays.copyOf(all, m);
+    }
+
+    @Test
+    void anHonestLookingSubmissionIsDrawnFromTheNextBlockAndEachSegmentGoesToADrawnWorker() throws Exception {
+        io.fedmarket.fl.job.JobPlan.ValidationSplit split = new io.fedmarket.fl.job.JobPlan.ValidationSplit(BucketStack.FASHION_MNIST_TEST, 64, null);
+        VerifyFixture.Task t = VerifyFixture.task(4, new io.fedmarket.fl.job.JobPlan.Verification(0.8, 0.5, null, null, null, split));
+        int q = io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(0.5, 0.8, 4);
+        assertThat(q).as("2 of 4 segments catch a worker who faked half of them with probability 5/6").isEqualTo(2);
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t));
+        SqsEvents.Rec rec = SqsEvents.Rec.of(r.message());
+        String blockHash = recordThenDraw(r, rec);
+
+        assertThat(sub(t.taskId(), "stage || ' ' || draw_block_hash || ' ' || flags || ' ' || submission_hash || ' ' || coalesce(evidence_doc, '-')"))
+                .isEqualTo("DRAWN " + blockHash + " [] " + r.submissionHash() + " -");
+        assertThat(Seed.one("select status || ' ' || worker from tasks where id = '" + t.taskId() + "'")).isEqualTo("SUBMITTED " + t.submitter());
+        List<Integer> segments = expectedSegments(r, blockHash, q);
+        assertThat(sub(t.taskId(), "segments")).isEqualTo(io.fedmarket.functions.http.Json.write(segments));
+        assertDispatched(r, blockHash, segments);
+        assertThat(count("from outbox where dedup_key = 'verdict:" + t.taskId() + "'")).isZero();
+
+        // the cheap checks' figures, recomputed
+        float[] start = t.start().flat();
+        float[] delta = io.fedmarket.fl.Vectors.subtract(r.update(), start);
+        double norm = 0;
+        for (float d : delta) {
+            norm += (double) d * d;
+        }
+        norm = Math.sqrt(norm);
+        com.fasterxml.jackson.databind.JsonNode checks = Api.JSON.readTree(sub(t.taskId(), "checks"));
+        assertThat(checks.path("updateNorm").asDouble()).isCloseTo(norm, org.assertj.core.api.Assertions.within(1e-12 * norm)).isGreaterThan(1e-3);
+        assertThat(Double.parseDouble(sub(t.taskId(), "update_norm"))).isCloseTo(norm, org.assertj.core.api.Assertions.within(1e-12 * norm));
+        assertThat(checks.path("peers").asInt()).as("the first submission of its round").isZero();
+        assertThat(checks.path("maxNorm").isNull()).isTrue();
+        assertThat(checks.path("cosineToCentre").isNull()).isTrue();
+        assertThat(checks.path("flags").toString()).isEqualTo("[]");
+        boolean installed = java.nio.file.Files.isReadable(BucketStack.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz"));
+        assertThat(BucketStack.hasDataset(BucketStack.FASHION_MNIST_TEST)).as("BucketStack uploads Debian's test split where it is installed").isEqualTo(installed);
+        if (installed) {
+            io.fedmarket.fl.data.IdxImages.Labelled set;
+            try (var images = java.nio.file.Files.newInputStream(BucketStack.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz"));
+                 var labels = java.nio.file.Files.newInputStream(BucketStack.FASHION_MNIST.resolve("t10k-labels-idx1-ubyte.gz"))) {
+                set = io.fedmarket.fl.data.IdxImages.read(images, labels);
+            }
+            assertThat(set.size()).isEqualTo(10_000);
+            int[] idx = pick(set.size(), 64, split.seedOrDefault());
+            int[] labels = new int[idx.length];
+            for (int i = 0; i < idx.length; i++) {
+                labels[i] = set.labels()[idx[i]];
+            }
+            io.fedmarket.fl.model.Inference.Evaluation e = io.fedmarket.fl.model.Inference.evaluate(VerifyFixture.MODEL, r.update(), set.scaled(idx), labels);
+            double globalLoss = io.fedmarket.fl.model.Inference.evaluate(VerifyFixture.MODEL, start, set.scaled(idx), labels).meanLoss();
+            assertThat(checks.path("validation").asText()).isEqualTo("64 samples of fashion-mnist-test");
+            assertThat(checks.path("validationLoss").asDouble()).isEqualTo(e.meanLoss());
+            assertThat(checks.path("validationAccuracy").asDouble()).isEqualTo(e.accuracy());
+            assertThat(checks.path("globalValidationLoss").asDouble()).isEqualTo(globalLoss);
+            assertThat(checks.path("maxValidationLoss").asDouble()).isCloseTo(globalLoss + Math.log(10), org.assertj.core.api.Assertions.within(1e-12));
+            assertThat(Double.parseDouble(sub(t.taskId(), "validation_loss"))).isCloseTo(e.meanLoss(), org.assertj.core.api.Assertions.within(1e-12));
+        } else {
+            assertThat(checks.path("validation").asText()).isEqualTo("validation data set fashion-mnist-test is not in the bucket (datasets/fashion-mnist-test/images-idx3-ubyte.gz)");
+            assertThat(checks.path("validationLoss").isNull()).isTrue();
+        }
+
+        // delivered again (the timeout pass before anything is due): nothing changes
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        assertThat(sub(t.taskId(), "stage || ' ' || segments")).isEqualTo("DRAWN " + io.fedmarket.functions.http.Json.write(segments));
+        assertDispatched(r, blockHash, segments);
+        assertThat(count("from outbox where dedup_key = 'verdict:" + t.taskId() + "'")).isZero();
+    }
+
+    @Test
+    void aFreeRiderIsFlaggedAndTwiceAsManySegmentsAreDrawn() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(8, new io.fedmarket.fl.job.JobPlan.Verification(0.8, 0.5, null, null, null, null));
+        int q = io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(0.5, 0.8, 8);
+        assertThat(q).isEqualTo(3);
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.freeRider(t));
+        assertThat(r.updateHash()).isEqualTo(t.startHash());
+        String blockHash = recordThenDraw(r, SqsEvents.Rec.of(r.message()));
+
+        assertThat(sub(t.taskId(), "stage || ' ' || flags")).isEqualTo("DRAWN [\"NORM_OUT_OF_BOUNDS\"]");
+        com.fasterxml.jackson.databind.JsonNode checks = Api.JSON.readTree(sub(t.taskId(), "checks"));
+        assertThat(checks.path("updateNorm").asDouble()).isZero();
+        assertThat(checks.path("flags").toString()).isEqualTo("[\"NORM_OUT_OF_BOUNDS\"]");
+        assertThat(checks.path("validation").asText()).isEqualTo("no validation split in the intent");
+        List<Integer> segments = expectedSegments(r, blockHash, Math.min(8, 2 * q));
+        assertThat(segments).hasSize(6).doesNotHaveDuplicates();
+        assertThat(sub(t.taskId(), "segments")).isEqualTo(io.fedmarket.functions.http.Json.write(segments));
+        assertDispatched(r, blockHash, segments);
+        assertThat(count("from outbox where dedup_key = 'verdict:" + t.taskId() + "'")).as("a flag never rejects").isZero();
+    }
+
+    @Test
+    void aTrailWhoseRootIsNotTheSignedOneIsLeftOutWithoutEvidence() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(4, null);
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t), hashes -> {
+            List<String> forged = new java.util.ArrayList<>(hashes);
+            forged.set(2, VerifyFixture.hex32("another checkpoint 2"));
+            return forged;
+        });
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(r.message())))).isEmpty();
+        assertThat(sub(t.taskId(), "stage || ' ' || coalesce(evidence_doc, '-') || ' ' || coalesce(segments, '-') || ' ' || coalesce(draw_block_hash, '-')"))
+                .as("decided at once, without waiting for the block").isEqualTo("DECIDED - - -");
+        io.fedmarket.messages.VerdictReached v = verdict(t.taskId());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.evidenceHash()).isNull();
+        assertThat(v.worker()).isEqualTo(t.submitter());
+        assertThat(v.reason()).startsWith("TRAIL_BROKEN").isEqualTo("TRAIL_BROKEN: the Merkle root of the trail " + r.trailUri()
+                + " is not the proof root the worker signed (not provably the worker's: not slashed)");
+        assertThat(Seed.one("select body from outbox where dedup_key = 'verdict:" + t.taskId() + "'")).contains("\"evidenceHash\":null");
+        assertThat(count("from reexec_requests where task_id = '" + t.taskId() + "'")).isZero();
+        try (software.amazon.awssdk.services.s3.S3Client s3 = BucketStack.s3()) {
+            assertThat(s3.listObjectsV2(b -> b.bucket(BucketStack.BUCKET).prefix("evidence/" + t.taskId() + "/")).contents()).isEmpty();
+        }
+    }
+
+    @Test
+    void anUpdateForAnotherModelIsRejectedWithEvidence() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(4, null);
+        List<io.fedmarket.fl.model.ModelState> checkpoints = new java.util.ArrayList<>(VerifyFixture.honest(t));
+        io.fedmarket.fl.model.ModelState other = io.fedmarket.fl.model.ModelLayouts.initialState("mlp:8", 3);
+        checkpoints.set(4, VerifyFixture.atStep(other, 4 * VerifyFixture.K));
+        VerifyFixture.Run r = VerifyFixture.run(t, checkpoints);
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(r.message())))).isEmpty();
+        assertThat(sub(t.taskId(), "stage || ' ' || coalesce(segments, '-')")).isEqualTo("DECIDED -");
+        io.fedmarket.messages.VerdictReached v = verdict(t.taskId());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.reason()).isEqualTo("HEADER_MISMATCH: the signed update has " + other.parameterCount() + " parameters, the round's model "
+                + t.start().parameterCount());
+        assertThat(v.evidenceHash()).matches("0x[0-9a-f]{64}");
+        String doc = sub(t.taskId(), "evidence_doc");
+        assertThat(Hashes.hex(Hashes.keccak256(doc.getBytes(StandardCharsets.UTF_8)))).as("the evidence hash is the document's keccak").isEqualTo(v.evidenceHash());
+        assertThat(doc).contains("HEADER_MISMATCH").contains(r.updateUri()).contains(t.startUri()).contains(r.submissionHash());
+        assertThat(BucketStack.find(io.fedmarket.functions.rounds.Verification.evidenceKey(t.taskId(), v.evidenceHash())).map(b -> new String(b, StandardCharsets.UTF_8)))
+                .as("the bucket's copy").contains(doc);
+        assertThat(count("from reexec_requests where task_id = '" + t.taskId() + "'")).isZero();
+    }
+
+    @Test
+    void aDrawnSegmentWhoseCommittedCheckpointIsNotTheTrailsIsRejectedWithEvidence() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(4, new io.fedmarket.fl.job.JobPlan.Verification(0.8, 0.5, null, null, null, null));
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t));
+        SqsEvents.Rec rec = SqsEvents.Rec.of(r.message());
+        long before = VerifyFixture.latestBlock();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        assertThat(sub(t.taskId(), "stage")).isEqualTo("RECORDED");
+        VerifyFixture.mine();
+        String blockHash = VerifyFixture.blockHash(before + 1).orElseThrow();
+        List<Integer> drawn = expectedSegments(r, blockHash, 2);
+        // the checkpoint the second drawn segment starts from is not what the trail commits; so is one no drawn segment starts from
+        int bad = drawn.get(1);
+        int undrawn = java.util.stream.IntStream.range(0, 4).filter(i -> !drawn.contains(i)).findFirst().orElseThrow();
+        for (int i : List.of(bad, undrawn)) {
+            float[] x = r.checkpoints().get(i).flat();
+            x[0] += 0.25f;
+            BucketStack.put(r.checkpointUris().get(i), VerifyFixture.atStep(t.start().withFlat(x), i * VerifyFixture.K).encode());
+        }
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        assertThat(sub(t.taskId(), "stage || ' ' || coalesce(segments, '-')")).isEqualTo("DECIDED -");
+        io.fedmarket.messages.VerdictReached v = verdict(t.taskId());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.reason()).isEqualTo("CHECKPOINT_ARTIFACT_MISMATCH: stored checkpoint " + bad + " does not hash to the committed value");
+        assertThat(v.evidenceHash()).matches("0x[0-9a-f]{64}");
+        String doc = sub(t.taskId(), "evidence_doc");
+        assertThat(Hashes.hex(Hashes.keccak256(doc.getBytes(StandardCharsets.UTF_8)))).isEqualTo(v.evidenceHash());
+        assertThat(doc).contains("CHECKPOINT_ARTIFACT_MISMATCH").contains(r.checkpointUris().get(bad)).contains(r.hashes().get(bad))
+                .doesNotContain(r.checkpointUris().get(undrawn));
+        assertThat(BucketStack.find(io.fedmarket.functions.rounds.Verification.evidenceKey(t.taskId(), v.evidenceHash()))).isPresent();
+        assertThat(count("from reexec_requests where task_id = '" + t.taskId() + "'")).as("nothing sent for re-execution").isZero();
+    }
+
+    @Test
+    void anUnansweredSegmentGoesToAnotherDrawnWorkerUntilTheLastAttemptThenTheUpdateIsInconclusive() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(4, new io.fedmarket.fl.job.JobPlan.Verification(0.5, 0.5, null, null, null,
+                new io.fedmarket.fl.job.JobPlan.ValidationSplit("not-in-the-bucket", 16, null)));
+        assertThat(io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(0.5, 0.5, 4)).isEqualTo(1);
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t));
+        SqsEvents.Rec rec = SqsEvents.Rec.of(r.message());
+        String blockHash = recordThenDraw(r, rec);
+        List<Integer> segments = expectedSegments(r, blockHash, 1);
+        assertDispatched(r, blockHash, segments);
+        assertThat(Api.JSON.readTree(sub(t.taskId(), "checks")).path("validation").asText())
+                .isEqualTo("validation data set not-in-the-bucket is not in the bucket (datasets/not-in-the-bucket/images-idx3-ubyte.gz)");
+        int segment = segments.get(0);
+        long timeout = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getOptionalValue("fedmarket.verify.reexec-timeout", java.time.Duration.class).orElse(java.time.Duration.ofMinutes(2)).toSeconds();
+
+        String id = io.fedmarket.functions.rounds.Verification.reexecId(t.taskId(), segment, "DRAW", 0);
+        List<String> exclude = new java.util.ArrayList<>(List.of(t.submitter()));
+        String silent = VerifyFixture.expectedAssignee(r, blockHash, id, exclude);
+        for (int attempt = 1; attempt <= io.fedmarket.functions.rounds.Verification.MAX_ATTEMPTS; attempt++) {
+            // not due yet: a delivery changes nothing
+            assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+            assertThat(request(id)).contains(" SENT ");
+            assertThat(count("from reexec_requests where task_id = '" + t.taskId() + "'")).isEqualTo(attempt);
+            // the drawn worker stays silent past the timeout
+            Seed.exec("update reexec_requests set requested_at = now() - interval '" + (timeout + 60) + " seconds' where id = '" + id + "'");
+            assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+            assertThat(Seed.one("select status || ' ' || (answered_at is not null) from reexec_requests where id = '" + id + "'")).isEqualTo("TIMED_OUT true");
+            exclude.add(silent);
+            if (attempt == io.fedmarket.functions.rounds.Verification.MAX_ATTEMPTS) {
+                break;
+            }
+            assertThat(sub(t.taskId(), "stage")).isEqualTo("DRAWN");
+            assertThat(count("from outbox where dedup_key = 'verdict:" + t.taskId() + "'")).isZero();
+            id = io.fedmarket.functions.rounds.Verification.reexecId(t.taskId(), segment, "RETRY", attempt);
+            assertThat(id).isEqualTo(t.taskId() + "-seg" + segment + "-retry" + attempt);
+            String drawn = VerifyFixture.expectedAssignee(r, blockHash, id, exclude);
+            assertThat(drawn).isNotNull().isNotIn(exclude).isIn(t.pool());
+            assertThat(request(id)).isEqualTo("RETRY " + attempt + " SENT " + io.fedmarket.functions.http.Json.write(exclude) + " " + drawn);
+            com.fasterxml.jackson.databind.JsonNode body = Api.JSON.readTree(Seed.one("select body from outbox where dedup_key = 'reexec:" + id + "'"));
+            assertThat(body.path("assignee").asText()).isEqualTo(drawn);
+            assertThat(body.path("excludeWorkers").toString()).isEqualTo(io.fedmarket.functions.http.Json.write(exclude));
+            assertThat(body.path("segment").asInt()).isEqualTo(segment);
+            silent = drawn;
+        }
+        assertThat(sub(t.taskId(), "stage || ' ' || coalesce(evidence_doc, '-')")).isEqualTo("DECIDED -");
+        io.fedmarket.messages.VerdictReached v = verdict(t.taskId());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.evidenceHash()).isNull();
+        assertThat(v.reason()).isEqualTo("INCONCLUSIVE: segment " + segment + " was not re-executed by " + io.fedmarket.functions.rounds.Verification.MAX_ATTEMPTS
+                + " workers within " + timeout + " s each");
+        assertThat(Seed.one("select count(*) || ' ' || count(distinct assignee) from reexec_requests where task_id = '" + t.taskId() + "' and status = 'TIMED_OUT'"))
+                .isEqualTo(io.fedmarket.functions.rounds.Verification.MAX_ATTEMPTS + " " + io.fedmarket.functions.rounds.Verification.MAX_ATTEMPTS);
+        assertThat(count("from reexec_requests where task_id = '" + t.taskId() + "'")).isEqualTo(io.fedmarket.functions.rounds.Verification.MAX_ATTEMPTS);
+        // decided: a further delivery changes nothing
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        assertThat(count("from reexec_requests where task_id = '" + t.taskId() + "'")).isEqualTo(io.fedmarket.functions.rounds.Verification.MAX_ATTEMPTS);
+        verdict(t.taskId());
+    }
+
+    // --- the manifest verify checked at the draw is the one every later step uses (regressions of two bugs found here)
+
+    /** A drawn submission with q = 1 whose only request is overdue once {@code replaceTrail} has run; returns the drawn segment. */
+    static int drawnThenOverdue(VerifyFixture.Run r, SqsEvents.Rec rec, BucketStack.Action replaceTrail) throws Exception {
+        String blockHash = recordThenDraw(r, rec);
+        int segment = expectedSegments(r, blockHash, 1).get(0);
+        assertDispatched(r, blockHash, List.of(segment));
+        replaceTrail.run();
+        Seed.exec("update reexec_requests set requested_at = now() - interval '1 day' where task_id = '" + r.task().taskId() + "'");
+        return segment;
+    }
+
+    /**
+     * A trail manifest replaced in the bucket after the draw (its file name is not signed and workers share the bucket) changes
+     * nothing: the timeout pass re-offers the segment from the manifest verify checked against the signed proof root and kept.
+     */
+    @Test
+    void aTrailManifestReplacedAfterTheDrawChangesNothing() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(4, new io.fedmarket.fl.job.JobPlan.Verification(0.5, 0.5, null, null, null, null));
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t));
+        SqsEvents.Rec rec = SqsEvents.Rec.of(r.message());
+        int segment = drawnThenOverdue(r, rec, () -> {
+            io.fedmarket.pol.TrailManifest m = io.fedmarket.functions.http.Json.parse(new String(BucketStack.find(r.trailUri()).orElseThrow(),
+                    StandardCharsets.UTF_8), io.fedmarket.pol.TrailManifest.class);
+            List<String> hashes = new java.util.ArrayList<>(m.checkpointHashes());
+            List<String> uris = new java.util.ArrayList<>(m.checkpointUris());
+            for (int i = 0; i < hashes.size(); i++) { // whichever segment was drawn, its start is not the committed one
+                hashes.set(i, VerifyFixture.hex32("not the committed checkpoint " + i));
+                uris.set(i, "checkpoints/elsewhere-" + i + ".fmck");
+            }
+            BucketStack.putJson(r.trailUri(), io.fedmarket.functions.http.Json.write(new io.fedmarket.pol.TrailManifest(m.taskId(), m.globalModelHash(),
+                    m.shardCommitment(), m.seed(), m.steps(), m.checkpointEvery(), m.engine(), m.threads(), m.interopThreads(), hashes, uris,
+                    m.proofRoot(), m.chainCommitment(), m.updateHash(), m.updateUri(), null, null)));
+        });
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        String retry = io.fedmarket.functions.rounds.Verification.reexecId(t.taskId(), segment, "RETRY", 1);
+        String body = Seed.one("select body from outbox where dedup_key = 'reexec:" + retry + "'");
+        assertThat(body).as("re-offered").isNotNull();
+        com.fasterxml.jackson.databind.JsonNode b = Api.JSON.readTree(body);
+        assertThat(b.path("startHash").asText()).as("the re-offer starts from the committed checkpoint").isEqualTo(r.hashes().get(segment));
+        assertThat(b.path("startCheckpointUri").asText()).isEqualTo(r.checkpointUris().get(segment));
+    }
+
+    /** A trail manifest deleted from the bucket after the draw changes nothing either: the kept copy is re-offered from. */
+    @Test
+    void aTrailManifestDeletedAfterTheDrawChangesNothing() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(4, new io.fedmarket.fl.job.JobPlan.Verification(0.5, 0.5, null, null, null, null));
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t));
+        SqsEvents.Rec rec = SqsEvents.Rec.of(r.message());
+        int segment = drawnThenOverdue(r, rec, () -> {
+            try (software.amazon.awssdk.services.s3.S3Client s3 = BucketStack.s3()) {
+                s3.deleteObject(b -> b.bucket(BucketStack.BUCKET).key(r.trailUri()));
+            }
+        });
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).as("the timeout pass does not fail for ever").isEmpty();
+        assertThat(sub(t.taskId(), "stage")).isEqualTo("DRAWN");
+        String retry = io.fedmarket.functions.rounds.Verification.reexecId(t.taskId(), segment, "RETRY", 1);
+        assertThat(Api.JSON.readTree(Seed.one("select body from outbox where dedup_key = 'reexec:" + retry + "'")).path("startHash").asText())
+                .isEqualTo(r.hashes().get(segment));
     }
 }

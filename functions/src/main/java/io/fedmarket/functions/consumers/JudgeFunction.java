@@ -128,7 +128,17 @@ public class JudgeFunction {
             return;
         }
         String worker = r.worker() == null ? null : r.worker().toLowerCase();
-        TrailManifest tm = verification.manifest(c).orElseThrow(() -> new IllegalStateException("trail of " + c.taskId() + " disappeared"));
+        Optional<TrailManifest> kept = verification.manifest(c);
+        if (kept.isEmpty()) {
+            // only a submission drawn before manifests were kept with it can lack one: left out, never slashed
+            boolean decided = Db.session(s -> verification.decide(s, c, false, "INCONCLUSIVE: the trail manifest " + c.trailUri()
+                    + " is no longer in the bucket", null));
+            if (decided) {
+                outbox.relay(10);
+            }
+            return;
+        }
+        TrailManifest tm = kept.get();
         String forged = signatureProblem(r, worker);
         if (forged != null) {
             // whoever sent it is unknown: the worker it names is not to blame (excluding it would let anyone unseat the drawn
@@ -155,8 +165,8 @@ public class JudgeFunction {
                 ? Uni.createFrom().item("already decided")
                 : s.createNativeQuery("update reexec_requests set status = :st, verifier = :w, end_hash = :h, distance = :d, error = :e, signature = :sig, "
                                 + "wall_millis = :ms, answered_at = :now where id = :id and status in ('SENT', 'TIMED_OUT')")
-                        .setParameter("st", cmp.status()).setParameter("w", worker).setParameter("h", r.endHash()).setParameter("d", cmp.distance())
-                        .setParameter("e", cmp.status().equals("ERROR") ? cmp.detail() : null).setParameter("sig", r.signature())
+                        .setParameter("st", cmp.status().equals("UNVERIFIABLE") ? "ERROR" : cmp.status()).setParameter("w", worker).setParameter("h", r.endHash()).setParameter("d", cmp.distance())
+                        .setParameter("e", cmp.status().equals("ERROR") || cmp.status().equals("UNVERIFIABLE") ? cmp.detail() : null).setParameter("sig", r.signature())
                         .setParameter("ms", r.wallMillis()).setParameter("now", Instant.now()).setParameter("id", r.reexecId()).executeUpdate()
                         .chain(n -> n == 0 ? Uni.createFrom().item("answer recorded by another delivery") : next(s, locked, tm, req, worker, cmp))));
         LOG.infof("answer %s from %s on segment %d of %s: %s -> %s", r.reexecId(), worker, req.segment(), c.taskId(), cmp.status(), outcome);
@@ -233,8 +243,13 @@ public class JudgeFunction {
         if (got.isEmpty()) {
             return new Comparison("ERROR", null, "the re-executed end state " + r.endUri() + " does not exist");
         }
-        if (end.isEmpty() || start.isEmpty()) {
-            return new Comparison("MISMATCH", Double.POSITIVE_INFINITY, null); // the committed checkpoints are gone: nothing to compare with
+        // the committed checkpoints, as committed: the bucket is shared and their names are not signed, so a copy that is gone or
+        // no longer hashes to the trail proves nothing against the submitter (nor for it): the update is left out
+        if (end.isEmpty() || start.isEmpty()
+                || !Hashes.hex(Hashes.paramsHash(ModelState.decode(start.get(), "start").flat())).equalsIgnoreCase(committedStart)
+                || !Hashes.hex(Hashes.paramsHash(ModelState.decode(end.get(), "end").flat())).equalsIgnoreCase(committedEnd)) {
+            return new Comparison("UNVERIFIABLE", null, "the committed checkpoints " + segment + " and " + (segment + 1)
+                    + " are no longer in the bucket as committed: nothing to compare with");
         }
         float[] g = ModelState.decode(got.get(), r.endUri()).flat();
         if (!Hashes.hex(Hashes.paramsHash(g)).equalsIgnoreCase(r.endHash())) {
@@ -248,6 +263,9 @@ public class JudgeFunction {
     private Uni<String> next(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, String worker, Comparison cmp) {
         List<String> exclude = Verification.exclude(c.submitter(), concat(req.exclude(), worker));
         switch (cmp.status()) {
+            case "UNVERIFIABLE" -> {
+                return verification.decide(s, c, false, "INCONCLUSIVE: " + cmp.detail(), null).replaceWith("inconclusive");
+            }
             case "ERROR" -> {
                 if (req.attempt() + 1 >= Verification.MAX_ATTEMPTS) {
                     return verification.decide(s, c, false, "INCONCLUSIVE: segment " + req.segment() + " could not be re-executed by "

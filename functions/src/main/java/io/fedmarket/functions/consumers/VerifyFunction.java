@@ -363,10 +363,10 @@ public class VerifyFunction {
         }
         List<Integer> drawn = Arrays.stream(draw.segments()).boxed().toList();
         List<String> exclude = Verification.exclude(c.submitter(), List.of());
-        boolean sent = Db.session(s -> s.createNativeQuery("update submissions set stage = 'DRAWN', segments = :seg, flags = :f, draw_block_hash = :bh "
+        boolean sent = Db.session(s -> s.createNativeQuery("update submissions set stage = 'DRAWN', segments = :seg, flags = :f, draw_block_hash = :bh, trail_doc = :doc "
                         + "where task_id = :t and stage = 'RECORDED'")
                 .setParameter("seg", Json.write(drawn)).setParameter("f", Json.write(draw.flags().stream().map(Enum::name).toList()))
-                .setParameter("bh", blockHash.get()).setParameter("t", c.taskId()).executeUpdate()
+                .setParameter("bh", blockHash.get()).setParameter("doc", Json.write(tm)).setParameter("t", c.taskId()).executeUpdate()
                 .chain(n -> {
                     if (n == 0) {
                         return Uni.createFrom().item(false); // another delivery drew first
@@ -389,7 +389,13 @@ public class VerifyFunction {
     /** A DRAWN submission whose re-executions are overdue: offered to another worker, or inconclusive after the last attempt. */
     void timeouts(Submission m, Verification.Ctx c) {
         Instant due = Instant.now().minus(verification.reexecTimeout());
-        TrailManifest tm = verification.manifest(c).orElseThrow(() -> new IllegalStateException("trail of " + c.taskId() + " disappeared"));
+        Optional<TrailManifest> kept = verification.manifest(c);
+        if (kept.isEmpty()) {
+            // drawn before manifests were kept with the submission, and the bucket's copy is gone: left out, not slashed
+            leaveOut(c, ReasonCode.TRAIL_LENGTH_MISMATCH, "INCONCLUSIVE: the trail manifest " + c.trailUri() + " is no longer in the bucket");
+            return;
+        }
+        TrailManifest tm = kept.get();
         String outcome = Db.session(s -> verification.load(s, c.taskId(), true).chain(locked -> !"DRAWN".equals(locked.stage()) ? Uni.createFrom().item("decided")
                 : s.createNativeQuery("select id, segment, attempt, exclude, requested_at, purpose, assignee from reexec_requests where task_id = :t and status = 'SENT'", Object[].class)
                 .setParameter("t", c.taskId()).getResultList()

@@ -58,13 +58,13 @@ public class Verification {
     /** One recorded submission with what deciding on it needs. */
     public record Ctx(String taskId, UUID jobId, int round, String submitter, String stage, long drawBlock, String updateUri,
                       String trailUri, String submissionHash, String updateHash, String proofRoot, TrainTask task, JobPlan plan,
-                      String startUri, List<Integer> segments, List<String> flags) {
+                      String startUri, List<Integer> segments, List<String> flags, String trailDoc) {
     }
 
     /** The submission of {@code taskId} (locked for the transaction when {@code lock}), or null when there is none. */
     public Uni<Ctx> load(Mutiny.Session s, String taskId, boolean lock) {
         return s.createNativeQuery("select s.stage, coalesce(s.draw_block, 0), s.worker, s.update_uri, s.trail_uri, s.submission_hash, t.hyper_params, "
-                        + "r.start_model_uri, j.plan, t.job_id, t.round_no, s.segments, s.flags, s.update_hash, s.proof_root from submissions s "
+                        + "r.start_model_uri, j.plan, t.job_id, t.round_no, s.segments, s.flags, s.update_hash, s.proof_root, s.trail_doc from submissions s "
                         + "join tasks t on t.id = s.task_id join rounds r on r.job_id = t.job_id and r.round_no = t.round_no "
                         + "join jobs j on j.id = t.job_id where s.task_id = :t" + (lock ? " for update of s" : ""), Object[].class)
                 .setParameter("t", taskId).getResultList()
@@ -77,11 +77,18 @@ public class Verification {
                     return new Ctx(taskId, jobId, ((Number) r[10]).intValue(), (String) r[2], (String) r[0], ((Number) r[1]).longValue(), (String) r[3],
                             (String) r[4], (String) r[5], (String) r[13], (String) r[14], Json.parse((String) r[6], TrainTask.class),
                             RoundPublisher.plan(r[8], jobId), (String) r[7], r[11] == null ? List.of() : Arrays.asList(Json.parse((String) r[11], Integer[].class)),
-                            r[12] == null ? List.of() : Arrays.asList(Json.parse((String) r[12], String[].class)));
+                            r[12] == null ? List.of() : Arrays.asList(Json.parse((String) r[12], String[].class)), (String) r[15]);
                 });
     }
 
+    /**
+     * The submission's trail manifest: once its segments are drawn, the copy verify checked against the signed proof root
+     * and kept with the submission (a bucket copy replaced or deleted afterwards changes nothing); before, the bucket's.
+     */
     public Optional<TrailManifest> manifest(Ctx c) {
+        if (c.trailDoc() != null) {
+            return Optional.of(Json.parse(c.trailDoc(), TrailManifest.class));
+        }
         return c.trailUri() == null ? Optional.empty() : artifacts.findJson(c.trailUri(), TrailManifest.class);
     }
 

@@ -40,6 +40,7 @@ public final class LocalStack implements AutoCloseable {
         private int pgEmbeddedPort;
         private String databaseUrl = System.getenv("DATABASE_URL");
         private String databaseName = "fedmarket";
+        private boolean freshDatabase;
         private boolean persistentChain;
         private Consumer<String> progress = line -> { };
 
@@ -58,6 +59,8 @@ public final class LocalStack implements AutoCloseable {
         /** postgres://user:pass@host:port/db; default: env DATABASE_URL. */
         public Builder databaseUrl(String url) { this.databaseUrl = url; return this; }
         public Builder databaseName(String name) { this.databaseName = name; return this; }
+        /** Drop the named database first (a test's own database on the machine's server: made anew each run). */
+        public Builder freshDatabase(boolean on) { this.freshDatabase = on; return this; }
         private java.time.Duration blockTime = java.time.Duration.ofSeconds(1);
         /** An empty block every {@code every} besides the transactions' own (like a public chain); null or zero: none. */
         public Builder blockTime(java.time.Duration every) { this.blockTime = every; return this; }
@@ -110,7 +113,7 @@ public final class LocalStack implements AutoCloseable {
             }
             if (b.postgres) {
                 postgres = timed("PostgreSQL", b.progress,
-                        () -> new PostgresServer(b.databaseUrl, b.databaseName, b.pgMachinePort, b.pgEmbeddedPort, dataDir),
+                        () -> new PostgresServer(b.databaseUrl, b.databaseName, b.pgMachinePort, b.pgEmbeddedPort, dataDir, b.freshDatabase),
                         p -> p.jdbcUrl() + " (" + p.source().name().toLowerCase().replace('_', ' ') + "), "
                                 + p.migrationsApplied() + " migrations applied now");
                 started.push(postgres);

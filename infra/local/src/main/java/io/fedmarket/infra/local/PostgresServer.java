@@ -32,6 +32,10 @@ final class PostgresServer implements AutoCloseable {
     private final int migrationsApplied;
 
     PostgresServer(String databaseUrl, String databaseName, int machinePort, int embeddedPort, Path dataDir) {
+        this(databaseUrl, databaseName, machinePort, embeddedPort, dataDir, false);
+    }
+
+    PostgresServer(String databaseUrl, String databaseName, int machinePort, int embeddedPort, Path dataDir, boolean fresh) {
         if (databaseUrl != null && !databaseUrl.isBlank()) {
             URI uri = URI.create(databaseUrl.replaceFirst("^jdbc:", "").replaceFirst("^postgresql:", "postgres:"));
             String[] userInfo = uri.getUserInfo() == null ? new String[] {"postgres"} : uri.getUserInfo().split(":", 2);
@@ -70,11 +74,23 @@ final class PostgresServer implements AutoCloseable {
             password = "";
         }
         if (source != Source.DATABASE_URL) {
+            if (fresh) {
+                dropDatabase();
+            }
             createDatabaseIfMissing();
         }
         MigrateResult result = Flyway.configure().dataSource(jdbcUrl(), user, password)
                 .locations("classpath:db/migration").load().migrate();
         migrationsApplied = result.migrationsExecuted;
+    }
+
+    private void dropDatabase() {
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + host + ":" + port + "/postgres", user, password);
+             Statement st = c.createStatement()) {
+            st.execute("drop database if exists \"" + database.replace("\"", "") + "\" with (force)");
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot drop database " + database + " on " + host + ":" + port + " as " + user + ": " + e.getMessage(), e);
+        }
     }
 
     private void createDatabaseIfMissing() {

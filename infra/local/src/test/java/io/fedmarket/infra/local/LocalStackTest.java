@@ -32,7 +32,7 @@ class LocalStackTest {
 
     @BeforeAll
     static void start() {
-        stack = LocalStack.builder().dataDir(dir).databaseName("fedmarket_stack_test").start();
+        stack = LocalStack.builder().dataDir(dir).databaseName("fedmarket_stack_test").freshDatabase(true).start();
     }
 
     @AfterAll
