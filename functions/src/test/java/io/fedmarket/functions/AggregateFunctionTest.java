@@ -96,4 +96,29 @@ class AggregateFunctionTest {
         assertThat(SqsEvents.invoke(QUEUE, List.of(ok, unknown))).containsExactly(unknown.messageId());
         assertThat(Seed.one("select count(*) from verdicts where job_id = '" + j.jobId() + "'")).isEqualTo("1");
     }
+
+    @Test
+    void aWorkerRemovedForCheatingLosesWhatItWasDrawnToReexecute() throws Exception {
+        Seed.Job j = Seed.job(3, true);
+        for (String w : j.workers()) {
+            Seed.exec("insert into bonds (address, amount, block_number, updated_at) values ('" + w + "', 1000, 1, now())");
+        }
+        // task 1's submission is being verified; worker 0 was drawn to re-execute its segment 2
+        String manifest = io.fedmarket.functions.http.Json.write(new io.fedmarket.pol.TrailManifest(j.taskIds().get(1), "0x" + "11".repeat(32),
+                "0x" + "12".repeat(32), 7, 60, 20, "test", 1, 1, java.util.List.of("0x" + "a0".repeat(32), "0x" + "a1".repeat(32), "0x" + "a2".repeat(32),
+                "0x" + "a3".repeat(32)), java.util.List.of("checkpoints/0", "checkpoints/1", "checkpoints/2", "checkpoints/3"), "0x" + "33".repeat(32),
+                "0x" + "34".repeat(32), "0x" + "22".repeat(32), "s3://u", null, null));
+        Seed.exec("update submissions set stage = 'DRAWN', segments = '[2]', submission_hash = '0x" + "55".repeat(32) + "', draw_block_hash = '0x"
+                + "66".repeat(32) + "', trail_doc = '" + manifest + "' where task_id = '" + j.taskIds().get(1) + "'");
+        String id = j.taskIds().get(1) + "-seg2";
+        Seed.exec("insert into reexec_requests (id, task_id, segment, purpose, attempt, steps, exclude, status, requested_at, assignee) values ('"
+                + id + "', '" + j.taskIds().get(1) + "', 2, 'DRAW', 0, 20, '[\"" + j.workers().get(1) + "\"]', 'SENT', now(), '" + j.workers().get(0) + "')");
+        // worker 0's own update is rejected with evidence: it is removed from the job, and its drawn request goes to worker 2 now
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(rejection(j, 0, "SEGMENT_MISMATCH: segment 1", "0x" + "ab".repeat(32)))))).isEmpty();
+        assertThat(Seed.one("select removed_at is not null from job_participants where job_id = '" + j.jobId() + "' and address = '" + j.workers().get(0) + "'"))
+                .isEqualTo("t");
+        assertThat(Seed.one("select assignee || ' ' || exclude || ' ' || status from reexec_requests where id = '" + id + "'"))
+                .isEqualTo(j.workers().get(2) + " [\"" + j.workers().get(1) + "\",\"" + j.workers().get(0) + "\"] SENT");
+        assertThat(Seed.one("select body from outbox where dedup_key like 'reexec-again:" + id + ":%:removed'")).contains("\"assignee\":\"" + j.workers().get(2) + "\"");
+    }
 }

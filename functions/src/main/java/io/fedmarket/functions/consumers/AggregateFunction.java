@@ -44,6 +44,9 @@ public class AggregateFunction {
     @Inject
     io.fedmarket.functions.rounds.RoundPublisher publisher;
 
+    @Inject
+    io.fedmarket.functions.rounds.Verification verification;
+
     @ConfigProperty(name = "fedmarket.dispute-window", defaultValue = "PT1H")
     Duration disputeWindow;
 
@@ -88,6 +91,9 @@ public class AggregateFunction {
                             .setParameter("t", v.taskId()).executeUpdate()
                             .chain(() -> slashable(v) ? pendingSlash(s, v, now) : Uni.createFrom().item(0))
                             .chain(() -> slashable(v) ? remove(s, v, now) : Uni.createFrom().item(0))
+                            // its word counts for nothing here any more: what it was drawn to re-execute is drawn anew now, not
+                            // after the re-execution timeout
+                            .chain(() -> slashable(v) ? verification.redrawAssignedTo(s, v.jobId(), v.worker()) : Uni.createFrom().item(0))
                             // a rejected (or inconclusive) update leaves its shard untrained this round: offered again to the others
                             .chain(() -> v.accepted() ? Uni.createFrom().item(0) : publisher.reoffer(s, v.taskId()).invoke(x -> LOG.infof("%s: %s", v.taskId(), x)).replaceWith(0))
                             // closed once enough updates are accepted, or once no task of the round is still undecided

@@ -196,6 +196,42 @@ public class Verification {
                 });
     }
 
+    /**
+     * The open re-execution requests of job {@code jobId} drawn for {@code worker} (just removed from the job), drawn anew
+     * without it, in the caller's transaction; returns how many.
+     */
+    public Uni<Integer> redrawAssignedTo(Mutiny.Session s, UUID jobId, String worker) {
+        if (worker == null) {
+            return Uni.createFrom().item(0);
+        }
+        String w = worker.toLowerCase();
+        return s.createNativeQuery("select r.id, r.task_id, r.segment, r.exclude from reexec_requests r join tasks t on t.id = r.task_id "
+                        + "where t.job_id = :j and r.assignee = :w and r.status = 'SENT'", Object[].class)
+                .setParameter("j", jobId).setParameter("w", w).getResultList()
+                .chain(rows -> {
+                    Uni<Integer> chain = Uni.createFrom().item(0);
+                    for (Object[] r : rows) {
+                        String id = (String) r[0];
+                        int segment = ((Number) r[2]).intValue();
+                        List<String> exclude = new ArrayList<>(Arrays.asList(Json.parse((String) r[3], String[].class)));
+                        chain = chain.chain(n -> load(s, (String) r[1], false).chain(c -> {
+                            Optional<TrailManifest> m = c == null || !"DRAWN".equals(c.stage()) ? Optional.empty() : manifest(c);
+                            if (m.isEmpty()) {
+                                return Uni.createFrom().item(n);
+                            }
+                            return resend(s, c, m.get(), id, segment, exclude(c.submitter(), concatOne(exclude, w)), "removed").map(x -> n + 1);
+                        }));
+                    }
+                    return chain;
+                });
+    }
+
+    private static List<String> concatOne(List<String> xs, String x) {
+        List<String> out = new ArrayList<>(xs);
+        out.add(x);
+        return out;
+    }
+
     /** A verdict document and its evidence hash (keccak of its canonical JSON), stored before the decision commits. */
     public record Document(Verdict verdict, String evidenceHash) {
     }

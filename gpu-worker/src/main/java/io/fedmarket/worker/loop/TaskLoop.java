@@ -213,52 +213,85 @@ public final class TaskLoop implements AutoCloseable {
     }
 
     /**
-     * Receives up to 10 re-execution requests, keeps the first one that is drawn for this worker (or for nobody in
-     * particular), is not a segment of this worker's own update and does not exclude it ({@code excludeWorkers}),
-     * releases every other one at once, then re-executes the kept one. Looking at a batch matters: taking one message at a time, workers that each hold a segment of
-     * their own update keep receiving their own message back (the queue hands out the longest-visible message
-     * first) and nobody re-executes anything.
+     * Looks through up to {@link #SCAN_BATCHES} batches of 10 re-execution requests, keeps the first one that is drawn for
+     * this worker (or for nobody in particular), is not a segment of this worker's own update and does not exclude it
+     * ({@code excludeWorkers}), releases every other one at once, then re-executes the kept one. Looking at many matters: taking one message at a
+     * time, workers that each hold a segment of their own update keep receiving their own message back (the queue hands
+     * out the longest-visible message first) and nobody re-executes anything; and with every request drawn for one
+     * worker, a worker must see past the head of a long queue to find its own.
      *
      * @return true when a segment was re-executed or a poison message released
      */
     private boolean pollReexec() {
         String queue = cfg.endpoints().reexecQueueUrl();
-        List<Message> batch = sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(0)
-                .visibilityTimeout(cfg.visibilitySeconds())).messages();
+        String me = cfg.key().getAddress();
+        List<Message> held = new java.util.ArrayList<>();
         Message picked = null;
         ReexecTask pickedTask = null;
         boolean poison = false;
-        boolean othersOnly = true; // nothing but segments of this worker's own updates in the batch
-        for (Message m : batch) {
-            ReexecTask r;
-            try {
-                r = ArtifactStore.JSON.readValue(m.body(), ReexecTask.class);
-            } catch (JsonProcessingException e) {
-                System.err.println("rejecting re-execution message " + m.messageId() + ": " + e.getMessage());
-                release(queue, m);
-                poison = true;
-                continue;
+        boolean sawOwn = false; // a request this worker could take but for being its own update's segment
+        // look through up to SCAN_BATCHES × 10 requests, holding the ones already seen, so that a request drawn for this worker
+        // deep in a long queue is found in one pass instead of the same first ten being handed out again and again
+        for (int scan = 0; scan < SCAN_BATCHES && picked == null; scan++) {
+            List<Message> batch = sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(0)
+                    .visibilityTimeout(cfg.visibilitySeconds())).messages();
+            if (batch.isEmpty()) {
+                break;
             }
-            boolean own = isOwn(r);
-            if (!own) {
-                othersOnly = false;
-            }
-            if (picked == null && !own && r.isFor(cfg.key().getAddress())) {
-                picked = m;
-                pickedTask = r;
-            } else {
-                release(queue, m); // another worker takes it: the one drawn for it, or anyone but the submitter
+            for (Message m : batch) {
+                ReexecTask r;
+                try {
+                    r = ArtifactStore.JSON.readValue(m.body(), ReexecTask.class);
+                } catch (JsonProcessingException e) {
+                    System.err.println("rejecting re-execution message " + m.messageId() + ": " + e.getMessage());
+                    held.add(m);
+                    poison = true;
+                    continue;
+                }
+                // drawn for another worker: left alone without a look at the bucket
+                if (picked == null && r.isFor(me)) {
+                    if (isOwn(r)) {
+                        sawOwn = true;
+                    } else {
+                        picked = m;
+                        pickedTask = r;
+                        continue;
+                    }
+                }
+                held.add(m);
             }
         }
+        releaseAll(queue, held); // every other request back at once: the worker drawn for it, or anyone but the submitter, takes it
         if (picked != null) {
             reexecute(picked, pickedTask);
             return true;
         }
-        if (!batch.isEmpty() && !poison && othersOnly) {
-            // only segments of this worker's own updates are visible: leave them to the others for a while
+        if (sawOwn && !poison) {
+            // only segments of this worker's own updates were for it: leave them to the others for a while
             ownSegmentSeenAt = System.nanoTime();
         }
         return poison;
+    }
+
+    /** How many batches of 10 re-execution requests one poll looks through. */
+    static final int SCAN_BATCHES = 5;
+
+    private void releaseAll(String queue, List<Message> messages) {
+        for (int from = 0; from < messages.size(); from += 10) {
+            List<software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry> entries = new java.util.ArrayList<>();
+            List<Message> part = messages.subList(from, Math.min(messages.size(), from + 10));
+            for (int i = 0; i < part.size(); i++) {
+                Message m = part.get(i);
+                entries.add(software.amazon.awssdk.services.sqs.model.ChangeMessageVisibilityBatchRequestEntry.builder()
+                        .id("m" + i).receiptHandle(m.receiptHandle()).visibilityTimeout(0).build());
+            }
+            try {
+                sqs.changeMessageVisibilityBatch(b -> b.queueUrl(queue).entries(entries));
+            } catch (RuntimeException e) {
+                // not released now: they reappear after the visibility timeout, nothing is lost
+                System.err.println("could not release " + entries.size() + " re-execution requests at once: " + e.getMessage());
+            }
+        }
     }
 
     /**
@@ -275,10 +308,6 @@ public final class TaskLoop implements AutoCloseable {
         }
         return store.getJson(ArtifactStore.submissionKey(r.task().taskId()), io.fedmarket.messages.Submission.class)
                 .map(s -> s.worker() != null && s.worker().equalsIgnoreCase(cfg.key().getAddress())).orElse(false);
-    }
-
-    private void release(String queue, Message m) {
-        sqs.changeMessageVisibility(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()).visibilityTimeout(0));
     }
 
     private void reexecute(Message m, ReexecTask r) {

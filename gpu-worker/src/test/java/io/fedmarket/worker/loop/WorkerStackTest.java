@@ -191,12 +191,17 @@ class WorkerStackTest {
         try (TaskLoop l = loop(Map.of("FEDMARKET_WORKER_KEY", OTHER_KEY, "FEDMARKET_WORKER_ID", "verifier-worker"))) {
             TrailManifest trail = l.store().getJson(sub.trailUri(), TrailManifest.class).orElseThrow();
             String other = org.web3j.crypto.Credentials.create(OTHER_KEY).getAddress();
-            send(l, Queues.REEXEC, new ReexecTask(elsewhereId, t, 0, 0, 20, trail.checkpointUris().get(0), trail.checkpointHashes().get(0),
-                    null, null, List.of(), "0x00000000000000000000000000000000000000aa"));
+            // behind 25 requests drawn for somebody else: a worker looks past the head of the queue for its own
+            for (int i = 0; i < 25; i++) {
+                send(l, Queues.REEXEC, new ReexecTask(i == 0 ? elsewhereId : elsewhereId + "-" + i, t, 0, 0, 20, trail.checkpointUris().get(0),
+                        trail.checkpointHashes().get(0), null, null, List.of(), "0x00000000000000000000000000000000000000aa"));
+            }
             send(l, Queues.REEXEC, new ReexecTask(mineId, t, 1, 20, 20, trail.checkpointUris().get(1), trail.checkpointHashes().get(1),
                     null, null, List.of(), "0x" + other.substring(2).toUpperCase()));
             assertThat(l.run()).isEqualTo(TaskLoop.Exit.IDLE);
             assertThat(l.store().getJson(ArtifactStore.reexecKey(elsewhereId), ReexecResult.class)).as("drawn for somebody else").isEmpty();
+            assertThat(drain(l, Queues.REEXEC)).as("the 25 requests drawn for somebody else are back on the queue")
+                    .filteredOn(m -> m.body().contains(elsewhereId)).hasSize(25);
             ReexecResult mine = l.store().getJson(ArtifactStore.reexecKey(mineId), ReexecResult.class).orElseThrow();
             assertThat(mine.worker()).isEqualToIgnoringCase(other);
             assertThat(mine.endHash()).isEqualTo(trail.checkpointHashes().get(2));
