@@ -20,16 +20,29 @@ import java.util.List;
  *                       function draws it at random from the job's eligible re-executors, with randomness the submitter
  *                       could not know); every other worker leaves the message alone and the judge counts only the
  *                       assignee's answer. Null: nobody was eligible, any worker not excluded may take it.
+ * @param expiresAtEpochSeconds after this the request has been drawn anew (the verify function's timeout pass) or decided:
+ *                       whoever receives it then deletes it instead of handing it on. Null: never expires.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ReexecTask(String reexecId, TrainTask task, int segment, int startStep, int steps,
                          String startCheckpointUri, String startHash, String expectedEndHash, String replyQueueKey,
-                         List<String> excludeWorkers, String assignee) {
+                         List<String> excludeWorkers, String assignee, Long expiresAtEpochSeconds) {
 
-    /** A request without a drawn assignee (any worker not excluded may take it). */
+    /** A request without a drawn assignee (any worker not excluded may take it) that never expires. */
     public ReexecTask(String reexecId, TrainTask task, int segment, int startStep, int steps, String startCheckpointUri, String startHash,
                       String expectedEndHash, String replyQueueKey, List<String> excludeWorkers) {
-        this(reexecId, task, segment, startStep, steps, startCheckpointUri, startHash, expectedEndHash, replyQueueKey, excludeWorkers, null);
+        this(reexecId, task, segment, startStep, steps, startCheckpointUri, startHash, expectedEndHash, replyQueueKey, excludeWorkers, null, null);
+    }
+
+    /** A request drawn for {@code assignee} that never expires. */
+    public ReexecTask(String reexecId, TrainTask task, int segment, int startStep, int steps, String startCheckpointUri, String startHash,
+                      String expectedEndHash, String replyQueueKey, List<String> excludeWorkers, String assignee) {
+        this(reexecId, task, segment, startStep, steps, startCheckpointUri, startHash, expectedEndHash, replyQueueKey, excludeWorkers, assignee, null);
+    }
+
+    /** Whether the request is past its expiry at {@code nowEpochSeconds}: drawn anew or decided since, so nobody should take it. */
+    public boolean expired(long nowEpochSeconds) {
+        return expiresAtEpochSeconds != null && nowEpochSeconds > expiresAtEpochSeconds;
     }
 
     /** Whether {@code address} may take this request: not excluded, and the assignee when one was drawn. */

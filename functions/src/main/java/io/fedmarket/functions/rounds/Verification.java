@@ -55,6 +55,15 @@ public class Verification {
         return reexecTimeout;
     }
 
+    /**
+     * When a request sent now expires: once its re-execution timeout has passed (and the timeout pass has had a minute to
+     * draw it anew), a worker that still receives this copy deletes it instead of handing it on to a drawn worker that may be
+     * gone. Workers filter the shared queue by receiving, so a copy nobody deletes would be received until it dead-letters.
+     */
+    long expiry() {
+        return Instant.now().plus(reexecTimeout).plusSeconds(60).getEpochSecond();
+    }
+
     /** One recorded submission with what deciding on it needs. */
     public record Ctx(String taskId, UUID jobId, int round, String submitter, String stage, long drawBlock, String updateUri,
                       String trailUri, String submissionHash, String updateHash, String proofRoot, TrainTask task, JobPlan plan,
@@ -107,7 +116,7 @@ public class Verification {
         int k = c.task().checkpointEvery();
         return draw(s, c, id, exclude).chain(assignee -> {
             ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
-                    null, Queues.REEXEC_RESULTS, List.copyOf(exclude), assignee);
+                    null, Queues.REEXEC_RESULTS, List.copyOf(exclude), assignee, expiry());
             String body = Json.write(r);
             return s.createNativeQuery("insert into reexec_requests (id, task_id, segment, purpose, attempt, steps, exclude, status, requested_at, assignee) "
                             + "values (:id, :t, :seg, :p, :a, :k, :x, 'SENT', :now, :as) on conflict do nothing")
@@ -186,7 +195,7 @@ public class Verification {
                             : draw(s, c, id + "/" + String.join(",", exclude), exclude);
                     return assignee.chain(a -> {
                         ReexecTask r = new ReexecTask(id, c.task(), segment, segment * k, k, m.checkpointUris().get(segment), m.checkpointHashes().get(segment),
-                                null, Queues.REEXEC_RESULTS, List.copyOf(exclude), a);
+                                null, Queues.REEXEC_RESULTS, List.copyOf(exclude), a, expiry());
                         // once per exclusion set (and occasion): a replayed bogus answer puts nothing on the queue again
                         return s.createNativeQuery("update reexec_requests set exclude = :x, assignee = :as where id = :id and status = 'SENT'")
                                 .setParameter("x", Json.write(exclude)).setParameter("as", a).setParameter("id", id).executeUpdate()

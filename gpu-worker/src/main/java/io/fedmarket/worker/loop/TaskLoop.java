@@ -226,6 +226,7 @@ public final class TaskLoop implements AutoCloseable {
         String queue = cfg.endpoints().reexecQueueUrl();
         String me = cfg.key().getAddress();
         List<Message> held = new java.util.ArrayList<>();
+        List<Message> expired = new java.util.ArrayList<>();
         Message picked = null;
         ReexecTask pickedTask = null;
         boolean poison = false;
@@ -248,6 +249,10 @@ public final class TaskLoop implements AutoCloseable {
                     poison = true;
                     continue;
                 }
+                if (r.expired(java.time.Instant.now().getEpochSecond())) {
+                    expired.add(m); // drawn anew or decided since: nobody should take this copy
+                    continue;
+                }
                 // drawn for another worker: left alone without a look at the bucket
                 if (picked == null && r.isFor(me)) {
                     if (isOwn(r)) {
@@ -262,6 +267,9 @@ public final class TaskLoop implements AutoCloseable {
             }
         }
         releaseAll(queue, held); // every other request back at once: the worker drawn for it, or anyone but the submitter, takes it
+        for (Message m : expired) {
+            sqs.deleteMessage(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()));
+        }
         if (picked != null) {
             reexecute(picked, pickedTask);
             return true;

@@ -198,10 +198,16 @@ class WorkerStackTest {
             }
             send(l, Queues.REEXEC, new ReexecTask(mineId, t, 1, 20, 20, trail.checkpointUris().get(1), trail.checkpointHashes().get(1),
                     null, null, List.of(), "0x" + other.substring(2).toUpperCase()));
+            // a copy past its expiry (drawn anew or decided since) is deleted by whoever receives it, never re-executed
+            String expiredId = "rx-expired-" + UUID.randomUUID();
+            send(l, Queues.REEXEC, new ReexecTask(expiredId, t, 1, 20, 20, trail.checkpointUris().get(1), trail.checkpointHashes().get(1),
+                    null, null, List.of(), other.toLowerCase(), java.time.Instant.now().getEpochSecond() - 10));
             assertThat(l.run()).isEqualTo(TaskLoop.Exit.IDLE);
             assertThat(l.store().getJson(ArtifactStore.reexecKey(elsewhereId), ReexecResult.class)).as("drawn for somebody else").isEmpty();
-            assertThat(drain(l, Queues.REEXEC)).as("the 25 requests drawn for somebody else are back on the queue")
-                    .filteredOn(m -> m.body().contains(elsewhereId)).hasSize(25);
+            List<Message> left = drain(l, Queues.REEXEC);
+            assertThat(left).as("the 25 requests drawn for somebody else are back on the queue").filteredOn(m -> m.body().contains(elsewhereId)).hasSize(25);
+            assertThat(left).as("the expired copy is gone").noneMatch(m -> m.body().contains(expiredId));
+            assertThat(l.store().getJson(ArtifactStore.reexecKey(expiredId), ReexecResult.class)).isEmpty();
             ReexecResult mine = l.store().getJson(ArtifactStore.reexecKey(mineId), ReexecResult.class).orElseThrow();
             assertThat(mine.worker()).isEqualToIgnoringCase(other);
             assertThat(mine.endHash()).isEqualTo(trail.checkpointHashes().get(2));
