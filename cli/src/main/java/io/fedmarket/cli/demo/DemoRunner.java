@@ -424,6 +424,8 @@ public final class DemoRunner {
         String gw = ep.functions().gatewayUrl();
         for (WorkerFleet.Spec s : specs) {
             io.fedmarket.cli.user.ApiClient api = new io.fedmarket.cli.user.ApiClient(gw, o.runDir().resolve("sessions").resolve(s.name() + ".json"));
+            // the session from the start of the job may have expired during a long one (the anchor runs over an hour): sign in again
+            api.login(Credentials.create(s.privateKeyHex()));
             BigInteger owed = BigInteger.ZERO;
             BigInteger before = chain.tokenBalance(s.address());
             com.fasterxml.jackson.databind.JsonNode claim = null;
