@@ -121,4 +121,17 @@ class AggregateFunctionTest {
                 .isEqualTo(j.workers().get(2) + " [\"" + j.workers().get(1) + "\",\"" + j.workers().get(0) + "\"] SENT");
         assertThat(Seed.one("select body from outbox where dedup_key like 'reexec-again:" + id + ":%:removed'")).contains("\"assignee\":\"" + j.workers().get(2) + "\"");
     }
+
+    @Test
+    void closedAtItsQuorumTheRoundDropsTheTasksNobodySubmitted() throws Exception {
+        Seed.Job j = Seed.job(3, true); // min_updates 2 of 3 tasks
+        Seed.exec("update tasks set status = 'RUNNING' where id = '" + j.taskIds().get(2) + "'");
+        Seed.exec("delete from submissions where task_id = '" + j.taskIds().get(2) + "'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(verdict(j, 0, true)), SqsEvents.Rec.of(verdict(j, 1, true))))).isEmpty();
+        assertThat(Seed.one("select status from rounds where job_id = '" + j.jobId() + "'")).isEqualTo("CLOSED");
+        // the straggler is a value, not an exception: dropped (not paid, not aggregated), as at the deadline
+        assertThat(Seed.one("select status from tasks where id = '" + j.taskIds().get(2) + "'")).isEqualTo("DROPPED");
+        assertThat(Seed.one("select string_agg(status, ',' order by id) from tasks where id in ('" + j.taskIds().get(0) + "', '" + j.taskIds().get(1) + "')"))
+                .isEqualTo("ACCEPTED,ACCEPTED");
+    }
 }

@@ -327,8 +327,9 @@ public class VerifyFunction {
         io.fedmarket.functions.rounds.CheapChecks.Measured checks = cheapChecks.measure(c, submitted, global, c.task().globalModelHash());
         UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(checks.policy(), q, Math.min(segments, 2 * q),
                 c.plan().bitExact() ? new ComparisonPolicy.BitExact() : new ComparisonPolicy.Tolerance(Verification.calibration(c.plan()))));
-        // the trail is checked against the trained state (under DP, before noise); the cheap checks measured the submitted one
-        UpdateVerifier.Plan plan = verifier.plan(vs, global, checks.centre(), checks.validationLoss(), Hashes.fromHex(blockHash.get()), Instant.now());
+        // the trail is checked against the trained state (under DP, before noise); the flags are the cheap checks' own, measured
+        // once on the submitted update, so the submission's flags and its recorded checks always agree
+        UpdateVerifier.Plan plan = verifier.plan(vs, global, checks.flags(), Hashes.fromHex(blockHash.get()), Instant.now());
         if (plan instanceof UpdateVerifier.Rejected r) {
             rejectNow(c, r.verdict().reason(), r.verdict().evidence(), r.verdict().flags());
             return;

@@ -127,7 +127,6 @@ public class IntentService {
             e.aggregation = key.equals("coordinate-median") ? "median" : key;
         }
         if (r.aggregationParams() != null) {
-            v.check(r.aggregation() != null, "aggregationParams", "needs the aggregation rule they are for: set aggregation");
             e.aggregationParams = Json.write(r.aggregationParams());
         }
         if (e.aggregation != null && AggregationRegistry.names().contains(e.aggregation)) {

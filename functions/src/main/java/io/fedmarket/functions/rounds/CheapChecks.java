@@ -76,7 +76,7 @@ public class CheapChecks {
         }
 
         public CheapCheckPolicy policy() {
-            return new CheapCheckPolicy(MIN_NORM, maxNorm, MIN_COSINE, null, maxValidationLoss);
+            return CheapChecks.policy(maxNorm, maxValidationLoss);
         }
     }
 
@@ -116,8 +116,7 @@ public class CheapChecks {
                 note = v.size() + " samples of " + v.name();
             }
         }
-        CheapCheckPolicy policy = new CheapCheckPolicy(MIN_NORM, maxNorm, MIN_COSINE, null, maxLoss);
-        List<ReasonCode> flags = policy.flags(update, global, centre, loss);
+        List<ReasonCode> flags = policy(maxNorm, maxLoss).flags(update, global, centre, loss);
         Measured m = new Measured(norm, maxNorm, cosine, peers.size(), loss, accuracy, gLoss, maxLoss, note, List.copyOf(flags), centre);
         Double storedLoss = loss != null && Double.isFinite(loss) ? loss : null;
         Db.session(s -> s.createNativeQuery("update submissions set update_norm = :n, validation_loss = :l, checks = :c where task_id = :t")
@@ -160,6 +159,11 @@ public class CheapChecks {
             }
         }
         return all.size() < 3 ? null : new CoordinateMedian().aggregate(update, all, ServerState.NONE).model();
+    }
+
+    /** The round's bounds as a policy (a null bound is not checked). */
+    static CheapCheckPolicy policy(Double maxNorm, Double maxValidationLoss) {
+        return new CheapCheckPolicy(MIN_NORM, maxNorm, MIN_COSINE, null, maxValidationLoss);
     }
 
     /** {@link #NORM_FACTOR} × the median of the others' ‖Δ‖ (free-riders' near-zero ones left out), once two are known; else no bound. */

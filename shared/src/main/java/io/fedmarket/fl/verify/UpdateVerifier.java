@@ -88,13 +88,20 @@ public final class UpdateVerifier {
      * {@link #checkArtifact} and the comparison policy; {@link #verify} runs all of it in one call.
      */
     public Plan plan(Submission s, float[] global, float[] centre, Double validationLoss, byte[] laterBlockHash, Instant now) {
+        return plan(s, global, config.cheapChecks().flags(s.update(), global, centre, validationLoss), laterBlockHash, now);
+    }
+
+    /**
+     * As above, with the cheap checks' flags measured by the caller (the verify function measures the update that would be
+     * aggregated, which under client-side DP is not the trained state the trail ends at).
+     */
+    public Plan plan(Submission s, float[] global, List<ReasonCode> flags, byte[] laterBlockHash, Instant now) {
         Ctx c = new Ctx(s, now);
         Outcome rejected = structural(c, s, global);
         if (rejected != null) {
             return new Rejected(rejected.verdict());
         }
         int n = s.task().segments();
-        List<ReasonCode> flags = config.cheapChecks().flags(s.update(), global, centre, validationLoss);
         int q = Math.min(n, flags.isEmpty() ? config.q() : config.escalatedQ());
         int[] segments = SegmentSampler.sample(SegmentSampler.seed(s.submissionHash(), laterBlockHash), n, q);
         return new Draw(List.copyOf(flags), segments);
