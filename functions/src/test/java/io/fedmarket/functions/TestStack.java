@@ -25,7 +25,8 @@ import java.util.Map;
  * from shared's db/migration). Started once per Quarkus start.
  */
 public class TestStack implements QuarkusTestResourceLifecycleManager {
-    public static final String DB = "fedmarket_fn_test";
+    /** FEDMARKET_FN_TEST_DB lets two checkouts run their function tests side by side on one PostgreSQL. */
+    public static final String DB = System.getenv().getOrDefault("FEDMARKET_FN_TEST_DB", "fedmarket_fn_test");
     static final String PG_HOST = System.getenv().getOrDefault("PGHOST", "127.0.0.1");
     static final String PG_PORT = System.getenv().getOrDefault("PGPORT", "5432");
     static final String PG_USER = System.getenv().getOrDefault("PGUSER", "postgres");
