@@ -24,6 +24,9 @@ final class BenchCommand implements Runnable {
         BENCHMARKS.put("calibrate", "io.fedmarket.worker.bench.ToleranceCalibrationRun");
     }
 
+    /** Benchmarks that run against the local stack: they use the running one, or start (and stop) one of their own. */
+    static final java.util.Set<String> NEEDS_STACK = java.util.Set.of("train");
+
     @Parameters(index = "0", arity = "1", paramLabel = "NAME", description = "one of: ${COMPLETION-CANDIDATES}",
             completionCandidates = Names.class)
     String name;
@@ -59,7 +62,9 @@ final class BenchCommand implements Runnable {
                 } catch (NoSuchMethodException e) {
                     m = c.getMethod("main", String[].class);
                 }
-                m.invoke(null, (Object) new String[] {"--json", "--quick"});
+                try (BenchStack stack = NEEDS_STACK.contains(b.getKey()) ? BenchStack.acquire(System.err::println) : null) {
+                    m.invoke(null, (Object) new String[] {"--json", "--quick"});
+                }
                 String text = buf.toString(java.nio.charset.StandardCharsets.UTF_8);
                 int start = text.indexOf('{');
                 all.set(b.getKey(), json.readTree(text.substring(start)));
@@ -172,8 +177,16 @@ final class BenchCommand implements Runnable {
         if (json) {
             pass.add(0, "--json");
         }
-        try {
-            Method m = Class.forName(main).getMethod("main", String[].class);
+        boolean stack = NEEDS_STACK.contains(name) && main.equals(BENCHMARKS.get(name));
+        try (BenchStack own = stack ? BenchStack.acquire(System.err::println) : null) {
+            Class<?> c = Class.forName(main);
+            Method m;
+            try {
+                // run(String[]) where the benchmark has one: its main exits the JVM, before the stack it ran on is stopped
+                m = stack ? c.getMethod("run", String[].class) : c.getMethod("main", String[].class);
+            } catch (NoSuchMethodException e) {
+                m = c.getMethod("main", String[].class);
+            }
             m.invoke(null, (Object) pass.toArray(String[]::new));
         } catch (ClassNotFoundException e) {
             throw new IllegalStateException("benchmark '" + name + "' (" + main + ") is not part of this build yet");

@@ -146,7 +146,8 @@ public final class TrainBenchmark {
     }
 
     private static void taskPath(Map<String, Object> out, String dataset, int steps, int threads, double mlpRaw) {
-        if (StackEndpoints.findFile().isEmpty()) {
+        if (StackEndpoints.findFile().filter(java.nio.file.Files::isRegularFile).isEmpty()) {
+            // ./mkt bench train always has one (the running stack, or one of its own); a direct call may not
             out.put("taskPath", "skipped: no running stack (./mkt up, or MKT_ENDPOINTS)");
             return;
         }
