@@ -453,6 +453,9 @@ public final class MarketplaceChain implements AutoCloseable {
         return p;
     }
 
+    /** How often a send resyncs its nonce with the node after a collision before it gives up. */
+    static final int NONCE_RESYNCS = 12;
+
     private Sent signAndSend(String operation, String to, String data, BigInteger gasLimit, BigInteger tip, BigInteger maxFee) {
         nonceLock.lock();
         try {
@@ -489,8 +492,13 @@ public final class MarketplaceChain implements AutoCloseable {
                     nextNonce = nonce.add(BigInteger.ONE);
                     return new Sent(expectedHash, nonce);
                 }
-                if ((msg.contains("nonce too low") || msg.contains("nonce too high") || msg.contains("replacement")) && attempt < 3) {
+                if ((msg.contains("nonce too low") || msg.contains("nonce too high") || msg.contains("replacement")) && attempt < NONCE_RESYNCS) {
                     nextNonce = null; // another process used this key, or the node restarted: resync
+                    if (attempt > 0) {
+                        // two senders of one key that keep taking the same pending nonce: a random pause lets one of them
+                        // through (four immediate resyncs were not always enough for two facades sending from 8 threads)
+                        sleep(java.time.Duration.ofMillis(java.util.concurrent.ThreadLocalRandom.current().nextLong(5, 25L * attempt + 6)));
+                    }
                     continue;
                 }
                 nextNonce = null;
