@@ -137,3 +137,15 @@ pf_postgres() {
       || pf_say "  could not start it; the stack will use an embedded PostgreSQL"
   fi
 }
+
+# ------------------------------------------------------------------ the console
+# DJL's and PyTorch's own warnings ("Failed to detect GPU count", "AutoNonVariableTypeMode is deprecated" …) are the
+# engine's, not the project's: they go to $MKT_HOME/logs/engine.log, everything else on stderr stays on the console
+ENGINE_NOISE='^\[W[0-9]{4} [0-9:.]+ [^]]*\] Warning: |^\[[^]]*\] (WARN|INFO) ai\.djl\.|^(WARNING|Warning): .*(CUDA|cuda|libtorch|PyTorch)'
+engine_filter() { # $1: the log file; stdin: a JVM's stderr
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do
+    if [[ "$line" =~ $ENGINE_NOISE ]]; then printf '%s\n' "$line" >>"$1"; else printf '%s\n' "$line" >&2; fi
+  done
+}
+

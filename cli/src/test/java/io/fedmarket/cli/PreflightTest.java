@@ -138,4 +138,27 @@ class PreflightTest {
         assertThat(r.out()).contains("could not install dataset-fashion-mnist").contains("run apt-get install -y dataset-fashion-mnist yourself");
         assertThat(dir.resolve("home")).doesNotExist();
     }
+
+    @Test
+    void engineWarningsGoToTheEngineLogAndTheProjectsLinesStayOnTheConsole(@TempDir Path dir) throws Exception {
+        Path log = dir.resolve("engine.log");
+        // the lines a DJL/PyTorch JVM writes to stderr, as seen on this machine, between the project's own
+        String stderr = String.join("\n",
+                "[main] WARN ai.djl.util.cuda.CudaUtils - Failed to detect GPU count: CUDA driver version is insufficient for CUDA runtime version (35)",
+                "mkt bench: benchmark 'train' failed: the project's own line",
+                "[W1207 16:25:04.065371316 LegacyTypeDispatch.h:74] Warning: AutoNonVariableTypeMode is deprecated and will be removed in 1.10 release.",
+                "  round 3: task r3-s1 submitted by gpu-2 [WARN-free text]",
+                "[main] INFO ai.djl.pytorch.jni.LibUtils - Downloading libtorch",
+                "WARNING: a project warning that names no engine stays");
+        ProcessBuilder pb = new ProcessBuilder("bash", "-c", ". \"$1/infra/preflight.sh\"; engine_filter \"$2\"", "x",
+                ROOT.toString(), log.toString());
+        Process p = pb.start();
+        p.getOutputStream().write(stderr.getBytes(StandardCharsets.UTF_8)); // no newline after the last line: kept too
+        p.getOutputStream().close();
+        String console = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(console.lines().toList()).containsExactly("mkt bench: benchmark 'train' failed: the project's own line",
+                "  round 3: task r3-s1 submitted by gpu-2 [WARN-free text]", "WARNING: a project warning that names no engine stays");
+        assertThat(Files.readAllLines(log)).hasSize(3).allSatisfy(l -> assertThat(l).containsAnyOf("ai.djl", "LegacyTypeDispatch"));
+    }
 }
