@@ -166,6 +166,11 @@ class JudgeFunctionTest {
     }
 
     static Sub seed(Trail trail) throws Exception {
+        return seed(trail, null);
+    }
+
+    /** {@code adoptedSteps}: the trail says its first steps were another worker's progress, resumed (null: none). */
+    static Sub seed(Trail trail, Integer adoptedSteps) throws Exception {
         Seed.Job j = Seed.job(1, false);
         UUID job = j.jobId();
         String task = j.taskIds().get(0);
@@ -196,7 +201,7 @@ class JudgeFunctionTest {
         String proofRoot = Hashes.hex(io.fedmarket.pol.ProofTrails.proofRoot(hashes.stream().map(Hashes::fromHex).toList()));
         String updateHash = Hashes.hex(states.get(4).paramsHash());
         String manifest = Json.write(new TrailManifest(task, Hashes.hex(start().paramsHash()), hex32("shard " + task), 7, 80, 20, "djl", 1, 1,
-                hashes, uris, proofRoot, hex32("chain " + task), updateHash, own + "updates/" + task + ".fmck", null, null));
+                hashes, uris, proofRoot, hex32("chain " + task), updateHash, own + "updates/" + task + ".fmck", null, null, adoptedSteps));
         BucketStack.putJson(trailKey, manifest);
         String trailHash = Hashes.hex(Hashes.keccak256(manifest.getBytes(StandardCharsets.UTF_8)));
 
@@ -603,6 +608,25 @@ class JudgeFunctionTest {
         assertThat(body).contains("\"accepted\":false").contains("\"reason\":\"SEGMENT_MISMATCH: ");
         assertThat(Json.parse(body, io.fedmarket.messages.VerdictReached.class).evidenceHash()).matches("0x[0-9a-f]{64}");
         assertThat(slashes(s.assignee()) + slashes(confirmer)).isZero();
+    }
+
+    /**
+     * A resumer is not framed by the progress it resumed (the progress file is shared: anyone could have written it): a
+     * confirmed mismatch in a segment the trail says was adopted from another worker's progress leaves the update out, unslashed.
+     */
+    @Test
+    void aMismatchInASegmentAdoptedFromAnotherWorkersProgressIsNoEvidence() throws Exception {
+        Sub s = seed(JudgeFunctionTest::poisonedTrail, 3 * K);
+        String honest = reexecute(s, SEGMENT);
+        assertThat(honest).isNotEqualTo(s.committedEnd());
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, s.reexecId(), s.assignee(), honest, null)))).isEmpty();
+        String confirmer = confirmer(s, 1, List.of(s.submitter(), s.assignee()));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, Verification.reexecId(s.taskId(), SEGMENT, "CONFIRM", 1), confirmer, reexecute(s, SEGMENT), null))))
+                .isEmpty();
+        assertThat(stage(s)).isEqualTo("DECIDED");
+        assertThat(verdict(s)).contains("\"accepted\":false").contains("\"reason\":\"INCONCLUSIVE: segment 2 does not re-execute, but it lies within the first 60 steps")
+                .contains("\"evidenceHash\":null");
+        assertThat(Seed.one("select evidence_doc from submissions where task_id = '" + s.taskId() + "'")).isNull();
     }
 
     /** An end hash alone proves nothing: an answer without its own end state, or with one that is not the state it signed, is an error. */

@@ -476,6 +476,13 @@ public class JudgeFunction {
 
     private Uni<String> reject(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, List<Object[]> mismatches, Comparison cmp) {
         int seg = req.segment();
+        if (tm.adopted(seg)) {
+            // the submitter resumed another worker's progress and says this segment was (in part) that worker's training: the
+            // mismatch is real, but not provably the submitter's doing (whoever writes a progress file could frame a resumer)
+            return verification.decide(s, c, false, "INCONCLUSIVE: segment " + seg + " does not re-execute, but it lies within the first "
+                    + tm.adoptedSteps() + " steps, which the submitter resumed from another worker's progress (not provably the submitter's: not slashed)",
+                    null).replaceWith("inconclusive (adopted segment)");
+        }
         List<String> uris = new ArrayList<>();
         uris.add(tm.checkpointUris().get(seg));
         uris.add(tm.checkpointUris().get(seg + 1));

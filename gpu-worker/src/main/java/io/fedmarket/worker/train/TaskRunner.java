@@ -134,7 +134,8 @@ public final class TaskRunner {
         int resumedFrom = 0;
         Optional<TaskProgress> progress = store.getJson(ArtifactStore.progressKey(task.taskId()), TaskProgress.class);
         List<String> resumedUris = progress.isPresent() && progress.get().latestUri() != null && !fault.cheats()
-                ? adopt(task, progress.get(), own) : null;
+                ? adopt(task, progress.get(), own, k) : null;
+        int adopted = 0; // steps this worker did not train itself (another worker's progress resumed)
         if (resumedUris != null) {
             TaskProgress p = progress.get();
             ModelState ck = ModelState.decode(store.getVerified(p.latestUri()), p.latestUri());
@@ -144,6 +145,7 @@ public final class TaskRunner {
             }
             start = ck;
             resumedFrom = ck.step();
+            adopted = Math.max(p.adoptedSteps() == null ? 0 : p.adoptedSteps(), p.latestUri().startsWith(own) ? 0 : resumedFrom);
             hashes.addAll(p.checkpointHashes());
             uris.addAll(resumedUris);
             losses.addAll(p.segmentLosses());
@@ -154,6 +156,7 @@ public final class TaskRunner {
             hashes.add(Hashes.hex(zero.stateHash()));
             uris.add(uri);
         }
+        Integer adoptedSteps = adopted > 0 ? adopted : null;
         Stats stats;
         ModelState last;
         ExecutorService uploader = Executors.newSingleThreadExecutor(r -> {
@@ -177,7 +180,7 @@ public final class TaskRunner {
                     String uri = store.putContent(own + "checkpoints", "ckpt", here.encode());
                     store.putJson(ArtifactStore.progressKey(task.taskId()), new TaskProgress(task.taskId(), workerName, st, uri,
                             Hashes.hex(here.stateHash()), hashes, uris, losses,
-                            prevTrainMillis + stepNanos / 1_000_000, Instant.now().getEpochSecond()));
+                            prevTrainMillis + stepNanos / 1_000_000, Instant.now().getEpochSecond(), adoptedSteps));
                     uploader.shutdown();
                     return new Interrupted(st, uri);
                 }
@@ -218,7 +221,7 @@ public final class TaskRunner {
                             us = List.copyOf(uris.subList(0, uriIndex + 1));
                         }
                         store.putJson(ArtifactStore.progressKey(task.taskId()), new TaskProgress(task.taskId(), workerName,
-                                stepDone, uri, h, hs, us, ls, trainSoFar, Instant.now().getEpochSecond()));
+                                stepDone, uri, h, hs, us, ls, trainSoFar, Instant.now().getEpochSecond(), adoptedSteps));
                     }, uploader);
                     if (!held && hold.applies(task)) {
                         held = true;
@@ -258,7 +261,7 @@ public final class TaskRunner {
         TrailManifest manifest = new TrailManifest(task.taskId(), Hashes.hex(h0), Hashes.hex(shard.commitment()), task.seed(), steps, k,
                 Engines.description(), reportedThreads, Engines.interopThreads(), List.copyOf(hashes), List.copyOf(uris),
                 Hashes.hex(proofRoot), Hashes.hex(chainTrail.commitment()), Hashes.hex(updateHash), updateUri, dpSeed,
-                List.copyOf(losses));
+                List.copyOf(losses), adoptedSteps);
         String trailUri = ArtifactStore.trailKey(key.getAddress(), task.taskId());
         byte[] manifestFile;
         try {
@@ -285,10 +288,12 @@ public final class TaskRunner {
 
     /**
      * The checkpoints of a task's progress (perhaps another worker's, interrupted) copied under this worker's own prefix,
-     * each checked against the hash the progress commits, so the trail this worker signs names only objects it wrote
-     * itself; null (train from the start) when any of them is missing or is not what the progress says.
+     * each checked against the hash the progress commits and to be the state after i·k steps, so the trail this worker signs
+     * names only objects it wrote itself; null (train from the start) when any of them is missing or is not what the progress
+     * says. What another worker trained is not re-executed here: the trail says how many steps were adopted, and a mismatch
+     * there is not held against this worker.
      */
-    private List<String> adopt(TrainTask task, TaskProgress p, String own) {
+    private List<String> adopt(TrainTask task, TaskProgress p, String own, int k) {
         if (p.checkpointUris() == null || p.checkpointHashes() == null || p.checkpointUris().size() != p.checkpointHashes().size()) {
             return null;
         }
@@ -297,7 +302,8 @@ public final class TaskRunner {
             for (int i = 0; i < p.checkpointUris().size(); i++) {
                 String uri = p.checkpointUris().get(i);
                 byte[] b = store.getVerified(uri);
-                if (!Hashes.hex(ModelState.decode(b, uri).stateHash()).equalsIgnoreCase(p.checkpointHashes().get(i))) {
+                ModelState st = ModelState.decode(b, uri);
+                if (!Hashes.hex(st.stateHash()).equalsIgnoreCase(p.checkpointHashes().get(i)) || st.step() != i * k) {
                     System.err.println("task " + task.taskId() + ": progress checkpoint " + i + " (" + uri + ") is not the state it commits: training from the start");
                     return null;
                 }

@@ -378,12 +378,25 @@ class WorkerStackTest {
             TaskProgress atKill = l.store().getJson(ArtifactStore.progressKey(t.taskId()), TaskProgress.class).orElseThrow();
             assertThat(atKill.latestStep()).isLessThan(600);
         }
-        try (TaskLoop l = loop(Map.of("FEDMARKET_MAX_TASKS", "1", "FEDMARKET_POLL_SECONDS", "10"))) {
-            // the killed worker's message becomes visible when its 3 s visibility timeout expires
+        try (TaskLoop l = loop(Map.of("FEDMARKET_MAX_TASKS", "1", "FEDMARKET_POLL_SECONDS", "10", "FEDMARKET_WORKER_KEY", OTHER_KEY,
+                "FEDMARKET_WORKER_ID", "resuming-worker"))) {
+            // the killed worker's message becomes visible when its 3 s visibility timeout expires; another key takes it over
             assertThat(l.run()).isEqualTo(TaskLoop.Exit.MAX_TASKS);
             assertThat(l.lastCompleted()).isNotNull();
-            assertThat(l.lastCompleted().resumedFromStep()).isGreaterThan(0);
+            int resumed = l.lastCompleted().resumedFromStep();
+            assertThat(resumed).isGreaterThan(0);
             assertThat(l.lastCompleted().submission().updateHash()).isEqualTo(expected);
+            // the resumer's trail names only objects under its own prefix (the adopted checkpoints copied there, each the state
+            // the trail commits) and says how many steps it adopted: a mismatch there is not held against it
+            TrailManifest m = l.lastCompleted().trail();
+            String own = SubmissionSigner.workerPrefix(org.web3j.crypto.Credentials.create(OTHER_KEY).getAddress());
+            assertThat(m.adoptedSteps()).isEqualTo(resumed);
+            assertThat(m.checkpointUris()).allSatisfy(u -> assertThat(u).startsWith(own));
+            for (int i = 0; i < m.checkpointUris().size(); i++) {
+                ModelState ck = ModelState.decode(l.store().getVerified(m.checkpointUris().get(i)), "checkpoint " + i);
+                assertThat(Hashes.hex(ck.stateHash())).isEqualTo(m.checkpointHashes().get(i));
+                assertThat(ck.step()).isEqualTo(i * t.checkpointEvery());
+            }
         }
     }
 
