@@ -366,15 +366,12 @@ public class VerifyFunction {
             return;
         }
         // the trail's last checkpoint (the whole state: parameters, momentum, step) must be there and be the committed one: the
-        // update is checked against its parameters
+        // update is checked against its parameters. Its outcome, when it is not, waits for the cheap checks: every update's
+        // figures are kept with it
         int last = hashes.size() - 1;
         Checked lastState = committed(c, tm, last);
-        if (lastState.outcome() != null) {
-            lastState.outcome().accept(List.of());
-            return;
-        }
         float[] submitted = update; // what would be aggregated (under DP: after clipping and noise)
-        if (c.task().dpClip() != null) {
+        if (lastState.outcome() == null && c.task().dpClip() != null) {
             // client-side DP: the update is the trail's last checkpoint clipped and noised with the task's seed, replayed here
             String expected = Hashes.hex(io.fedmarket.fl.privacy.ClientDp.privatize(globalState, lastState.state(), c.task().dpClip(),
                     c.task().dpNoiseMultiplier(), io.fedmarket.fl.privacy.ClientDp.noiseSeed(c.task().seed())).paramsHash());
@@ -389,7 +386,7 @@ public class VerifyFunction {
         TrailHeader header = new TrailHeader(c.taskId(), Hashes.fromHex(c.task().globalModelHash()), Hashes.fromHex(c.task().shardCommitment()),
                 c.task().seed(), c.task().steps(), c.task().checkpointEvery());
         ProofTrail trail = ProofTrail.fromHashes(header, hashes);
-        UpdateVerifier.CheckpointStore store = checkpoints(tm, globalState, lastState.state());
+        UpdateVerifier.CheckpointStore store = lastState.state() == null ? null : checkpoints(tm, globalState, lastState.state());
         UpdateVerifier.Submission vs = new UpdateVerifier.Submission(header, Hashes.fromHex(c.submissionHash()), update, c.updateUri(), trail, store);
         int segments = c.task().steps() / c.task().checkpointEvery();
         int q = c.plan().fakedFraction() >= 1 ? 1 : io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(c.plan().fakedFraction(), c.plan().targetDetection(), segments);
@@ -402,6 +399,10 @@ public class VerifyFunction {
         }
         // cheap checks against the round so far: a flag only raises q (see CheapChecks)
         io.fedmarket.functions.rounds.CheapChecks.Measured checks = cheapChecks.measure(c, submitted, global, c.task().globalModelHash());
+        if (lastState.outcome() != null) {
+            lastState.outcome().accept(checks.flags());
+            return;
+        }
         UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(checks.policy(), q, Math.min(segments, 2 * q),
                 c.plan().bitExact() ? new ComparisonPolicy.BitExact() : new ComparisonPolicy.Tolerance(Verification.calibration(c.plan()))));
         // the trail is checked against the trained state (under DP, before noise); the flags are the cheap checks' own, measured
