@@ -39,6 +39,7 @@ module "stack" {
   rpc_url             = var.rpc_url
   chain_id            = var.chain_id
   marketplace_address = var.marketplace_address
+  worker_address      = var.worker_address
   siwe_domain         = var.siwe_domain
   jwt_keys_layer_path = var.jwt_keys_layer_path
   jwt_issuer          = var.jwt_issuer

@@ -58,3 +58,13 @@ variable "alarm_actions" {
   type        = list(string)
   default     = []
 }
+
+variable "worker_address" {
+  description = "The 0x address of the worker fleet's bonded key (the secret in modules/chain): the worker role may write its commitments only under workers/<address>/."
+  type        = string
+
+  validation {
+    condition     = can(regex("^0x[0-9a-fA-F]{40}$", var.worker_address))
+    error_message = "worker_address must be the 0x-prefixed 20-byte address of the worker key."
+  }
+}

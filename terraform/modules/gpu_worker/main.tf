@@ -1,4 +1,6 @@
 locals {
+  # the only prefix this fleet's key may write its commitments under (SubmissionSigner.workerPrefix)
+  own_prefix = "workers/${lower(var.worker_address)}/"
   registry = split("/", aws_ecr_repository.this.repository_url)[0]
   image    = "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
   # What the worker reads besides the queues/bucket/chain of var.environment (WorkerConfig): its
@@ -127,6 +129,14 @@ data "aws_iam_policy_document" "this" {
     resources = [for p in var.bucket_write_prefixes : "${var.bucket_arn}/${p}*"]
   }
 
+  # What the worker commits to (checkpoints, updates, trail manifests, re-executed end states) lives only under its own
+  # prefix: no other worker's role may write there, so a signed trail naming an object there names the worker's own doing.
+  statement {
+    sid       = "WriteOwnPrefix"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.bucket_arn}/${local.own_prefix}*"]
+  }
+
   statement {
     sid       = "ListArtifactPrefixes"
     actions   = ["s3:ListBucket"]
@@ -134,7 +144,7 @@ data "aws_iam_policy_document" "this" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = [for p in distinct(concat(var.bucket_read_prefixes, var.bucket_write_prefixes)) : "${p}*"]
+      values   = [for p in distinct(concat(var.bucket_read_prefixes, var.bucket_write_prefixes, [local.own_prefix])) : "${p}*"]
     }
   }
 

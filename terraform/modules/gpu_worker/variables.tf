@@ -93,15 +93,25 @@ variable "bucket_arn" {
 }
 
 variable "bucket_read_prefixes" {
-  description = "Key prefixes the worker reads: global models, data shards, committed checkpoints to re-execute, task progress to resume after a spot interruption, submissions (a worker never re-executes its own) and re-execution results (answered once)."
+  description = "Key prefixes the worker reads: global models, data shards, every worker's committed checkpoints, updates and trails under workers/ (to re-execute and to resume after a spot interruption), task progress, submissions (a worker never re-executes its own) and re-execution results (answered once)."
   type        = list(string)
-  default     = ["models/", "datasets/", "checkpoints/", "updates/", "tasks/", "submissions/", "reexec/"]
+  default     = ["models/", "datasets/", "workers/", "checkpoints/", "updates/", "tasks/", "submissions/", "reexec/"]
 }
 
 variable "bucket_write_prefixes" {
-  description = "Key prefixes the worker writes (io.fedmarket.worker.store.ArtifactStore): content-addressed checkpoints and updates, task progress and trail manifests, submissions, re-execution results and re-executed end states."
+  description = "Shared key prefixes the worker writes besides its own prefix (io.fedmarket.worker.store.ArtifactStore): task progress hints, submission records and re-execution results. What it commits to (checkpoints, updates, trail manifests, re-executed end states) goes only under workers/<worker_address>/, which no other worker's role may write."
   type        = list(string)
-  default     = ["checkpoints/", "updates/", "tasks/", "submissions/", "reexec/", "reexec-states/"]
+  default     = ["tasks/", "submissions/", "reexec/"]
+}
+
+variable "worker_address" {
+  description = "The 0x address of the fleet's bonded key (key_secret_arn). The role may write its commitments only under workers/<lower-case address>/: a checkpoint or trail a signed submission names there is provably this worker's doing, and no other worker can overwrite or replace it (issue 23: framing an honest worker)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^0x[0-9a-fA-F]{40}$", var.worker_address))
+    error_message = "worker_address must be the 0x-prefixed 20-byte address of the worker key."
+  }
 }
 
 variable "key_secret_arn" {

@@ -127,6 +127,7 @@ module "gpu_worker" {
   send_queues    = { for k in local.worker_send_keys : k => module.queues.queues[k] }
   bucket_arn     = module.artifacts.bucket_arn
   key_secret_arn = module.chain.signer_secret_arns["worker"]
+  worker_address = var.worker_address
   # The names the worker's WorkerConfig reads; on AWS it uses the default credentials chain (the
   # instance role) and AWS's own endpoints.
   environment = {

@@ -12,6 +12,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
+import io.fedmarket.fl.model.ModelState;
 import org.web3j.crypto.Credentials;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -55,7 +56,7 @@ class JudgeFunctionTest {
      */
     record Sub(UUID jobId, String taskId, String submitter, List<String> hashes, String reexecId, String assignee,
                List<String> reexecutors, String verifierNode, String removed, String unbonded, String unbondedVerifier,
-               List<String> pool, String blockHash, String submissionHash, Map<String, Credentials> keys) {
+               List<String> pool, String blockHash, String submissionHash, Map<String, Credentials> keys, List<String> uris, float[] target) {
         String committedStart() {
             return hashes.get(SEGMENT);
         }
@@ -73,7 +74,103 @@ class JudgeFunctionTest {
         return Credentials.create(Api.newKey());
     }
 
+    /** How the submitter's trail of checkpoints 0..4 comes about, from the round's model and its shard's target. */
+    interface Trail {
+        List<ModelState> make(ModelState start, float[] target);
+    }
+
+    // --- the fixture's stand-in for training: momentum SGD on ½‖p − target‖², deterministic in float arithmetic
+
+    static final float LR = 0.05f;
+    static final float MU = 0.9f;
+    static final int K = 20;
+    /** Every state an answer may name, by its whole-state hash: the committed ones and what re-executors computed. */
+    static final Map<String, ModelState> STATES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static ModelState start() {
+        ModelState m = io.fedmarket.fl.model.ModelLayouts.initialState("mlp:16", 7);
+        return new ModelState(m.names(), m.shapes(), m.params(), null, 0);
+    }
+
+    /** The task's shard as the loss sees it: a point near the start model, different per task. */
+    static float[] target(String task) {
+        float[] p = start().flat();
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(task.hashCode());
+        for (int j = 0; j < p.length; j++) {
+            p[j] += (float) ((rnd.nextDouble() * 2 - 1) * 0.05);
+        }
+        return p;
+    }
+
+    /** {@code n} steps of momentum SGD from {@code from} (its momentum restored, zero when it has none): v ← μv + ∇, p ← p − η·v. */
+    static ModelState train(ModelState from, int n, float[] target) {
+        float[] p = from.flat();
+        float[] v = velocity(from);
+        for (int st = 0; st < n; st++) {
+            for (int j = 0; j < p.length; j++) {
+                v[j] = MU * v[j] + (p[j] - target[j]);
+                p[j] -= LR * v[j];
+            }
+        }
+        return state(from, p, v, from.step() + n);
+    }
+
+    static float[] velocity(ModelState m) {
+        float[] v = new float[m.parameterCount()];
+        if (m.velocity() != null) {
+            int o = 0;
+            for (float[] t : m.velocity()) {
+                System.arraycopy(t, 0, v, o, t.length);
+                o += t.length;
+            }
+        }
+        return v;
+    }
+
+    static ModelState state(ModelState like, float[] p, float[] v, int step) {
+        ModelState a = like.withFlat(p);
+        ModelState b = like.withFlat(v);
+        return new ModelState(like.names(), like.shapes(), a.params(), b.params(), step);
+    }
+
+    /** The honest trail: checkpoint i+1 is k steps from checkpoint i, momentum carried along. */
+    static List<ModelState> honestTrail(ModelState start, float[] target) {
+        List<ModelState> out = new ArrayList<>(List.of(start));
+        for (int i = 0; i < 4; i++) {
+            out.add(train(out.get(i), K, target));
+        }
+        return out;
+    }
+
+    /** What an honest re-executor computes for segment {@code seg}: k steps from the committed start checkpoint as the bucket holds it. */
+    static String reexecute(Sub s, int seg) {
+        ModelState from = ModelState.decode(BucketStack.find(s.uris().get(seg)).orElseThrow(), "committed checkpoint " + seg);
+        assertThat(Hashes.hex(from.stateHash())).as("the committed start").isEqualTo(s.hashes().get(seg));
+        ModelState end = train(from, K, s.target());
+        STATES.put(Hashes.hex(end.stateHash()), end);
+        return Hashes.hex(end.stateHash());
+    }
+
+    /** A made-up end state (what a lying or broken re-executor shows): the committed end moved a little, named by {@code tag}. */
+    static String wrong(Sub s, String tag) {
+        ModelState end = STATES.get(s.committedEnd());
+        float[] p = end.flat();
+        p[Math.floorMod(tag.hashCode(), p.length)] += 0.125f;
+        ModelState w = state(end, p, velocity(end), end.step());
+        STATES.put(Hashes.hex(w.stateHash()), w);
+        return Hashes.hex(w.stateHash());
+    }
+
     static Sub seed() throws Exception {
+        return seed(JudgeFunctionTest::honestTrail);
+    }
+
+    static Sub seed(Trail trail) throws Exception {
+        return seed(trail, null);
+    }
+
+    /** {@code adoptedSteps}: the trail says its first steps were another worker's progress, resumed (null: none). */
+    static Sub seed(Trail trail, Integer adoptedSteps) throws Exception {
         Seed.Job j = Seed.job(1, false);
         UUID job = j.jobId();
         String task = j.taskIds().get(0);
@@ -88,25 +185,33 @@ class JudgeFunctionTest {
         Seed.exec("update tasks set status = 'SUBMITTED', hyper_params = '{\"taskId\":\"" + task + "\",\"jobId\":\"" + job
                 + "\",\"round\":1,\"modelSpec\":\"mlp\",\"steps\":80,\"checkpointEvery\":20,\"threads\":1}' where id = '" + task + "'");
 
-        // the trail the submitter committed to: 80 steps, a checkpoint every 20 (checkpoints 0..4)
+        // the trail the submitter committed to: 80 steps, a checkpoint every 20 (checkpoints 0..4), whole states (parameters,
+        // momentum, step) trained by the fixture's deterministic momentum SGD, under the submitter's own prefix, the manifest signed
+        float[] target = target(task);
+        List<ModelState> states = trail.make(start(), target);
+        String own = io.fedmarket.pol.SubmissionSigner.workerPrefix(submitter);
         List<String> hashes = new ArrayList<>();
         List<String> uris = new ArrayList<>();
-        for (int i = 0; i <= 4; i++) {
-            hashes.add(hex32("checkpoint " + i + " of " + task));
-            uris.add("checkpoints/" + task + "/" + i + ".fmck");
+        for (ModelState st : states) {
+            hashes.add(Hashes.hex(st.stateHash()));
+            uris.add(BucketStack.putContent(own + "checkpoints", "fmck", st.encode()));
+            STATES.put(Hashes.hex(st.stateHash()), st);
         }
-        String trailKey = "trails/" + task + ".json";
-        String proofRoot = hex32("root " + task);
-        String updateHash = hex32("update " + task);
-        BucketStack.putJson(trailKey, Json.write(new TrailManifest(task, hex32("start " + job), hex32("shard " + task), 7, 80, 20, "djl", 1, 1,
-                hashes, uris, proofRoot, hex32("chain " + task), updateHash, "updates/" + task + ".fmck", null, null)));
+        String trailKey = own + "tasks/" + task + "/trail.json";
+        String proofRoot = Hashes.hex(io.fedmarket.pol.ProofTrails.proofRoot(hashes.stream().map(Hashes::fromHex).toList()));
+        String updateHash = Hashes.hex(states.get(4).paramsHash());
+        String manifest = Json.write(new TrailManifest(task, Hashes.hex(start().paramsHash()), hex32("shard " + task), 7, 80, 20, "djl", 1, 1,
+                hashes, uris, proofRoot, hex32("chain " + task), updateHash, own + "updates/" + task + ".fmck", null, null, adoptedSteps));
+        BucketStack.putJson(trailKey, manifest);
+        String trailHash = Hashes.hex(Hashes.keccak256(manifest.getBytes(StandardCharsets.UTF_8)));
 
         String blockHash = hex32("block " + task);
         String submissionHash = hex32("submission " + task);
         Seed.exec("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, submitted_at, "
-                + "trail_uri, stage, draw_block, draw_block_hash, segments, flags, submission_hash) values ('" + task + "', '" + submitter
-                + "', 'updates/" + task + ".fmck', '" + updateHash + "', '" + proofRoot + "', 80, 42, '0x" + "44".repeat(65) + "', now(), '"
-                + trailKey + "', 'DRAWN', 12, '" + blockHash + "', '[" + SEGMENT + "]', '[]', '" + submissionHash + "')");
+                + "trail_uri, stage, draw_block, draw_block_hash, segments, flags, submission_hash, trail_hash, trail_doc) values ('" + task + "', '" + submitter
+                + "', '" + own + "updates/" + task + ".fmck', '" + updateHash + "', '" + proofRoot + "', 80, 42, '0x" + "44".repeat(65) + "', now(), '"
+                + trailKey + "', 'DRAWN', 12, '" + blockHash + "', '[" + SEGMENT + "]', '[]', '" + submissionHash + "', '" + trailHash + "', '"
+                + manifest.replace("'", "''") + "')");
 
         List<String> pool = new ArrayList<>();
         Seed.exec("insert into bonds (address, amount, block_number, updated_at) values ('" + submitter + "', 1000, 1, now())");
@@ -152,7 +257,7 @@ class JudgeFunctionTest {
         Seed.exec("insert into reexec_requests (id, task_id, segment, purpose, attempt, steps, exclude, status, requested_at, assignee) values ('"
                 + id + "', '" + task + "', " + SEGMENT + ", 'DRAW', 0, 20, '[\"" + submitter + "\"]', 'SENT', now(), '" + assignee + "')");
         return new Sub(job, task, submitter, hashes, id, assignee, reexecutors, verifierNode, removed, unbonded, unbondedVerifier,
-                List.copyOf(pool), blockHash, submissionHash, keys);
+                List.copyOf(pool), blockHash, submissionHash, keys, List.copyOf(uris), target);
     }
 
     static void participant(UUID job, String address) throws Exception {
@@ -169,11 +274,25 @@ class JudgeFunctionTest {
         Seed.exec("insert into account_roles (address, role) values ('" + address + "', 'verifier')");
     }
 
-    /** An answer naming {@code worker}, signed EIP-712 by {@code signer} over (reexecId, segment, startHash, endHash). */
+    /**
+     * An answer naming {@code worker}, signed EIP-712 by {@code signer} over (reexecId, segment, startHash, endHash), with the end
+     * state it names uploaded as a worker does, under the worker's own prefix ({@code endUri}).
+     */
     static SqsEvents.Rec answer(Sub s, String reexecId, Credentials signer, String worker, String endHash, String error) {
+        String endUri = null;
+        if (endHash != null) {
+            ModelState end = STATES.get(endHash);
+            assertThat(end).as("a state hashing to " + endHash).isNotNull();
+            endUri = BucketStack.putContent(io.fedmarket.pol.SubmissionSigner.workerPrefix(worker) + "reexec-states", "ckpt", end.encode());
+        }
+        return answer(s, reexecId, signer, worker, endHash, endUri, error);
+    }
+
+    /** As above, naming {@code endUri} as its end state, whatever is there. */
+    static SqsEvents.Rec answer(Sub s, String reexecId, Credentials signer, String worker, String endHash, String endUri, String error) {
         byte[] sig = SIGNER.sign(signer, reexecId, SEGMENT, Hashes.fromHex(s.committedStart()), endHash == null ? null : Hashes.fromHex(endHash));
         return SqsEvents.Rec.of(Json.write(new ReexecResult(reexecId, s.taskId(), SEGMENT, worker, s.committedStart(), endHash,
-                endHash == null ? null : endHash.equals(s.committedEnd()), 1234, 1, error, null, Hashes.hex(sig))));
+                endHash == null ? null : endHash.equals(s.committedEnd()), 1234, 1, error, endUri, Hashes.hex(sig))));
     }
 
     /** The worker's own signed answer. */
@@ -311,7 +430,7 @@ class JudgeFunctionTest {
 
     /** The first answer a mismatch; returns the CONFIRM request's id and its drawn worker. */
     static String[] mismatchThenConfirm(Sub s) throws Exception {
-        String wrong = hex32("what " + s.assignee() + " computed");
+        String wrong = wrong(s, "what " + s.assignee() + " computed");
         assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, s.reexecId(), s.assignee(), wrong, null)))).isEmpty();
         assertThat(request(s.reexecId())).isEqualTo("DRAW 0 MISMATCH " + s.assignee() + " " + s.assignee());
         assertThat(Seed.one("select end_hash from reexec_requests where id = '" + s.reexecId() + "'")).isEqualTo(wrong);
@@ -333,7 +452,7 @@ class JudgeFunctionTest {
         Sub s = seed();
         String[] c = mismatchThenConfirm(s);
         String confirmer = c[1];
-        String wrong2 = hex32("what " + confirmer + " computed");
+        String wrong2 = wrong(s, "what " + confirmer + " computed");
         assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, c[0], confirmer, wrong2, null)))).isEmpty();
         assertThat(request(c[0])).isEqualTo("CONFIRM 1 MISMATCH " + confirmer + " " + confirmer);
         assertThat(request(s.reexecId())).isEqualTo("DRAW 0 MISMATCH " + s.assignee() + " " + s.assignee());
@@ -354,19 +473,220 @@ class JudgeFunctionTest {
         assertThat(Seed.one("select count(*) from reexec_requests where task_id = '" + s.taskId() + "'")).isEqualTo("2");
     }
 
+    /** The open CONFIRM request {@code attempt} of the segment and its drawn worker, checked against the pure draw. */
+    static String confirmer(Sub s, int attempt, List<String> exclude) throws Exception {
+        String id = Verification.reexecId(s.taskId(), SEGMENT, "CONFIRM", attempt);
+        String drawn = Seed.one("select assignee from reexec_requests where id = '" + id + "'");
+        assertThat(drawn).as("a CONFIRM " + attempt + " is drawn").isNotNull().isNotIn(exclude).isIn(pool(s));
+        assertThat(drawn).isEqualTo(expectedDraw(s, id, exclude));
+        assertThat(request(id)).isEqualTo("CONFIRM " + attempt + " SENT - " + drawn);
+        assertThat(Seed.one("select exclude from reexec_requests where id = '" + id + "'")).isEqualTo(Json.write(exclude));
+        return drawn;
+    }
+
+    /** The slash recorded for the signer of answer {@code reexecId}: "status address amount", its evidence hash the keccak of its document. */
+    static String slashOf(Sub s, String reexecId, String signer) throws Exception {
+        String doc = Seed.one("select evidence_doc from reexec_requests where id = '" + reexecId + "'");
+        assertThat(doc).as("the evidence of a false answer").isNotNull().contains(signer).contains("FALSE_REEXECUTION_ANSWER");
+        String hash = Hashes.hex(Hashes.keccak256(doc.getBytes(StandardCharsets.UTF_8)));
+        assertThat(Seed.one("select evidence_hash from slashes where task_id = '" + reexecId + "'")).isEqualTo(hash);
+        assertThat(Seed.one("select queue_key from outbox where dedup_key = 'slash:" + reexecId + "'")).isEqualTo(Queues.SETTLE);
+        assertThat(Seed.one("select body from outbox where dedup_key = 'slash:" + reexecId + "'")).contains("\"kind\":\"SLASH\"")
+                .contains("\"taskId\":\"" + reexecId + "\"").contains(s.jobId().toString());
+        assertThat(BucketStack.find(Verification.evidenceKey(s.taskId(), hash)).map(b -> new String(b, StandardCharsets.UTF_8)))
+                .as("the bucket's copy").contains(doc);
+        return Seed.one("select status || ' ' || address || ' ' || amount from slashes where task_id = '" + reexecId + "'");
+    }
+
+    static long slashes(String address) throws Exception {
+        return Long.parseLong(Seed.one("select count(*) from slashes where address = '" + address + "'"));
+    }
+
+    /**
+     * A lying mismatch is not overruled by one match (a MATCH is the committed hash, which anyone can read off the trail): a
+     * second drawn opinion is asked for; two matches that reproduce the committed state overrule it, and the liar, whose signed
+     * answer is now proven false (bit-exact: anyone can recompute it), is slashed and removed from the job.
+     */
     @Test
-    void aMatchingConfirmationOverrulesALyingVerifier() throws Exception {
+    void aMatchOverrulesALyingMismatchOnlyWithASecondOpinionAndTheLiarIsSlashed() throws Exception {
         Sub s = seed();
         String[] c = mismatchThenConfirm(s);
         String confirmer = c[1];
-        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, c[0], confirmer, s.committedEnd(), null)))).isEmpty();
+        String honest = reexecute(s, SEGMENT);
+        assertThat(honest).as("an honest trail re-executes bit-exactly").isEqualTo(s.committedEnd());
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, c[0], confirmer, honest, null)))).isEmpty();
         assertThat(request(c[0])).isEqualTo("CONFIRM 1 MATCH " + confirmer + " " + confirmer);
+        assertThat(request(s.reexecId())).as("one match overrules nothing").isEqualTo("DRAW 0 MISMATCH " + s.assignee() + " " + s.assignee());
+        assertThat(stage(s)).isEqualTo("DRAWN");
+        assertThat(verdicts(s)).isZero();
+        String third = confirmer(s, 2, List.of(s.submitter(), s.assignee(), confirmer));
+
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, Verification.reexecId(s.taskId(), SEGMENT, "CONFIRM", 2), third, reexecute(s, SEGMENT), null))))
+                .isEmpty();
         assertThat(request(s.reexecId())).isEqualTo("DRAW 0 DISREGARDED " + s.assignee() + " " + s.assignee());
-        assertThat(Seed.one("select error from reexec_requests where id = '" + s.reexecId() + "'")).isEqualTo("contradicted by " + confirmer + "'s confirmation");
+        assertThat(Seed.one("select error from reexec_requests where id = '" + s.reexecId() + "'")).startsWith("proven false: contradicted by 2 re-executions");
         assertThat(stage(s)).isEqualTo("DECIDED");
-        assertThat(verdicts(s)).isEqualTo(1);
         assertThat(verdict(s)).contains("\"accepted\":true").contains("ACCEPTED").contains("\"evidenceHash\":null");
         assertThat(Seed.one("select evidence_doc from submissions where task_id = '" + s.taskId() + "'")).isNull();
+        assertThat(slashOf(s, s.reexecId(), s.assignee())).isEqualTo("PENDING " + s.assignee() + " 1000");
+        assertThat(Seed.one("select removed_at is not null from job_participants where job_id = '" + s.jobId() + "' and address = '" + s.assignee() + "'"))
+                .isEqualTo("t");
+        assertThat(slashes(confirmer) + slashes(third) + slashes(s.submitter())).as("nobody else").isZero();
+    }
+
+    /**
+     * The attack "a match is not proof": a cheater's segment 2 ends at a poisoned state; the drawn honest worker's mismatch is
+     * contradicted by a MATCH from the next drawn worker, who only copied the committed checkpoint (its hash is on the trail for
+     * anyone to read). That match overrules nothing: a second opinion is drawn, reproduces the honest end state, and the two
+     * agreeing mismatches reject the update; the false MATCH's signer is slashed with the evidence of the three answers.
+     */
+    @Test
+    void aFalseMatchIsOverruledAndItsSignerSlashed() throws Exception {
+        Sub s = seed(JudgeFunctionTest::poisonedTrail);
+        String honest = reexecute(s, SEGMENT);
+        assertThat(honest).as("the poisoned checkpoint is not what segment 2 leads to").isNotEqualTo(s.committedEnd());
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, s.reexecId(), s.assignee(), honest, null)))).isEmpty();
+        assertThat(request(s.reexecId())).isEqualTo("DRAW 0 MISMATCH " + s.assignee() + " " + s.assignee());
+        String accomplice = confirmer(s, 1, List.of(s.submitter(), s.assignee()));
+        String falseMatch = Verification.reexecId(s.taskId(), SEGMENT, "CONFIRM", 1);
+        // the accomplice (or a lazy worker) signs the committed end hash and shows a copy of the committed checkpoint as its end state
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, falseMatch, accomplice, s.committedEnd(), null)))).isEmpty();
+        assertThat(request(falseMatch)).isEqualTo("CONFIRM 1 MATCH " + accomplice + " " + accomplice);
+        assertThat(request(s.reexecId())).as("the honest mismatch stands").isEqualTo("DRAW 0 MISMATCH " + s.assignee() + " " + s.assignee());
+        assertThat(stage(s)).isEqualTo("DRAWN");
+        assertThat(verdicts(s)).as("no verdict on one match against one mismatch").isZero();
+        String second = confirmer(s, 2, List.of(s.submitter(), s.assignee(), accomplice));
+
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, Verification.reexecId(s.taskId(), SEGMENT, "CONFIRM", 2), second, reexecute(s, SEGMENT), null))))
+                .isEmpty();
+        assertThat(stage(s)).isEqualTo("DECIDED");
+        String body = verdict(s);
+        assertThat(body).contains("\"accepted\":false").contains("\"reason\":\"SEGMENT_MISMATCH: ");
+        String evidenceHash = Json.parse(body, io.fedmarket.messages.VerdictReached.class).evidenceHash();
+        assertThat(evidenceHash).matches("0x[0-9a-f]{64}");
+        assertThat(Seed.one("select evidence_doc from submissions where task_id = '" + s.taskId() + "'")).contains(s.assignee()).contains(second).contains(honest);
+        // the false MATCH: proven false, slashed (after the dispute window, by settle), removed from the job if it is in it
+        assertThat(request(falseMatch)).isEqualTo("CONFIRM 1 DISREGARDED " + accomplice + " " + accomplice);
+        assertThat(Seed.one("select error from reexec_requests where id = '" + falseMatch + "'")).startsWith("proven false: contradicted by 2 re-executions");
+        assertThat(slashOf(s, falseMatch, accomplice)).isEqualTo("PENDING " + accomplice + " 1000");
+        String doc = Seed.one("select evidence_doc from reexec_requests where id = '" + falseMatch + "'");
+        assertThat(doc).contains(s.committedEnd()).contains(honest).contains(s.assignee()).contains(second)
+                .contains("reexec/" + s.reexecId() + ".json").contains("reexec/" + falseMatch + ".json");
+        if (s.reexecutors().contains(accomplice)) {
+            assertThat(Seed.one("select removed_at is not null from job_participants where job_id = '" + s.jobId() + "' and address = '" + accomplice + "'"))
+                    .isEqualTo("t");
+        }
+        assertThat(slashes(s.assignee()) + slashes(second)).as("the honest re-executors are not slashed").isZero();
+    }
+
+    /**
+     * The attack "momentum steering": the cheater trains honestly but picks the momentum each segment starts from (so honest
+     * steps drift towards its own target). Every segment re-executed from its committed start reproduces the committed
+     * parameters bit-exactly, so a parameters-only hash would match; the trail now commits whole states, and the re-executed
+     * end state's momentum is not the committed one: two mismatches reject the update.
+     */
+    @Test
+    void steeredMomentumIsRejected() throws Exception {
+        Sub s = seed(JudgeFunctionTest::steeredTrail);
+        String got = reexecute(s, SEGMENT);
+        ModelState reexecuted = STATES.get(got);
+        ModelState committed = STATES.get(s.committedEnd());
+        assertThat(Hashes.hex(reexecuted.paramsHash())).as("the parameters re-execute bit-exactly: a parameter hash would match")
+                .isEqualTo(Hashes.hex(committed.paramsHash()));
+        assertThat(got).as("the whole state does not").isNotEqualTo(s.committedEnd());
+        List<ModelState> honest = honestTrail(start(), s.target());
+        assertThat(Hashes.hex(honest.get(4).paramsHash())).as("the steering changed where training ends")
+                .isNotEqualTo(Hashes.hex(ModelState.decode(BucketStack.find(s.uris().get(4)).orElseThrow(), "ck4").paramsHash()));
+
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, s.reexecId(), s.assignee(), got, null)))).isEmpty();
+        assertThat(request(s.reexecId())).isEqualTo("DRAW 0 MISMATCH " + s.assignee() + " " + s.assignee());
+        String confirmer = confirmer(s, 1, List.of(s.submitter(), s.assignee()));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, Verification.reexecId(s.taskId(), SEGMENT, "CONFIRM", 1), confirmer, reexecute(s, SEGMENT), null))))
+                .isEmpty();
+        assertThat(stage(s)).isEqualTo("DECIDED");
+        String body = verdict(s);
+        assertThat(body).contains("\"accepted\":false").contains("\"reason\":\"SEGMENT_MISMATCH: ");
+        assertThat(Json.parse(body, io.fedmarket.messages.VerdictReached.class).evidenceHash()).matches("0x[0-9a-f]{64}");
+        assertThat(slashes(s.assignee()) + slashes(confirmer)).isZero();
+    }
+
+    /**
+     * A resumer is not framed by the progress it resumed (the progress file is shared: anyone could have written it): a
+     * confirmed mismatch in a segment the trail says was adopted from another worker's progress leaves the update out, unslashed.
+     */
+    @Test
+    void aMismatchInASegmentAdoptedFromAnotherWorkersProgressIsNoEvidence() throws Exception {
+        Sub s = seed(JudgeFunctionTest::poisonedTrail, 3 * K);
+        String honest = reexecute(s, SEGMENT);
+        assertThat(honest).isNotEqualTo(s.committedEnd());
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, s.reexecId(), s.assignee(), honest, null)))).isEmpty();
+        String confirmer = confirmer(s, 1, List.of(s.submitter(), s.assignee()));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, Verification.reexecId(s.taskId(), SEGMENT, "CONFIRM", 1), confirmer, reexecute(s, SEGMENT), null))))
+                .isEmpty();
+        assertThat(stage(s)).isEqualTo("DECIDED");
+        assertThat(verdict(s)).contains("\"accepted\":false").contains("\"reason\":\"INCONCLUSIVE: segment 2 does not re-execute, but it lies within the first 60 steps")
+                .contains("\"evidenceHash\":null");
+        assertThat(Seed.one("select evidence_doc from submissions where task_id = '" + s.taskId() + "'")).isNull();
+    }
+
+    /** An end hash alone proves nothing: an answer without its own end state, or with one that is not the state it signed, is an error. */
+    @Test
+    void anAnswerWithoutTheEndStateItSignedCountsForNothing() throws Exception {
+        Sub s = seed();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, s.reexecId(), KEYS.get(s.assignee()), s.assignee(), s.committedEnd(), null, null)))).isEmpty();
+        assertThat(request(s.reexecId())).isEqualTo("DRAW 0 ERROR " + s.assignee() + " " + s.assignee());
+        assertThat(Seed.one("select error from reexec_requests where id = '" + s.reexecId() + "'")).contains("names no end state");
+        assertThat(stage(s)).isEqualTo("DRAWN");
+        String retry = Verification.reexecId(s.taskId(), SEGMENT, "RETRY", 1);
+        String drawn = Seed.one("select assignee from reexec_requests where id = '" + retry + "'");
+        assertThat(drawn).isNotNull().isNotIn(s.submitter(), s.assignee());
+        // the committed start shown as the end state of an answer claiming the committed end
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, retry, KEYS.get(drawn), drawn, s.committedEnd(), s.uris().get(SEGMENT), null)))).isEmpty();
+        assertThat(request(retry)).isEqualTo("RETRY 1 ERROR " + drawn + " " + drawn);
+        assertThat(Seed.one("select error from reexec_requests where id = '" + retry + "'")).contains("does not hash to the end hash the re-executor signed");
+        assertThat(verdicts(s)).isZero();
+    }
+
+    /** The trail with segment 2's end poisoned (its parameters moved), training continuing from the poison. */
+    static List<ModelState> poisonedTrail(ModelState start, float[] target) {
+        List<ModelState> out = honestTrail(start, target).subList(0, 3);
+        out = new ArrayList<>(out);
+        ModelState real = train(out.get(2), K, target);
+        float[] p = real.flat();
+        for (int j = 0; j < p.length; j += 7) {
+            p[j] += 0.01f;
+        }
+        ModelState poisoned = state(real, p, velocity(real), real.step());
+        out.add(poisoned);
+        out.add(train(poisoned, K, target));
+        return out;
+    }
+
+    /**
+     * Momentum steering: checkpoint 0 is the round's model (no momentum), then at every later checkpoint the cheater replaces
+     * the momentum it carries with one pushed towards its own target; the parameters of every checkpoint are exactly what k
+     * honest steps from the previous committed checkpoint give.
+     */
+    static List<ModelState> steeredTrail(ModelState start, float[] target) {
+        float[] poison = start.flat();
+        for (int j = 0; j < poison.length; j++) {
+            poison[j] += (j % 2 == 0 ? 0.3f : -0.3f);
+        }
+        List<ModelState> out = new ArrayList<>(List.of(start));
+        for (int i = 0; i < 4; i++) {
+            ModelState from = out.get(i);
+            if (i > 0) {
+                float[] p = from.flat();
+                float[] v = velocity(from);
+                for (int j = 0; j < v.length; j++) {
+                    v[j] += 0.5f * (p[j] - poison[j]);
+                }
+                from = state(from, p, v, from.step());
+                out.set(i, from);
+            }
+            out.add(train(from, K, target));
+        }
+        return out;
     }
 
     @Test

@@ -70,7 +70,12 @@ final class VerifyFixture {
 
     /** A worker's run as it is in the bucket, and its signed submission. */
     record Run(Task task, List<ModelState> checkpoints, List<String> checkpointUris, List<String> hashes, String proofRoot, float[] update,
-               String updateUri, String updateHash, String trailUri, String signature, String submissionHash, String message) {
+               String updateUri, String updateHash, String trailUri, String signature, String submissionHash, String message,
+               String trailHash, String trailSignature) {
+        /** The worker's own bucket prefix, {@code workers/<address>/}: only it may write there. */
+        String own() {
+            return SubmissionSigner.workerPrefix(task.submitter());
+        }
     }
 
     static Task task(int segments, JobPlan.Verification verification) throws Exception {
@@ -84,6 +89,7 @@ final class VerifyFixture {
         String startUri = BucketStack.putContent("models", "fmck", start.encode());
         String startHash = Hashes.hex(Hashes.paramsHash(start.flat()));
         assertThat(startHash.equals(Hashes.hex(start.paramsHash())), "ModelState.paramsHash is the hash of its flat parameters");
+        assertThat(!startHash.equals(Hashes.hex(start.stateHash())), "a trail commits whole states: their hash is not the parameters' alone");
         Seed.exec("update rounds set start_model_uri = '" + startUri + "', global_model_hash = '" + startHash + "' where job_id = '" + job + "'");
         TrainTask train = new TrainTask(task, job, 1, MODEL, startUri, startHash, "fashion-mnist", "iid", 1, 0, 7,
                 hex32("shard of " + task), 11, plan.lr(), plan.momentum(), 0, plan.batchSize(), 0, segments * K, K, 1, null, null, 0, 0).validate();
@@ -166,29 +172,44 @@ final class VerifyFixture {
      * true ones (the identity for a faithful trail); the signed proof root is always the Merkle root of the true hashes.
      */
     static Run run(Task t, List<ModelState> checkpoints, UnaryOperator<List<String>> manifestHashes) {
+        return run(t, checkpoints, manifestHashes, true);
+    }
+
+    /**
+     * As the worker leaves it: checkpoints and update content-addressed under the worker's own prefix ({@code workers/<address>/},
+     * the checkpoint hashes being whole-state hashes, {@link ModelState#stateHash}), the manifest at
+     * {@code workers/<address>/tasks/<taskId>/trail.json}. {@code signedTrail}: the manifest file's keccak is signed
+     * (EIP-712 {@code Trail}) and carried with the submission; false: a worker from before trail signatures (no trail hash,
+     * the manifest at the old shared location).
+     */
+    static Run run(Task t, List<ModelState> checkpoints, UnaryOperator<List<String>> manifestHashes, boolean signedTrail) {
+        String own = SubmissionSigner.workerPrefix(t.submitter());
         List<String> uris = new ArrayList<>();
         List<String> hashes = new ArrayList<>();
         for (ModelState c : checkpoints) {
-            uris.add(BucketStack.putContent("checkpoints", "fmck", c.encode()));
-            hashes.add(Hashes.hex(Hashes.paramsHash(c.flat())));
+            uris.add(BucketStack.putContent(own + "checkpoints", "fmck", c.encode()));
+            hashes.add(Hashes.hex(c.stateHash()));
         }
         ModelState last = checkpoints.get(checkpoints.size() - 1);
         float[] update = last.flat();
-        String updateUri = BucketStack.putContent("updates", "fmck", last.encode());
+        String updateUri = BucketStack.putContent(own + "updates", "fmck", last.withoutVelocity().encode());
         String updateHash = Hashes.hex(Hashes.paramsHash(update));
         byte[] root = ProofTrails.proofRoot(hashes.stream().map(Hashes::fromHex).toList());
         String proofRoot = Hashes.hex(root);
-        String trailUri = "trails/" + t.taskId() + ".json";
-        BucketStack.putJson(trailUri, Json.write(new TrailManifest(t.taskId(), t.startHash(), t.train().shardCommitment(), t.train().seed(), t.steps(), K,
-                "djl", 1, 1, manifestHashes.apply(List.copyOf(hashes)), uris, proofRoot, null, updateHash, updateUri, null, null)));
+        String trailUri = signedTrail ? own + "tasks/" + t.taskId() + "/trail.json" : "tasks/" + t.taskId() + "/trail.json";
+        String manifest = Json.write(new TrailManifest(t.taskId(), t.startHash(), t.train().shardCommitment(), t.train().seed(), t.steps(), K,
+                "djl", 1, 1, manifestHashes.apply(List.copyOf(hashes)), uris, proofRoot, null, updateHash, updateUri, null, null));
+        BucketStack.putJson(trailUri, manifest);
         String market = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("fedmarket.marketplace-address", String.class);
-        byte[] sig = new SubmissionSigner(31337, market).sign(t.submitterKey(), ProofTrails.taskKey(t.taskId()), Hashes.fromHex(updateHash), root,
-                t.steps(), GPU_SECONDS);
+        SubmissionSigner signer = new SubmissionSigner(31337, market);
+        byte[] sig = signer.sign(t.submitterKey(), ProofTrails.taskKey(t.taskId()), Hashes.fromHex(updateHash), root, t.steps(), GPU_SECONDS);
+        String trailHash = signedTrail ? Hashes.hex(SubmissionSigner.manifestHash(manifest.getBytes(StandardCharsets.UTF_8))) : null;
+        String trailSig = signedTrail ? Hashes.hex(signer.signTrail(t.submitterKey(), ProofTrails.taskKey(t.taskId()), Hashes.fromHex(trailHash))) : null;
         String submissionHash = Hashes.hex(ProofTrails.submissionHash(t.taskId(), Hashes.fromHex(updateHash), root, sig));
         String message = Json.write(new Submission(t.taskId(), t.jobId(), 1, t.submitterKey().getAddress(), updateUri, updateHash, proofRoot, trailUri,
-                t.steps(), K, GPU_SECONDS, 42_000, 600, 0.4, 1, Hashes.hex(sig), java.time.Instant.now().getEpochSecond()));
+                t.steps(), K, GPU_SECONDS, 42_000, 600, 0.4, 1, Hashes.hex(sig), java.time.Instant.now().getEpochSecond(), trailHash, trailSig));
         return new Run(t, List.copyOf(checkpoints), List.copyOf(uris), List.copyOf(hashes), proofRoot, update, updateUri, updateHash, trailUri,
-                Hashes.hex(sig), submissionHash, message);
+                Hashes.hex(sig), submissionHash, message, trailHash, trailSig);
     }
 
     /** The re-executor the draw must give for request {@code id} with {@code exclude}: the pure draw over the expected pool. */

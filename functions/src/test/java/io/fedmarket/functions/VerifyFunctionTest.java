@@ -499,4 +499,116 @@ class VerifyFunctionTest {
         assertThat(Api.JSON.readTree(Seed.one("select body from outbox where dedup_key = 'reexec:" + retry + "'")).path("startHash").asText())
                 .isEqualTo(r.hashes().get(segment));
     }
+
+    // --- framing an honest worker (issue 23): nothing a third party can do to the bucket or the queue gets it slashed
+
+    /** The manifest of {@code r} with every checkpoint pointing at an object that does not exist (the issue's rewrite). */
+    static String pointedAtNothing(VerifyFixture.Run r) throws Exception {
+        io.fedmarket.pol.TrailManifest m = io.fedmarket.functions.http.Json.parse(new String(BucketStack.find(r.trailUri()).orElseThrow(),
+                StandardCharsets.UTF_8), io.fedmarket.pol.TrailManifest.class);
+        List<String> uris = new java.util.ArrayList<>();
+        for (int i = 0; i < m.checkpointUris().size(); i++) {
+            uris.add(r.own() + "checkpoints/missing-" + i + ".fmck");
+        }
+        return io.fedmarket.functions.http.Json.write(new io.fedmarket.pol.TrailManifest(m.taskId(), m.globalModelHash(), m.shardCommitment(), m.seed(),
+                m.steps(), m.checkpointEvery(), m.engine(), m.threads(), m.interopThreads(), m.checkpointHashes(), uris, m.proofRoot(), m.chainCommitment(),
+                m.updateHash(), m.updateUri(), null, null));
+    }
+
+    /**
+     * The attack of issue 23: a framer replays an honest worker's signed submission with a trail manifest of its own whose
+     * checkpoints point at missing objects (dropped: its trail signature is not for that manifest nor under the worker's
+     * prefix), then, once the honest submission is recorded, rewrites the honest worker's manifest in the bucket the same way
+     * before the draw. The manifest verify checked is the one the worker signed, snapshotted at intake: the draw goes ahead
+     * from the committed checkpoints, and nothing is held against the worker.
+     */
+    @Test
+    void aFramerCannotGetAnHonestWorkerRejectedOrSlashed() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(4, new io.fedmarket.fl.job.JobPlan.Verification(0.5, 0.5, null, null, null, null));
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t));
+        org.web3j.crypto.Credentials framer = VerifyFixture.key();
+        String framersTrail = io.fedmarket.pol.SubmissionSigner.workerPrefix(framer.getAddress()) + "tasks/" + t.taskId() + "/trail.json";
+        BucketStack.putJson(framersTrail, pointedAtNothing(r));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(r.message().replace(r.trailUri(), framersTrail))))).isEmpty();
+        // the framer's own manifest with a trail hash and signature of its own making (its key, not the worker's)
+        String framersHash = Hashes.hex(io.fedmarket.pol.SubmissionSigner.manifestHash(BucketStack.find(framersTrail).orElseThrow()));
+        String market = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("fedmarket.marketplace-address", String.class);
+        String framersSig = Hashes.hex(new SubmissionSigner(31337, market).signTrail(framer, ProofTrails.taskKey(t.taskId()), Hashes.fromHex(framersHash)));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(r.message().replace(r.trailUri(), framersTrail).replace(r.trailHash(), framersHash)
+                .replace(r.trailSignature(), framersSig))))).isEmpty();
+        assertThat(count("from submissions where task_id = '" + t.taskId() + "'")).as("the replays are dropped, not recorded").isZero();
+
+        SqsEvents.Rec rec = SqsEvents.Rec.of(r.message());
+        long before = VerifyFixture.latestBlock();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        assertThat(sub(t.taskId(), "stage || ' ' || trail_hash")).isEqualTo("RECORDED " + r.trailHash());
+        String snapshot = sub(t.taskId(), "trail_doc");
+        assertThat(Hashes.hex(io.fedmarket.pol.SubmissionSigner.manifestHash(snapshot.getBytes(StandardCharsets.UTF_8))))
+                .as("the manifest as signed, kept at intake").isEqualTo(r.trailHash());
+        // before the draw: the honest worker's manifest in the bucket now points every checkpoint at nothing
+        BucketStack.putJson(r.trailUri(), pointedAtNothing(r));
+        VerifyFixture.mine();
+        String blockHash = VerifyFixture.blockHash(before + 1).orElseThrow();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        assertThat(sub(t.taskId(), "stage || ' ' || coalesce(evidence_doc, '-')")).isEqualTo("DRAWN -");
+        assertThat(sub(t.taskId(), "trail_doc")).isEqualTo(snapshot);
+        assertDispatched(r, blockHash, expectedSegments(r, blockHash, 1));
+        assertThat(count("from outbox where dedup_key = 'verdict:" + t.taskId() + "'")).as("nothing held against the worker").isZero();
+    }
+
+    /**
+     * A committed artifact that is gone, unreadable, or not provably the worker's is never evidence: the update is left out
+     * without an evidence hash (so never slashed). Shown for the trail's last checkpoint deleted, drawn checkpoints made
+     * unreadable, the manifest rewritten before intake, and a worker from before trail signatures whose checkpoints were
+     * replaced. (A signed manifest naming a checkpoint under the worker's own prefix that does not hash is evidence:
+     * {@link #aDrawnSegmentWhoseCommittedCheckpointIsNotTheTrailsIsRejectedWithEvidence}.)
+     */
+    @Test
+    void aMissingUnreadableOrUnprovableArtifactLeavesTheUpdateOutUnslashed() throws Exception {
+        io.fedmarket.fl.job.JobPlan.Verification terms = new io.fedmarket.fl.job.JobPlan.Verification(0.5, 0.5, null, null, null, null);
+
+        VerifyFixture.Task deleted = VerifyFixture.task(4, terms);
+        VerifyFixture.Run rd = VerifyFixture.run(deleted, VerifyFixture.honest(deleted));
+        try (software.amazon.awssdk.services.s3.S3Client s3 = BucketStack.s3()) {
+            s3.deleteObject(b -> b.bucket(BucketStack.BUCKET).key(rd.checkpointUris().get(4)));
+        }
+        recordThenDraw(rd, SqsEvents.Rec.of(rd.message())); // decided once the cheap checks are measured: every update's figures are kept
+        assertThat(sub(deleted.taskId(), "checks")).contains("updateNorm");
+        assertLeftOut(deleted, "CHECKPOINT_ARTIFACT_MISMATCH: committed checkpoint 4 (" + rd.checkpointUris().get(4) + ") is missing");
+
+        VerifyFixture.Task unreadable = VerifyFixture.task(4, terms);
+        VerifyFixture.Run ru = VerifyFixture.run(unreadable, VerifyFixture.honest(unreadable));
+        for (int i = 0; i < 4; i++) {
+            BucketStack.put(ru.checkpointUris().get(i), "not a checkpoint".getBytes(StandardCharsets.UTF_8));
+        }
+        recordThenDraw(ru, SqsEvents.Rec.of(ru.message()));
+        assertLeftOut(unreadable, "CHECKPOINT_ARTIFACT_MISMATCH: committed checkpoint ");
+        assertThat(verdict(unreadable.taskId()).reason()).contains("cannot be read");
+
+        VerifyFixture.Task rewritten = VerifyFixture.task(4, terms);
+        VerifyFixture.Run rw = VerifyFixture.run(rewritten, VerifyFixture.honest(rewritten));
+        BucketStack.putJson(rw.trailUri(), pointedAtNothing(rw));
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(rw.message())))).isEmpty();
+        assertLeftOut(rewritten, "TRAIL_BROKEN: the trail manifest " + rw.trailUri() + " is not the one the worker signed");
+
+        VerifyFixture.Task legacy = VerifyFixture.task(4, terms);
+        VerifyFixture.Run rl = VerifyFixture.run(legacy, VerifyFixture.honest(legacy), java.util.function.UnaryOperator.identity(), false);
+        for (int i = 0; i < 4; i++) {
+            float[] x = rl.checkpoints().get(i).flat();
+            x[0] += 0.25f;
+            BucketStack.put(rl.checkpointUris().get(i), VerifyFixture.atStep(legacy.start().withFlat(x), i * VerifyFixture.K).encode());
+        }
+        recordThenDraw(rl, SqsEvents.Rec.of(rl.message()));
+        assertLeftOut(legacy, "CHECKPOINT_ARTIFACT_MISMATCH: stored checkpoint ");
+        assertThat(verdict(legacy.taskId()).reason()).contains("nothing shows the worker wrote it");
+    }
+
+    static void assertLeftOut(VerifyFixture.Task t, String reasonStart) throws Exception {
+        assertThat(sub(t.taskId(), "stage || ' ' || coalesce(evidence_doc, '-')")).isEqualTo("DECIDED -");
+        io.fedmarket.messages.VerdictReached v = verdict(t.taskId());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.evidenceHash()).as("no evidence: never slashed").isNull();
+        assertThat(v.reason()).startsWith(reasonStart).endsWith("(not provably the worker's: not slashed)");
+        assertThat(count("from reexec_requests where task_id = '" + t.taskId() + "'")).isZero();
+    }
 }

@@ -15,10 +15,25 @@ import java.util.UUID;
  * @param proofRoot   Merkle root (OpenZeppelin sorted pairs) over the checkpoint hashes
  * @param trailUri    S3 key of the trail manifest ({@code io.fedmarket.pol.TrailManifest} JSON)
  * @param signature   65-byte r‖s‖v (0x hex) over the EIP-712 digest
+ * @param trailHash   keccak of the trail manifest file's bytes as stored at {@code trailUri} (0x hex); null from a worker
+ *                    that predates it: its manifest is then not the worker's word (an artifact problem leaves it out, never
+ *                    slashes it)
+ * @param trailSignature 65-byte r‖s‖v (0x hex) by the worker over the EIP-712 {@code Trail(bytes32 task,bytes32 manifestHash)}
+ *                    ({@code io.fedmarket.pol.SubmissionSigner#signTrail}); with it, {@code trailUri} must lie under the
+ *                    worker's own prefix {@code workers/<address>/}
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Submission(String taskId, UUID jobId, int round, String worker, String updateUri, String updateHash,
                          String proofRoot, String trailUri, int steps, int checkpointEvery, long gpuSeconds,
                          long trainMillis, int sampleCount, double trainLoss, int threads, String signature,
-                         long submittedAtEpochSeconds) {
+                         long submittedAtEpochSeconds, String trailHash, String trailSignature) {
+
+    /** A submission without a signed manifest (the wire format before trail signatures). */
+    public Submission(String taskId, UUID jobId, int round, String worker, String updateUri, String updateHash,
+                      String proofRoot, String trailUri, int steps, int checkpointEvery, long gpuSeconds,
+                      long trainMillis, int sampleCount, double trainLoss, int threads, String signature,
+                      long submittedAtEpochSeconds) {
+        this(taskId, jobId, round, worker, updateUri, updateHash, proofRoot, trailUri, steps, checkpointEvery, gpuSeconds, trainMillis,
+                sampleCount, trainLoss, threads, signature, submittedAtEpochSeconds, null, null);
+    }
 }

@@ -70,6 +70,58 @@ public final class SubmissionSigner {
         }
     }
 
+    /**
+     * The EIP-712 struct {@code Trail(bytes32 task,bytes32 manifestHash)} in the same domain: the worker's signature over the
+     * keccak of its trail manifest file, exactly as stored in the bucket. The Submission struct (the one the contract knows)
+     * commits to the checkpoint hashes through the proof root but not to where the checkpoints are; this second signature
+     * commits to the manifest as a whole (checkpoint and update locations included), so a manifest another party wrote or
+     * rewrote is never taken for the worker's.
+     */
+    static final byte[] TRAIL_TYPEHASH = Hashes.keccak256("Trail(bytes32 task,bytes32 manifestHash)".getBytes(StandardCharsets.UTF_8));
+
+    public byte[] trailDigest(byte[] task, byte[] manifestHash) {
+        byte[] structHash = Hashes.keccak256(TRAIL_TYPEHASH, check32(task, "task"), check32(manifestHash, "manifestHash"));
+        return Hashes.keccak256(new byte[]{0x19, 0x01}, domainSeparator(), structHash);
+    }
+
+    /** 65 bytes r ‖ s ‖ v over {@link #trailDigest}. */
+    public byte[] signTrail(Credentials key, byte[] task, byte[] manifestHash) {
+        Sign.SignatureData s = Sign.signMessage(trailDigest(task, manifestHash), key.getEcKeyPair(), false);
+        byte[] out = new byte[65];
+        System.arraycopy(s.getR(), 0, out, 0, 32);
+        System.arraycopy(s.getS(), 0, out, 32, 32);
+        out[64] = s.getV()[0];
+        return out;
+    }
+
+    /** The signer (0x, lower case) of a trail signature. */
+    public String recoverTrail(byte[] signature, byte[] task, byte[] manifestHash) {
+        if (signature == null || signature.length != 65) {
+            throw new IllegalArgumentException("trail signature must be 65 bytes");
+        }
+        Sign.SignatureData sig = new Sign.SignatureData(signature[64], java.util.Arrays.copyOfRange(signature, 0, 32),
+                java.util.Arrays.copyOfRange(signature, 32, 64));
+        try {
+            return "0x" + Keys.getAddress(Sign.signedMessageHashToKey(trailDigest(task, manifestHash), sig));
+        } catch (java.security.SignatureException e) {
+            throw new IllegalArgumentException("not a valid trail signature: " + e.getMessage(), e);
+        }
+    }
+
+    /** The keccak of a trail manifest file's bytes: what {@link #signTrail} signs. */
+    public static byte[] manifestHash(byte[] manifestFile) {
+        return Hashes.keccak256(manifestFile);
+    }
+
+    /**
+     * The bucket prefix only {@code worker} may write (IAM on AWS, the same convention on the local stack):
+     * {@code workers/<lower-case 0x address>/}. Its trail, update and checkpoints live there, so an artifact under it that a
+     * signed manifest names is the worker's own doing.
+     */
+    public static String workerPrefix(String worker) {
+        return "workers/" + worker.toLowerCase() + "/";
+    }
+
     private static byte[] word(BigInteger v) {
         if (v.signum() < 0) {
             throw new IllegalArgumentException("EIP-712 uint cannot be negative: " + v);

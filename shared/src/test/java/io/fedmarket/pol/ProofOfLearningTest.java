@@ -61,4 +61,46 @@ class ProofOfLearningTest {
         assertThat(signer.recover(sig, task, update, root, 601, 12)).isNotEqualTo(KEY.getAddress());
         assertThatThrownBy(() -> new SubmissionSigner(1, "0x12")).hasMessageContaining("40 hex digits");
     }
+
+    @Test
+    void trailSignatureMatchesWeb3jsTypedDataEncoderAndRecoversTheSigner() throws Exception {
+        byte[] task = ProofTrails.taskKey("task-1");
+        byte[] manifest = SubmissionSigner.manifestHash("{\"taskId\":\"task-1\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String json = """
+                {"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},
+                {"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],
+                "Trail":[{"name":"task","type":"bytes32"},{"name":"manifestHash","type":"bytes32"}]},
+                "primaryType":"Trail","domain":{"name":"FedMarket","version":"1","chainId":31337,"verifyingContract":"%s"},
+                "message":{"task":"%s","manifestHash":"%s"}}
+                """.formatted(MARKET, Hashes.hex(task), Hashes.hex(manifest));
+        SubmissionSigner signer = new SubmissionSigner(31337, MARKET);
+        assertThat(signer.trailDigest(task, manifest)).isEqualTo(new StructuredDataEncoder(json).hashStructuredData());
+        byte[] sig = signer.signTrail(KEY, task, manifest);
+        assertThat(signer.recoverTrail(sig, task, manifest)).isEqualTo(KEY.getAddress());
+        assertThat(signer.recoverTrail(sig, task, Hashes.keccak256(new byte[]{1}))).isNotEqualTo(KEY.getAddress());
+        assertThat(SubmissionSigner.workerPrefix("0xABCdef0000000000000000000000000000000001")).isEqualTo("workers/0xabcdef0000000000000000000000000000000001/");
+    }
+
+    @Test
+    void aCheckpointHashCoversParametersMomentumAndStep() {
+        io.fedmarket.fl.model.ModelState m = io.fedmarket.fl.model.ModelLayouts.initialState("mlp:8", 3);
+        io.fedmarket.fl.model.ModelState none = new io.fedmarket.fl.model.ModelState(m.names(), m.shapes(), m.params(), null, 0);
+        float[][] zeros = new float[m.params().length][];
+        float[][] some = new float[m.params().length][];
+        for (int i = 0; i < zeros.length; i++) {
+            zeros[i] = new float[m.params()[i].length];
+            some[i] = zeros[i].clone();
+        }
+        some[1][0] = 1e-3f;
+        io.fedmarket.fl.model.ModelState zero = new io.fedmarket.fl.model.ModelState(m.names(), m.shapes(), m.params(), zeros, 0);
+        io.fedmarket.fl.model.ModelState steered = new io.fedmarket.fl.model.ModelState(m.names(), m.shapes(), m.params(), some, 0);
+        assertThat(none.stateHash()).as("no momentum is zero momentum (how training starts)").isEqualTo(zero.stateHash());
+        assertThat(steered.paramsHash()).as("same parameters").isEqualTo(zero.paramsHash());
+        assertThat(steered.stateHash()).as("another momentum is another state").isNotEqualTo(zero.stateHash());
+        assertThat(new io.fedmarket.fl.model.ModelState(m.names(), m.shapes(), m.params(), zeros, 5).stateHash()).as("the step is committed")
+                .isNotEqualTo(zero.stateHash());
+        assertThat(zero.stateHash()).isNotEqualTo(zero.paramsHash());
+        // the hash survives the checkpoint file format
+        assertThat(io.fedmarket.fl.model.ModelState.decode(steered.encode(), "x").stateHash()).isEqualTo(steered.stateHash());
+    }
 }

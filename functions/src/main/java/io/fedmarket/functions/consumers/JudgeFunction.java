@@ -67,6 +67,9 @@ public class JudgeFunction {
     @ConfigProperty(name = "fedmarket.marketplace-address")
     Optional<String> marketplace;
 
+    @ConfigProperty(name = "fedmarket.dispute-window", defaultValue = "PT1H")
+    java.time.Duration disputeWindow;
+
     private volatile ReexecSigner signer;
 
     ReexecSigner signer() {
@@ -161,18 +164,27 @@ public class JudgeFunction {
             return;
         }
         Comparison cmp = compare(r, c, tm, req.segment());
+        List<String[]> proven = new ArrayList<>(); // evidence documents of re-executors proven false in this transaction: {key, doc}
         String outcome = Db.session(s -> verification.load(s, c.taskId(), true).chain(locked -> !"DRAWN".equals(locked.stage())
                 ? Uni.createFrom().item("already decided")
                 : s.createNativeQuery("update reexec_requests set status = :st, verifier = :w, end_hash = :h, distance = :d, error = :e, signature = :sig, "
-                                + "wall_millis = :ms, answered_at = :now where id = :id and status in ('SENT', 'TIMED_OUT')")
+                                + "wall_millis = :ms, answered_at = :now, end_uri = :eu where id = :id and status in ('SENT', 'TIMED_OUT')")
+                        .setParameter("eu", r.endUri())
                         .setParameter("st", cmp.status().equals("UNVERIFIABLE") ? "ERROR" : cmp.status()).setParameter("w", worker).setParameter("h", r.endHash()).setParameter("d", cmp.distance())
                         .setParameter("e", cmp.status().equals("ERROR") || cmp.status().equals("UNVERIFIABLE") ? cmp.detail() : null).setParameter("sig", r.signature())
                         .setParameter("ms", r.wallMillis()).setParameter("now", Instant.now()).setParameter("id", r.reexecId()).executeUpdate()
-                        .chain(n -> n == 0 ? Uni.createFrom().item("answer recorded by another delivery") : next(s, locked, tm, req, worker, cmp))));
+                        .chain(n -> n == 0 ? Uni.createFrom().item("answer recorded by another delivery") : next(s, locked, tm, req, worker, cmp, proven))));
         LOG.infof("answer %s from %s on segment %d of %s: %s -> %s", r.reexecId(), worker, req.segment(), c.taskId(), cmp.status(), outcome);
         outbox.relay(10);
         if (outcome.startsWith("rejected")) {
             verification.publishEvidence(c.taskId());
+        }
+        for (String[] doc : proven) {
+            try {
+                artifacts.putJson(doc[0], doc[1]);
+            } catch (RuntimeException e) {
+                LOG.warnf("evidence %s not copied to the bucket (it stays in the database): %s", doc[0], e.getMessage());
+            }
         }
     }
 
@@ -205,18 +217,24 @@ public class JudgeFunction {
             return worker + " was not drawn for this re-execution (" + req.assignee() + " was): only the drawn worker's answer counts";
         }
         Object[] standing = Db.session(s -> s.createNativeQuery("select coalesce((select amount from bonds where address = :w), 0), "
-                        + "(select count(*) from job_participants where job_id = :j and address = :w and removed_at is not null)", Object[].class)
+                        + "(select count(*) from job_participants where job_id = :j and address = :w and removed_at is not null) "
+                        + "+ (select count(*) from slashes where address = :w and status in ('PENDING', 'POSTED'))", Object[].class)
                 .setParameter("w", worker).setParameter("j", c.jobId()).getSingleResult());
         if (Sql.big(standing[0]).signum() <= 0) {
             return worker + " has no bond";
         }
         if (((Number) standing[1]).longValue() > 0) {
-            return worker + " was removed from this job for cheating: its word counts for nothing here";
+            return worker + " was removed from this job for cheating, or is being slashed: its word counts for nothing here";
         }
         return null;
     }
 
-    /** MATCH, MISMATCH (with the distance in tolerance mode) or ERROR (the re-executor could not run it). */
+    /**
+     * MATCH, MISMATCH (with the distance in tolerance mode) or ERROR (the re-executor could not run it, or its answer is not
+     * about a state it shows). Every end hash is judged by the end state the re-executor uploaded ({@code endUri}): an answer
+     * counts only when that state is in the bucket and hashes (parameters, momentum, step: {@link ModelState#stateHash}) to the
+     * end hash it signed, so a MATCH is a claim about a concrete state, not the committed hash read off the trail.
+     */
     private Comparison compare(ReexecResult r, Verification.Ctx c, TrailManifest tm, int segment) {
         String committedStart = tm.checkpointHashes().get(segment);
         String committedEnd = tm.checkpointHashes().get(segment + 1);
@@ -228,39 +246,49 @@ public class JudgeFunction {
         if (r.startHash() != null && !r.startHash().equalsIgnoreCase(committedStart)) {
             return new Comparison("ERROR", null, "started from " + r.startHash() + ", not from the committed checkpoint " + committedStart);
         }
+        if (r.endUri() == null) {
+            return new Comparison("ERROR", null, "the answer names no end state (endUri): an end hash alone proves nothing");
+        }
+        ModelState g;
+        try {
+            Optional<byte[]> got = artifacts.find(r.endUri());
+            if (got.isEmpty()) {
+                return new Comparison("ERROR", null, "the re-executed end state " + r.endUri() + " does not exist");
+            }
+            g = ModelState.decode(got.get(), r.endUri());
+        } catch (RuntimeException e) {
+            if (!VerifyFunction.unreadable(e)) {
+                throw e;
+            }
+            return new Comparison("ERROR", null, "the re-executed end state " + r.endUri() + " cannot be read: " + e.getMessage());
+        }
+        if (!Hashes.hex(g.stateHash()).equalsIgnoreCase(r.endHash())) {
+            return new Comparison("ERROR", null, "the re-executed end state " + r.endUri() + " does not hash to the end hash the re-executor signed");
+        }
         if (r.endHash().equalsIgnoreCase(committedEnd)) {
             return new Comparison("MATCH", c.plan().bitExact() ? null : 0.0, null);
         }
         if (c.plan().bitExact()) {
             return new Comparison("MISMATCH", null, null);
         }
-        if (r.endUri() == null) {
-            return new Comparison("ERROR", null, "a tolerance comparison needs the re-executed end state (endUri)");
-        }
-        Optional<byte[]> got = artifacts.find(r.endUri());
         Optional<byte[]> end = artifacts.find(tm.checkpointUris().get(segment + 1));
         Optional<byte[]> start = artifacts.find(tm.checkpointUris().get(segment));
-        if (got.isEmpty()) {
-            return new Comparison("ERROR", null, "the re-executed end state " + r.endUri() + " does not exist");
-        }
-        // the committed checkpoints, as committed: the bucket is shared and their names are not signed, so a copy that is gone or
-        // no longer hashes to the trail proves nothing against the submitter (nor for it): the update is left out
-        if (end.isEmpty() || start.isEmpty()
-                || !Hashes.hex(Hashes.paramsHash(ModelState.decode(start.get(), "start").flat())).equalsIgnoreCase(committedStart)
-                || !Hashes.hex(Hashes.paramsHash(ModelState.decode(end.get(), "end").flat())).equalsIgnoreCase(committedEnd)) {
+        // the committed checkpoints, as committed: a copy that is gone or no longer hashes to the trail proves nothing against
+        // the submitter (nor for it): the update is left out
+        ModelState s0 = start.map(b -> ModelState.decode(b, "start")).orElse(null);
+        ModelState e0 = end.map(b -> ModelState.decode(b, "end")).orElse(null);
+        if (s0 == null || e0 == null || !Hashes.hex(s0.stateHash()).equalsIgnoreCase(committedStart)
+                || !Hashes.hex(e0.stateHash()).equalsIgnoreCase(committedEnd)) {
             return new Comparison("UNVERIFIABLE", null, "the committed checkpoints " + segment + " and " + (segment + 1)
                     + " are no longer in the bucket as committed: nothing to compare with");
         }
-        float[] g = ModelState.decode(got.get(), r.endUri()).flat();
-        if (!Hashes.hex(Hashes.paramsHash(g)).equalsIgnoreCase(r.endHash())) {
-            return new Comparison("ERROR", null, "the re-executed end state does not hash to the end hash the re-executor signed");
-        }
-        double d = ComparisonPolicy.relativeDistance(ModelState.decode(start.get(), "start").flat(), ModelState.decode(end.get(), "end").flat(), g);
+        // the whole state is compared (parameters and momentum), not only the parameters
+        double d = ComparisonPolicy.relativeDistance(s0.flatState(), e0.flatState(), g.flatState());
         return new Comparison(d <= c.plan().tolerance() ? "MATCH" : "MISMATCH", d, null);
     }
 
     /** What an answer leads to, in the submission's transaction. */
-    private Uni<String> next(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, String worker, Comparison cmp) {
+    private Uni<String> next(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, String worker, Comparison cmp, List<String[]> proven) {
         List<String> exclude = Verification.exclude(c.submitter(), concat(req.exclude(), worker));
         switch (cmp.status()) {
             case "UNVERIFIABLE" -> {
@@ -274,62 +302,187 @@ public class JudgeFunction {
                 return verification.dispatch(s, c, tm, req.segment(), req.purpose().equals("CONFIRM") ? "CONFIRM" : "RETRY", req.attempt() + 1, exclude)
                         .replaceWith("offered to another worker (" + cmp.detail() + ")");
             }
-            case "MISMATCH" -> {
-                if (!req.purpose().equals("CONFIRM")) {
-                    return verification.dispatch(s, c, tm, req.segment(), "CONFIRM", req.attempt() + 1, exclude)
-                            .replaceWith("mismatch: confirmation asked of another worker");
-                }
-                // a rejection needs two different workers' mismatches on this segment and no match by anyone: otherwise (an
-                // earlier mismatch overruled by a match, or the same worker twice) another confirmation is asked for
-                return s.createNativeQuery("select id, verifier, end_hash, distance from reexec_requests where task_id = :t and segment = :seg "
-                                + "and status = 'MISMATCH' order by answered_at", Object[].class)
-                        .setParameter("t", c.taskId()).setParameter("seg", req.segment()).getResultList()
-                        .chain(ms -> s.createNativeQuery("select count(*) from reexec_requests where task_id = :t and segment = :seg and status = 'MATCH'", Long.class)
-                                .setParameter("t", c.taskId()).setParameter("seg", req.segment()).getSingleResult()
-                                .chain(matches -> {
-                                    long distinct = ms.stream().map(m -> m[1]).distinct().count();
-                                    if (matches > 0) {
-                                        return s.createNativeQuery("update reexec_requests set status = 'DISREGARDED', error = 'contradicted by an earlier match' "
-                                                        + "where id = :id").setParameter("id", reqId(req, c)).executeUpdate()
-                                                .replaceWith("mismatch overruled by an earlier match of this segment");
-                                    }
-                                    if (distinct >= 2) {
-                                        return reject(s, c, tm, req, ms, cmp);
-                                    }
-                                    if (req.attempt() + 1 >= Verification.MAX_ATTEMPTS + 2) {
-                                        return verification.decide(s, c, false, "INCONCLUSIVE: re-executors of segment " + req.segment()
-                                                + " disagree (" + distinct + " mismatch, " + matches + " match)", null).replaceWith("inconclusive");
-                                    }
-                                    return verification.dispatch(s, c, tm, req.segment(), "CONFIRM", req.attempt() + 1, exclude)
-                                            .replaceWith("mismatch not confirmed by two workers yet: another confirmation asked for");
-                                }));
-            }
             default -> {
-                Uni<Integer> overrule = req.purpose().equals("CONFIRM")
-                        ? s.createNativeQuery("update reexec_requests set status = 'DISREGARDED', error = :why where task_id = :t and segment = :seg and status = 'MISMATCH'")
-                        .setParameter("why", "contradicted by " + worker + "'s confirmation").setParameter("t", c.taskId()).setParameter("seg", req.segment())
-                        .executeUpdate()
-                        : Uni.createFrom().item(0);
-                return overrule.chain(() -> s.createNativeQuery("select distinct segment from reexec_requests where task_id = :t and status = 'MATCH'", Integer.class)
-                                .setParameter("t", c.taskId()).getResultList())
-                        .chain(matched -> {
-                            Set<Integer> ok = new HashSet<>(matched);
-                            if (!ok.containsAll(c.segments())) {
-                                return Uni.createFrom().item("segment matches; " + ok.size() + " of " + c.segments().size() + " segments matched");
-                            }
-                            return s.createNativeQuery("select coalesce(sum(steps), 0) from reexec_requests where task_id = :t and status in ('MATCH', 'MISMATCH', 'DISREGARDED')",
-                                            Long.class).setParameter("t", c.taskId()).getSingleResult()
-                                    .chain(steps -> verification.decide(s, c, true, "ACCEPTED: " + c.segments().size() + " segment(s) " + c.segments()
-                                            + " re-executed by other workers, " + (c.plan().bitExact() ? "bit-exact" : "within " + c.plan().tolerance())
-                                            + (c.flags().isEmpty() ? "" : "; flags " + c.flags()), null))
-                                    .replaceWith("accepted");
-                        });
+                return resolve(s, c, tm, req, exclude, cmp, proven);
             }
         }
     }
 
+    /**
+     * After a MATCH or MISMATCH on a segment, what all the answers on it so far decide. No rejection rests on one worker's
+     * word, and no match overrules a mismatch on one worker's word either (a MATCH is the committed hash, which anyone can
+     * read off the trail): answers that disagree get another drawn opinion until one side has two re-executors that agree
+     * with each other and outnumber the other. Then, in a bit-exact job, where the answer is a fact anyone can recompute, the
+     * re-executors of the losing side signed a provably false answer and are slashed (and removed from the job).
+     * <ul>
+     *   <li>only matches: the segment matched;</li>
+     *   <li>only mismatches: two different workers reject (SEGMENT_MISMATCH), else another confirmation;</li>
+     *   <li>both: at least two matches outnumbering the mismatches overrule them (DISREGARDED; the mismatchers slashed when
+     *   bit-exact); at least two mismatches that agree with each other on the end state (bit-exact: the same end hash)
+     *   outnumbering the matches reject the update (the matchers slashed when bit-exact); otherwise another opinion, and after
+     *   the last attempt INCONCLUSIVE.</li>
+     * </ul>
+     */
+    private Uni<String> resolve(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, List<String> exclude, Comparison cmp, List<String[]> proven) {
+        int seg = req.segment();
+        return s.createNativeQuery("select id, verifier, status, end_hash, distance, signature, end_uri from reexec_requests where task_id = :t and segment = :seg "
+                        + "and status in ('MATCH', 'MISMATCH') order by answered_at, id", Object[].class)
+                .setParameter("t", c.taskId()).setParameter("seg", seg).getResultList()
+                .chain(rows -> {
+                    List<Object[]> matches = rows.stream().filter(r -> "MATCH".equals(r[2])).toList();
+                    List<Object[]> mismatches = rows.stream().filter(r -> "MISMATCH".equals(r[2])).toList();
+                    long m = matches.stream().map(r -> r[1]).distinct().count();
+                    long x = mismatches.stream().map(r -> r[1]).distinct().count();
+                    boolean bitExact = c.plan().bitExact();
+                    if (x == 0) {
+                        return segmentMatched(s, c);
+                    }
+                    if (m == 0) {
+                        if (x >= 2) {
+                            return reject(s, c, tm, req, shape(mismatches), cmp);
+                        }
+                        return another(s, c, tm, req, exclude, "mismatch: confirmation asked of another worker", "re-executors of segment " + seg
+                                + " disagree (" + x + " mismatch, " + m + " match)");
+                    }
+                    if (m >= 2 && m > x) {
+                        String why = "contradicted by " + m + " re-executions that reproduce the committed checkpoint " + (seg + 1);
+                        Uni<Integer> chain = s.createNativeQuery("update reexec_requests set status = 'DISREGARDED', error = :why where task_id = :t and segment = :seg "
+                                        + "and status = 'MISMATCH'").setParameter("why", why).setParameter("t", c.taskId()).setParameter("seg", seg).executeUpdate();
+                        if (bitExact) {
+                            for (Object[] liar : mismatches) {
+                                chain = chain.chain(() -> proveFalse(s, c, tm, seg, liar, matches, why, proven));
+                            }
+                        }
+                        return chain.chain(() -> segmentMatched(s, c)).map(o -> "mismatch overruled by " + m + " matches" + (bitExact ? " (its signer slashed)" : "")
+                                + "; " + o);
+                    }
+                    List<Object[]> agreeing = bitExact ? largestGroup(mismatches) : mismatches;
+                    long a = agreeing.stream().map(r -> r[1]).distinct().count();
+                    if (a >= 2 && a > m) {
+                        String why = "contradicted by " + a + " re-executions that agree with each other on the end state "
+                                + (bitExact ? String.valueOf(agreeing.get(0)[3]) : "") + ", not the committed checkpoint " + (seg + 1);
+                        Uni<String> rejected = reject(s, c, tm, req, shape(agreeing), cmp);
+                        if (!bitExact) {
+                            return rejected;
+                        }
+                        Uni<Integer> chain = Uni.createFrom().item(0);
+                        for (Object[] liar : matches) {
+                            chain = chain.chain(() -> proveFalse(s, c, tm, seg, liar, agreeing, why, proven));
+                        }
+                        return chain.chain(() -> rejected).map(o -> o + "; " + m + " false match(es) slashed");
+                    }
+                    return another(s, c, tm, req, exclude, "re-executors of segment " + seg + " disagree (" + m + " match, " + x
+                            + " mismatch): another opinion asked for", "re-executors of segment " + seg + " disagree (" + x + " mismatch, " + m + " match)");
+                });
+    }
+
+    /** Another drawn opinion on the segment (a CONFIRM request), or INCONCLUSIVE after the last attempt. */
+    private Uni<String> another(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, List<String> exclude, String asked, String disagree) {
+        if (req.attempt() + 1 >= Verification.MAX_ATTEMPTS + 2) {
+            return verification.decide(s, c, false, "INCONCLUSIVE: " + disagree, null).replaceWith("inconclusive");
+        }
+        return verification.dispatch(s, c, tm, req.segment(), "CONFIRM", req.attempt() + 1, exclude).replaceWith(asked);
+    }
+
+    /** Rows as {@link #reject} takes them: id, verifier, end hash, distance. */
+    private static List<Object[]> shape(List<Object[]> rows) {
+        return rows.stream().map(r -> new Object[]{r[0], r[1], r[3], r[4]}).toList();
+    }
+
+    /** The mismatches that name the most common end hash (bit-exact: agreeing answers name the same state), one per worker. */
+    private static List<Object[]> largestGroup(List<Object[]> mismatches) {
+        java.util.Map<String, List<Object[]>> by = new java.util.LinkedHashMap<>();
+        for (Object[] r : mismatches) {
+            List<Object[]> g = by.computeIfAbsent(String.valueOf(r[3]).toLowerCase(), h -> new ArrayList<>());
+            if (g.stream().noneMatch(o -> o[1].equals(r[1]))) {
+                g.add(r);
+            }
+        }
+        return by.values().stream().max(java.util.Comparator.comparingInt(List::size)).orElse(List.of());
+    }
+
+    /** Every drawn segment matched (a MATCH and no standing MISMATCH): ACCEPTED; otherwise the count so far. */
+    private Uni<String> segmentMatched(Mutiny.Session s, Verification.Ctx c) {
+        return s.createNativeQuery("select distinct r.segment from reexec_requests r where r.task_id = :t and r.status = 'MATCH' and not exists "
+                        + "(select 1 from reexec_requests x where x.task_id = r.task_id and x.segment = r.segment and x.status = 'MISMATCH')", Integer.class)
+                .setParameter("t", c.taskId()).getResultList()
+                .chain(matched -> {
+                    Set<Integer> ok = new HashSet<>(matched);
+                    if (!ok.containsAll(c.segments())) {
+                        return Uni.createFrom().item("segment matches; " + ok.size() + " of " + c.segments().size() + " segments matched");
+                    }
+                    return verification.decide(s, c, true, "ACCEPTED: " + c.segments().size() + " segment(s) " + c.segments()
+                                    + " re-executed by other workers, " + (c.plan().bitExact() ? "bit-exact" : "within " + c.plan().tolerance())
+                                    + (c.flags().isEmpty() ? "" : "; flags " + c.flags()), null)
+                            .replaceWith("accepted");
+                });
+    }
+
+    /**
+     * A re-executor's signed answer proven false (bit-exact: {@code others}, at least two other drawn re-executors, agree with
+     * each other on another end state, each shown by its own upload): its answer is DISREGARDED with the evidence document
+     * (the answer, its signature and end state, and the agreeing answers), a PENDING slash of its whole stake is recorded with
+     * that document's keccak as evidence hash and its SLASH request queued (settle sends it after the dispute window, as for
+     * a submitter's), and it is removed from the job, its open requests drawn anew. Once per answer.
+     */
+    private Uni<Integer> proveFalse(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, int seg, Object[] liar, List<Object[]> others, String why,
+                                    List<String[]> proven) {
+        String id = (String) liar[0];
+        String address = ((String) liar[1]).toLowerCase();
+        java.util.Map<String, Object> doc = new java.util.LinkedHashMap<>();
+        doc.put("kind", "FALSE_REEXECUTION_ANSWER");
+        doc.put("taskId", c.taskId());
+        doc.put("submissionHash", c.submissionHash());
+        doc.put("segment", seg);
+        doc.put("committedStartHash", tm.checkpointHashes().get(seg));
+        doc.put("committedEndHash", tm.checkpointHashes().get(seg + 1));
+        doc.put("comparison", "bit-exact");
+        doc.put("answer", answerDoc(liar));
+        doc.put("contradictedBy", others.stream().map(JudgeFunction::answerDoc).toList());
+        doc.put("detail", "re-executor " + address + " signed that segment " + seg + " ends at " + liar[3] + "; " + why);
+        String text = Json.write(doc);
+        String hash = Hashes.hex(Hashes.keccak(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Instant now = Instant.now();
+        return s.createNativeQuery("update reexec_requests set status = 'DISREGARDED', error = :why, evidence_doc = :doc where id = :id")
+                .setParameter("why", "proven false: " + why + " (slashed)").setParameter("doc", text).setParameter("id", id).executeUpdate()
+                .chain(() -> s.createNativeQuery("insert into slashes (id, job_id, round_no, task_id, address, amount, evidence_hash, status, dispute_until, created_at) "
+                                + "values (:id, :j, :r, :k, :a, coalesce((select b.amount + b.unbonding from bonds b where b.address = :a), 0), :ev, 'PENDING', :until, :now) "
+                                + "on conflict (id) do nothing")
+                        .setParameter("id", java.util.UUID.nameUUIDFromBytes(("slash:" + id).getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                        .setParameter("j", c.jobId()).setParameter("r", c.round()).setParameter("k", id).setParameter("a", address).setParameter("ev", hash)
+                        .setParameter("until", now.plus(disputeWindow)).setParameter("now", now).executeUpdate())
+                .chain(n -> n == 0 ? Uni.createFrom().item(0)
+                        : outbox.add(s, io.fedmarket.config.Queues.SETTLE, "slash:" + id, Json.write(io.fedmarket.messages.SettleRequest.slash(c.jobId(), c.round(), id)))
+                        .chain(() -> s.createNativeQuery("update job_participants set removed_at = :now, removed_reason = :why where job_id = :j and address = :a "
+                                        + "and removed_at is null").setParameter("now", now).setParameter("why", "round " + c.round() + ": signed a false answer for " + id)
+                                .setParameter("j", c.jobId()).setParameter("a", address).executeUpdate())
+                        .chain(() -> verification.redrawAssignedTo(s, c.jobId(), address))
+                        .invoke(() -> {
+                            proven.add(new String[]{Verification.evidenceKey(c.taskId(), hash), text});
+                            LOG.warnf("%s: re-executor %s signed a provably false answer (%s): slashed after the dispute window, evidence %s", c.taskId(), address, id, hash);
+                        }));
+    }
+
+    private static java.util.Map<String, Object> answerDoc(Object[] r) {
+        java.util.Map<String, Object> a = new java.util.LinkedHashMap<>();
+        a.put("reexecId", r[0]);
+        a.put("reexecutor", r[1]);
+        a.put("endHash", r[3]);
+        a.put("endUri", r[6]);
+        a.put("signature", r[5]);
+        a.put("answer", "reexec/" + r[0] + ".json");
+        return a;
+    }
+
     private Uni<String> reject(Mutiny.Session s, Verification.Ctx c, TrailManifest tm, Request req, List<Object[]> mismatches, Comparison cmp) {
         int seg = req.segment();
+        if (tm.adopted(seg)) {
+            // the submitter resumed another worker's progress and says this segment was (in part) that worker's training: the
+            // mismatch is real, but not provably the submitter's doing (whoever writes a progress file could frame a resumer)
+            return verification.decide(s, c, false, "INCONCLUSIVE: segment " + seg + " does not re-execute, but it lies within the first "
+                    + tm.adoptedSteps() + " steps, which the submitter resumed from another worker's progress (not provably the submitter's: not slashed)",
+                    null).replaceWith("inconclusive (adopted segment)");
+        }
         List<String> uris = new ArrayList<>();
         uris.add(tm.checkpointUris().get(seg));
         uris.add(tm.checkpointUris().get(seg + 1));

@@ -142,6 +142,22 @@ public class VerifyFunction {
             LOG.warnf("submission of task %s names %s but its signature recovers to %s: dropped, not recorded", m.taskId(), worker, signedBy);
             return "ignored: signature recovers to " + signedBy + ", not to the named worker " + worker;
         }
+        // the signed manifest (EIP-712 Trail(task, manifestHash) by the same key): it must be the worker's and lie under its own
+        // prefix, or the message is not the worker's submission as it sent it (someone replayed its signatures with another
+        // trail): dropped like a forged signature, so that it cannot lock the worker's own submission out
+        String trailHash = null;
+        String trailDoc = null;
+        if (m.trailHash() != null || m.trailSignature() != null) {
+            String why = trailProblem(m, worker);
+            if (why != null) {
+                LOG.warnf("submission of task %s by %s: %s: dropped, not recorded", m.taskId(), worker, why);
+                return "ignored: " + why;
+            }
+            trailHash = m.trailHash().toLowerCase();
+            trailDoc = snapshot(m.trailUri(), trailHash);
+        }
+        final String signedTrail = trailHash;
+        final String snapshot = trailDoc;
         long drawBlock = clock.latestBlock() + 1;
         String subHash = Hashes.hex(ProofTrails.submissionHash(m.taskId(), Hashes.fromHex(m.updateHash()), Hashes.fromHex(m.proofRoot()),
                 Hashes.fromHex(m.signature())));
@@ -187,8 +203,10 @@ public class VerifyFunction {
                                 m.gpuSeconds(), billed);
                     }
                     return s.createNativeQuery("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, "
-                                    + "submitted_at, sample_count, trail_uri, draw_block, submission_hash) values (:t, :w, :u, :h, :p, :st, :g, :sig, :at, :n, :tr, :db, :sh) "
-                                    + "on conflict do nothing")
+                                    + "submitted_at, sample_count, trail_uri, draw_block, submission_hash, trail_hash, trail_signature, trail_doc) "
+                                    + "values (:t, :w, :u, :h, :p, :st, :g, :sig, :at, :n, :tr, :db, :sh, :th, :ts, :td) on conflict do nothing")
+                            .setParameter("th", signedTrail).setParameter("ts", signedTrail == null ? null : m.trailSignature().toLowerCase())
+                            .setParameter("td", snapshot)
                             .setParameter("n", (int) Math.min(Integer.MAX_VALUE, samples))
                             .setParameter("t", m.taskId()).setParameter("w", worker).setParameter("u", String.valueOf(m.updateUri()))
                             .setParameter("h", m.updateHash().toLowerCase()).setParameter("p", m.proofRoot().toLowerCase()).setParameter("st", m.steps())
@@ -222,6 +240,42 @@ public class VerifyFunction {
         return result;
     }
 
+    /** Why the submission's trail signature does not make its manifest the worker's word (null when it does). */
+    String trailProblem(Submission m, String worker) {
+        if (m.trailHash() == null || !m.trailHash().matches("^0x[0-9a-fA-F]{64}$") || m.trailSignature() == null
+                || !m.trailSignature().matches("^0x[0-9a-fA-F]{130}$")) {
+            return "its trail hash or trail signature is missing or malformed";
+        }
+        String by;
+        try {
+            by = signer().recoverTrail(Hashes.fromHex(m.trailSignature()), ProofTrails.taskKey(m.taskId()), Hashes.fromHex(m.trailHash())).toLowerCase();
+        } catch (RuntimeException e) {
+            return "its trail signature cannot be recovered: " + e.getMessage();
+        }
+        if (!by.equals(worker)) {
+            return "its trail signature recovers to " + by + ", not to the named worker " + worker;
+        }
+        if (m.trailUri() == null || !m.trailUri().startsWith(SubmissionSigner.workerPrefix(worker)) || m.trailUri().contains("..")) {
+            return "its signed trail " + m.trailUri() + " is not under the worker's own prefix " + SubmissionSigner.workerPrefix(worker);
+        }
+        return null;
+    }
+
+    /**
+     * The manifest file at {@code uri} as text when its bytes hash to the signed {@code trailHash}: the snapshot taken at intake
+     * that every later step reads (a copy replaced or deleted afterwards changes nothing). Null when it is not there (yet), not
+     * the signed one, or the bucket does not answer: the checks read it again and leave the update out if it never is.
+     */
+    String snapshot(String uri, String trailHash) {
+        try {
+            return artifacts.find(uri).filter(b -> Hashes.hex(SubmissionSigner.manifestHash(b)).equalsIgnoreCase(trailHash))
+                    .map(b -> new String(b, java.nio.charset.StandardCharsets.UTF_8)).orElse(null);
+        } catch (RuntimeException e) {
+            LOG.infof("trail manifest %s not read at intake (%s): read again by the checks", uri, e.getMessage());
+            return null;
+        }
+    }
+
     /** Checks, draw and dispatch of a RECORDED submission; the timeout pass of a DRAWN one; nothing for a DECIDED one. */
     void advance(Submission m) {
         Verification.Ctx c = Db.session(s -> verification.load(s, m.taskId(), false));
@@ -232,24 +286,41 @@ public class VerifyFunction {
             timeouts(m, c);
             return;
         }
-        // the trail and update files are named by fields the worker did not sign (trailUri, updateUri) in a bucket other workers
-        // write too: when they are missing or are not what was signed, the update is left out, but it is no evidence against
-        // the worker (not slashed); only what provably comes from its signed commitment can be
-        Optional<TrailManifest> manifest;
-        try {
-            manifest = verification.manifest(c);
-        } catch (RuntimeException e) {
-            if (!unreadable(e)) {
-                throw e; // the bucket is not answering: the record is retried
+        // what is evidence against the worker: only what provably comes from its signed commitments. The checkpoint hashes
+        // (through the signed proof root) and the update hash are always its word; the manifest's file names are its word
+        // only when it signed the manifest (trail hash) and they lie under its own prefix. A file that is missing or
+        // unreadable is never evidence (anyone able to delete it could frame the worker): the update is left out, unslashed
+        TrailManifest tm;
+        String manifestText = null;
+        if (c.trailDoc() != null) {
+            tm = Json.parse(c.trailDoc(), TrailManifest.class);
+        } else {
+            Optional<byte[]> file;
+            try {
+                file = c.trailUri() == null ? Optional.empty() : artifacts.find(c.trailUri());
+            } catch (RuntimeException e) {
+                if (!unreadable(e)) {
+                    throw e; // the bucket is not answering: the record is retried
+                }
+                leaveOut(c, ReasonCode.TRAIL_BROKEN, "the trail manifest " + c.trailUri() + " cannot be read: " + e.getMessage());
+                return;
             }
-            leaveOut(c, ReasonCode.TRAIL_BROKEN, "the trail manifest " + c.trailUri() + " cannot be read: " + e.getMessage());
-            return;
+            if (file.isEmpty()) {
+                leaveOut(c, ReasonCode.TRAIL_LENGTH_MISMATCH, "the trail manifest " + c.trailUri() + " named by the submission does not exist");
+                return;
+            }
+            if (c.trailHash() != null && !Hashes.hex(SubmissionSigner.manifestHash(file.get())).equalsIgnoreCase(c.trailHash())) {
+                leaveOut(c, ReasonCode.TRAIL_BROKEN, "the trail manifest " + c.trailUri() + " is not the one the worker signed");
+                return;
+            }
+            manifestText = new String(file.get(), java.nio.charset.StandardCharsets.UTF_8);
+            try {
+                tm = Json.parse(manifestText, TrailManifest.class);
+            } catch (RuntimeException e) {
+                leaveOut(c, ReasonCode.TRAIL_BROKEN, "the trail manifest " + c.trailUri() + " cannot be read: " + e.getMessage());
+                return;
+            }
         }
-        if (manifest.isEmpty()) {
-            leaveOut(c, ReasonCode.TRAIL_LENGTH_MISMATCH, "the trail manifest " + c.trailUri() + " named by the submission does not exist");
-            return;
-        }
-        TrailManifest tm = manifest.get();
         List<byte[]> hashes;
         try {
             hashes = tm.checkpointHashes().stream().map(Hashes::fromHex).toList();
@@ -294,25 +365,28 @@ public class VerifyFunction {
                     + global.length), List.of());
             return;
         }
+        // the trail's last checkpoint (the whole state: parameters, momentum, step) must be there and be the committed one: the
+        // update is checked against its parameters. Its outcome, when it is not, waits for the cheap checks: every update's
+        // figures are kept with it
+        int last = hashes.size() - 1;
+        Checked lastState = committed(c, tm, last);
         float[] submitted = update; // what would be aggregated (under DP: after clipping and noise)
-        if (c.task().dpClip() != null) {
+        if (lastState.outcome() == null && c.task().dpClip() != null) {
             // client-side DP: the update is the trail's last checkpoint clipped and noised with the task's seed, replayed here
-            int last = hashes.size() - 1;
-            Optional<byte[]> trainedBytes = artifacts.find(tm.checkpointUris().get(last));
-            String expected = trainedBytes.map(b -> Hashes.hex(io.fedmarket.fl.privacy.ClientDp.privatize(globalState, ModelState.decode(b, "checkpoint"),
-                    c.task().dpClip(), c.task().dpNoiseMultiplier(), io.fedmarket.fl.privacy.ClientDp.noiseSeed(c.task().seed())).paramsHash())).orElse(null);
-            if (expected == null || !expected.equalsIgnoreCase(c.updateHash())) {
+            String expected = Hashes.hex(io.fedmarket.fl.privacy.ClientDp.privatize(globalState, lastState.state(), c.task().dpClip(),
+                    c.task().dpNoiseMultiplier(), io.fedmarket.fl.privacy.ClientDp.noiseSeed(c.task().seed())).paramsHash());
+            if (!expected.equalsIgnoreCase(c.updateHash())) {
                 rejectNow(c, ReasonCode.UPDATE_NOT_IN_TRAIL, new Evidence(last, expected, c.updateHash(), List.of(c.updateUri(), tm.checkpointUris().get(last)),
                         null, null, "the update is not the trail's last checkpoint clipped to " + c.task().dpClip() + " and noised (σ "
                         + c.task().dpNoiseMultiplier() + ") with the task's DP seed"), List.of());
                 return;
             }
-            update = ModelState.decode(trainedBytes.get(), "checkpoint").flat(); // the trail is checked against the state before noise
+            update = lastState.state().flat(); // the trail is checked against the state before noise
         }
         TrailHeader header = new TrailHeader(c.taskId(), Hashes.fromHex(c.task().globalModelHash()), Hashes.fromHex(c.task().shardCommitment()),
                 c.task().seed(), c.task().steps(), c.task().checkpointEvery());
         ProofTrail trail = ProofTrail.fromHashes(header, hashes);
-        UpdateVerifier.CheckpointStore store = checkpoints(tm, global);
+        UpdateVerifier.CheckpointStore store = lastState.state() == null ? null : checkpoints(tm, globalState, lastState.state());
         UpdateVerifier.Submission vs = new UpdateVerifier.Submission(header, Hashes.fromHex(c.submissionHash()), update, c.updateUri(), trail, store);
         int segments = c.task().steps() / c.task().checkpointEvery();
         int q = c.plan().fakedFraction() >= 1 ? 1 : io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(c.plan().fakedFraction(), c.plan().targetDetection(), segments);
@@ -325,6 +399,10 @@ public class VerifyFunction {
         }
         // cheap checks against the round so far: a flag only raises q (see CheapChecks)
         io.fedmarket.functions.rounds.CheapChecks.Measured checks = cheapChecks.measure(c, submitted, global, c.task().globalModelHash());
+        if (lastState.outcome() != null) {
+            lastState.outcome().accept(checks.flags());
+            return;
+        }
         UpdateVerifier verifier = new UpdateVerifier(new UpdateVerifier.Config(checks.policy(), q, Math.min(segments, 2 * q),
                 c.plan().bitExact() ? new ComparisonPolicy.BitExact() : new ComparisonPolicy.Tolerance(Verification.calibration(c.plan()))));
         // the trail is checked against the trained state (under DP, before noise); the flags are the cheap checks' own, measured
@@ -335,39 +413,25 @@ public class VerifyFunction {
             return;
         }
         UpdateVerifier.Draw draw = (UpdateVerifier.Draw) plan;
-        int k = c.task().checkpointEvery();
         for (int i : draw.segments()) {
-            Evidence bad = UpdateVerifier.checkArtifact(vs, i, store.load(i));
-            if (bad == null) {
-                // the committed start must also be the state after i·k steps: a re-execution starts from its step counter
-                int step;
-                try {
-                    step = artifacts.find(tm.checkpointUris().get(i)).map(b -> ModelState.decode(b, "checkpoint").step()).orElse(-1);
-                } catch (RuntimeException e) {
-                    if (!unreadable(e)) {
-                        throw e;
-                    }
-                    step = -1;
+            // the committed start of each drawn segment (and, compared with a tolerance, its committed end) must be there and
+            // be the committed state after i·k steps: a re-execution starts from it
+            for (int idx : c.plan().bitExact() ? new int[]{i} : new int[]{i, i + 1}) {
+                Checked ck = committed(c, tm, idx);
+                if (ck.outcome() != null) {
+                    ck.outcome().accept(draw.flags());
+                    return;
                 }
-                if (step != i * k) {
-                    bad = new Evidence(i, Integer.toString(i * k), Integer.toString(step), List.of(tm.checkpointUris().get(i)), null, null,
-                            "committed checkpoint " + i + " holds the state after " + step + " steps, not after " + (i * k) + " (segment " + i + " starts there)");
-                }
-            }
-            if (bad == null && !c.plan().bitExact()) {
-                bad = UpdateVerifier.checkArtifact(vs, i + 1, store.load(i + 1));
-            }
-            if (bad != null) {
-                rejectNow(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, bad, draw.flags());
-                return;
             }
         }
         List<Integer> drawn = Arrays.stream(draw.segments()).boxed().toList();
         List<String> exclude = Verification.exclude(c.submitter(), List.of());
-        boolean sent = Db.session(s -> s.createNativeQuery("update submissions set stage = 'DRAWN', segments = :seg, flags = :f, draw_block_hash = :bh, trail_doc = :doc "
-                        + "where task_id = :t and stage = 'RECORDED'")
+        // the manifest kept with the submission (the intake snapshot of a signed one is kept as it is)
+        String keep = manifestText != null ? manifestText : Json.write(tm);
+        boolean sent = Db.session(s -> s.createNativeQuery("update submissions set stage = 'DRAWN', segments = :seg, flags = :f, draw_block_hash = :bh, "
+                        + "trail_doc = coalesce(trail_doc, :doc) where task_id = :t and stage = 'RECORDED'")
                 .setParameter("seg", Json.write(drawn)).setParameter("f", Json.write(draw.flags().stream().map(Enum::name).toList()))
-                .setParameter("bh", blockHash.get()).setParameter("doc", Json.write(tm)).setParameter("t", c.taskId()).executeUpdate()
+                .setParameter("bh", blockHash.get()).setParameter("doc", keep).setParameter("t", c.taskId()).executeUpdate()
                 .chain(n -> {
                     if (n == 0) {
                         return Uni.createFrom().item(false); // another delivery drew first
@@ -458,27 +522,84 @@ public class VerifyFunction {
         }
     }
 
-    /** Checkpoint i of the trail from the bucket (null when missing); 0 is the round's model. */
-    private UpdateVerifier.CheckpointStore checkpoints(TrailManifest tm, float[] global) {
+    /** A committed checkpoint as found: its state, or what to do instead (leave the update out, or reject it with evidence). */
+    record Checked(ModelState state, java.util.function.Consumer<List<ReasonCode>> outcome) {
+    }
+
+    /**
+     * Checkpoint {@code i} of the trail from the bucket, checked against the trail: missing or unreadable leaves the update out
+     * (never evidence: whoever can delete a file could frame the worker); there but not hashing to the committed state rejects
+     * with evidence only when the file is provably the worker's own (a signed manifest naming a key under its own prefix),
+     * else leaves it out; the committed state itself (it hashes to the signed hash) not being the state after i·k steps is
+     * the worker's doing wherever it lies.
+     */
+    private Checked committed(Verification.Ctx c, TrailManifest tm, int i) {
+        String uri = tm.checkpointUris().get(i);
+        String hash = tm.checkpointHashes().get(i);
+        int k = c.task().checkpointEvery();
+        ModelState st = null;
+        String why = null;
+        try {
+            Optional<byte[]> b = uri == null ? Optional.empty() : artifacts.find(uri);
+            if (b.isEmpty()) {
+                why = "committed checkpoint " + i + " (" + uri + ") is missing";
+            } else {
+                st = ModelState.decode(b.get(), "checkpoint " + i);
+            }
+        } catch (RuntimeException e) {
+            if (!unreadable(e)) {
+                throw e;
+            }
+            why = "committed checkpoint " + i + " (" + uri + ") cannot be read: " + e.getMessage();
+        }
+        if (why != null) {
+            String w = why;
+            return new Checked(null, flags -> leaveOut(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, w));
+        }
+        String got = Hashes.hex(st.stateHash());
+        if (!got.equalsIgnoreCase(hash)) {
+            if (!c.provablyOwn(uri)) {
+                return new Checked(null, flags -> leaveOut(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, "stored checkpoint " + i + " (" + uri
+                        + ") does not hash to the committed value, and nothing shows the worker wrote it"));
+            }
+            Evidence e = new Evidence(i, hash, got, List.of(uri), null, null, "stored checkpoint " + i + " does not hash to the committed value");
+            return new Checked(null, flags -> rejectNow(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, e, flags));
+        }
+        if (st.step() != i * k) {
+            ModelState s0 = st;
+            Evidence e = new Evidence(i, Integer.toString(i * k), Integer.toString(s0.step()), List.of(uri), null, null,
+                    "committed checkpoint " + i + " holds the state after " + s0.step() + " steps, not after " + (i * k) + " (segment " + i + " starts there)");
+            return new Checked(null, flags -> rejectNow(c, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, e, flags));
+        }
+        return new Checked(st, null);
+    }
+
+    /**
+     * The trail as the shared verifier checks it: it commits whole states ({@link ModelState#stateHash}), checkpoint 0 being the
+     * round's model with no momentum at step 0, and the update is the parameters of the last state ({@code last}, already
+     * checked to be the committed one).
+     */
+    private static UpdateVerifier.CheckpointStore checkpoints(TrailManifest tm, ModelState global, ModelState last) {
+        byte[] start = new ModelState(global.names(), global.shapes(), global.params(), null, 0).stateHash();
         return new UpdateVerifier.CheckpointStore() {
             @Override
             public float[] load(int i) {
-                if (i >= tm.checkpointUris().size() || tm.checkpointUris().get(i) == null) {
-                    return null;
-                }
-                try {
-                    return artifacts.find(tm.checkpointUris().get(i)).map(b -> ModelState.decode(b, "checkpoint " + i).flat()).orElse(null);
-                } catch (RuntimeException e) {
-                    if (!unreadable(e)) {
-                        throw e;
-                    }
-                    return null; // unreadable counts as missing: the worker did not make its committed checkpoint available
-                }
+                throw new UnsupportedOperationException("verify checks the committed checkpoints itself (VerifyFunction.committed)");
             }
 
             @Override
             public String uri(int i) {
                 return i < tm.checkpointUris().size() ? tm.checkpointUris().get(i) : null;
+            }
+
+            @Override
+            public byte[] startHash(float[] g) {
+                return start;
+            }
+
+            @Override
+            public boolean isLast(float[] update, byte[] committedLast) {
+                return Arrays.equals(last.stateHash(), committedLast) && Arrays.equals(last.flat(), update);
             }
         };
     }

@@ -67,13 +67,21 @@ public class Verification {
     /** One recorded submission with what deciding on it needs. */
     public record Ctx(String taskId, UUID jobId, int round, String submitter, String stage, long drawBlock, String updateUri,
                       String trailUri, String submissionHash, String updateHash, String proofRoot, TrainTask task, JobPlan plan,
-                      String startUri, List<Integer> segments, List<String> flags, String trailDoc) {
+                      String startUri, List<Integer> segments, List<String> flags, String trailDoc, String trailHash) {
+        /**
+         * Whether an artifact at {@code uri} that the manifest names is provably the submitter's doing: the manifest is the one
+         * it signed (trail hash) and the key lies under its own prefix, which nobody else may write. Anything else (a legacy
+         * unsigned manifest, a key another party may write) proves nothing against it.
+         */
+        public boolean provablyOwn(String uri) {
+            return trailHash != null && uri != null && uri.startsWith(io.fedmarket.pol.SubmissionSigner.workerPrefix(submitter));
+        }
     }
 
     /** The submission of {@code taskId} (locked for the transaction when {@code lock}), or null when there is none. */
     public Uni<Ctx> load(Mutiny.Session s, String taskId, boolean lock) {
         return s.createNativeQuery("select s.stage, coalesce(s.draw_block, 0), s.worker, s.update_uri, s.trail_uri, s.submission_hash, t.hyper_params, "
-                        + "r.start_model_uri, j.plan, t.job_id, t.round_no, s.segments, s.flags, s.update_hash, s.proof_root, s.trail_doc from submissions s "
+                        + "r.start_model_uri, j.plan, t.job_id, t.round_no, s.segments, s.flags, s.update_hash, s.proof_root, s.trail_doc, s.trail_hash from submissions s "
                         + "join tasks t on t.id = s.task_id join rounds r on r.job_id = t.job_id and r.round_no = t.round_no "
                         + "join jobs j on j.id = t.job_id where s.task_id = :t" + (lock ? " for update of s" : ""), Object[].class)
                 .setParameter("t", taskId).getResultList()
@@ -86,13 +94,14 @@ public class Verification {
                     return new Ctx(taskId, jobId, ((Number) r[10]).intValue(), (String) r[2], (String) r[0], ((Number) r[1]).longValue(), (String) r[3],
                             (String) r[4], (String) r[5], (String) r[13], (String) r[14], Json.parse((String) r[6], TrainTask.class),
                             RoundPublisher.plan(r[8], jobId), (String) r[7], r[11] == null ? List.of() : Arrays.asList(Json.parse((String) r[11], Integer[].class)),
-                            r[12] == null ? List.of() : Arrays.asList(Json.parse((String) r[12], String[].class)), (String) r[15]);
+                            r[12] == null ? List.of() : Arrays.asList(Json.parse((String) r[12], String[].class)), (String) r[15], (String) r[16]);
                 });
     }
 
     /**
-     * The submission's trail manifest: once its segments are drawn, the copy verify checked against the signed proof root
-     * and kept with the submission (a bucket copy replaced or deleted afterwards changes nothing); before, the bucket's.
+     * The submission's trail manifest: the copy kept with the submission (a signed one from intake on, whose bytes hash to the
+     * signed trail hash; an unsigned one from the draw on, checked against the signed proof root), so a bucket copy replaced
+     * or deleted afterwards changes nothing; before that, the bucket's.
      */
     public Optional<TrailManifest> manifest(Ctx c) {
         if (c.trailDoc() != null) {

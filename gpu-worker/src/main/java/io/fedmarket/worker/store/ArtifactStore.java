@@ -105,8 +105,9 @@ public final class ArtifactStore {
         return "submissions/" + taskId + ".json";
     }
 
-    public static String trailKey(String taskId) {
-        return "tasks/" + taskId + "/trail.json";
+    /** The trail manifest of a task as {@code worker} signs it: under the worker's own prefix, {@code workers/<address>/tasks/<taskId>/trail.json}. */
+    public static String trailKey(String worker, String taskId) {
+        return io.fedmarket.pol.SubmissionSigner.workerPrefix(worker) + "tasks/" + taskId + "/trail.json";
     }
 
     public static String reexecKey(String reexecId) {

@@ -282,7 +282,7 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
                 }
             }
             ModelState m = new ModelState(global.names(), global.shapes(), p, null, seg * k);
-            hashes.add(Hashes.hex(m.paramsHash()));
+            hashes.add(Hashes.hex(m.stateHash()));
             losses.add(losses.isEmpty() ? 2.3 : losses.get(losses.size() - 1));
             out = p;
         }

@@ -55,7 +55,7 @@ public final class Reexecutor {
             ModelSpec spec = ModelSpec.parse(task.modelSpec());
             ShardResolver.Shard shard = ShardResolver.resolve(task);
             ModelState start = ModelState.decode(store.getVerified(r.startCheckpointUri()), r.startCheckpointUri());
-            String startHash = Hashes.hex(start.paramsHash());
+            String startHash = Hashes.hex(start.stateHash()); // parameters, momentum and step, as the trail commits them
             if (r.startHash() != null && !startHash.equalsIgnoreCase(r.startHash())) {
                 return result(r, startHash, null, null, t0, "start checkpoint " + r.startCheckpointUri() + " hashes to " + startHash
                         + ", the trail commits to " + r.startHash());
@@ -73,13 +73,14 @@ public final class Reexecutor {
                 }
                 end = s.snapshot(true);
             }
-            String endHash = Hashes.hex(end.paramsHash());
+            String endHash = Hashes.hex(end.stateHash());
             if (runner.fault().liesAsVerifier()) {
                 // FAULT INJECTION lying-verifier: the signed answer names a state nobody reached
                 endHash = Hashes.hex(Hashes.keccak256((endHash + "lie").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
                 System.err.println("FAULT INJECTION lying-verifier: answering " + r.reexecId() + " with a made-up end hash");
             }
-            String endUri = store.putContent(STATES_PREFIX, "ckpt", end.encode());
+            // the end state under this worker's own prefix: the judge checks it hashes to the signed end hash
+            String endUri = store.putContent(io.fedmarket.pol.SubmissionSigner.workerPrefix(key.getAddress()) + STATES_PREFIX, "ckpt", end.encode());
             return result(r, startHash, endHash, endUri, t0, null);
         } catch (RuntimeException e) {
             return result(r, null, null, null, t0, e.getClass().getSimpleName() + ": " + e.getMessage());

@@ -122,6 +122,9 @@ public final class TaskRunner {
         BatchPlan plan = new BatchPlan(trainOn.indices(), task.batchSize(), task.seed());
         ModelState global = globalModel(task, spec);
         byte[] h0 = global.paramsHash();
+        // everything this worker commits to lives under its own prefix (only it may write there: IAM on AWS, the convention on
+        // the local stack), so a checkpoint its signed manifest names is its own doing, and nobody else's is taken for it
+        String own = SubmissionSigner.workerPrefix(key.getAddress());
 
         List<String> hashes = new ArrayList<>();
         List<String> uris = new ArrayList<>();
@@ -130,25 +133,30 @@ public final class TaskRunner {
         long prevTrainMillis = 0;
         int resumedFrom = 0;
         Optional<TaskProgress> progress = store.getJson(ArtifactStore.progressKey(task.taskId()), TaskProgress.class);
-        if (progress.isPresent() && progress.get().latestUri() != null && !fault.cheats()) {
+        List<String> resumedUris = progress.isPresent() && progress.get().latestUri() != null && !fault.cheats()
+                ? adopt(task, progress.get(), own, k) : null;
+        int adopted = 0; // steps this worker did not train itself (another worker's progress resumed)
+        if (resumedUris != null) {
             TaskProgress p = progress.get();
             ModelState ck = ModelState.decode(store.getVerified(p.latestUri()), p.latestUri());
-            if (!Hashes.hex(ck.paramsHash()).equalsIgnoreCase(p.latestHash()) || ck.step() != p.latestStep()) {
+            if (!Hashes.hex(ck.stateHash()).equalsIgnoreCase(p.latestHash()) || ck.step() != p.latestStep()) {
                 throw new IllegalStateException("task " + task.taskId() + ": progress says step " + p.latestStep() + " hash "
                         + p.latestHash() + " but " + p.latestUri() + " holds step " + ck.step());
             }
             start = ck;
             resumedFrom = ck.step();
+            adopted = Math.max(p.adoptedSteps() == null ? 0 : p.adoptedSteps(), p.latestUri().startsWith(own) ? 0 : resumedFrom);
             hashes.addAll(p.checkpointHashes());
-            uris.addAll(p.checkpointUris());
+            uris.addAll(resumedUris);
             losses.addAll(p.segmentLosses());
             prevTrainMillis = p.trainMillis();
         } else {
             ModelState zero = new ModelState(global.names(), global.shapes(), global.params(), null, 0);
-            String uri = store.putContent("checkpoints", "ckpt", zero.encode());
-            hashes.add(Hashes.hex(h0));
+            String uri = store.putContent(own + "checkpoints", "ckpt", zero.encode());
+            hashes.add(Hashes.hex(zero.stateHash()));
             uris.add(uri);
         }
+        Integer adoptedSteps = adopted > 0 ? adopted : null;
         Stats stats;
         ModelState last;
         ExecutorService uploader = Executors.newSingleThreadExecutor(r -> {
@@ -169,10 +177,10 @@ public final class TaskRunner {
                 if (stop.getAsBoolean()) {
                     chain.join();
                     ModelState here = s.snapshot(true);
-                    String uri = store.putContent("checkpoints", "ckpt", here.encode());
+                    String uri = store.putContent(own + "checkpoints", "ckpt", here.encode());
                     store.putJson(ArtifactStore.progressKey(task.taskId()), new TaskProgress(task.taskId(), workerName, st, uri,
-                            Hashes.hex(here.paramsHash()), hashes, uris, losses,
-                            prevTrainMillis + stepNanos / 1_000_000, Instant.now().getEpochSecond()));
+                            Hashes.hex(here.stateHash()), hashes, uris, losses,
+                            prevTrainMillis + stepNanos / 1_000_000, Instant.now().getEpochSecond(), adoptedSteps));
                     uploader.shutdown();
                     return new Interrupted(st, uri);
                 }
@@ -187,7 +195,7 @@ public final class TaskRunner {
                 lossN++;
                 if ((st + 1) % k == 0) {
                     ModelState snap = s.snapshot(true);
-                    String h = Hashes.hex(snap.paramsHash());
+                    String h = Hashes.hex(snap.stateHash()); // parameters, momentum and step: the whole state re-execution starts from
                     hashes.add(h);
                     losses.add(lossSum / lossN);
                     lossSum = 0;
@@ -203,7 +211,7 @@ public final class TaskRunner {
                     int stepDone = st + 1;
                     trailNanos += System.nanoTime() - b;
                     chain = chain.thenRunAsync(() -> {
-                        String uri = store.putContent("checkpoints", "ckpt", snap.encode());
+                        String uri = store.putContent(own + "checkpoints", "ckpt", snap.encode());
                         synchronized (uris) {
                             uris.set(uriIndex, uri);
                         }
@@ -213,7 +221,7 @@ public final class TaskRunner {
                             us = List.copyOf(uris.subList(0, uriIndex + 1));
                         }
                         store.putJson(ArtifactStore.progressKey(task.taskId()), new TaskProgress(task.taskId(), workerName,
-                                stepDone, uri, h, hs, us, ls, trainSoFar, Instant.now().getEpochSecond()));
+                                stepDone, uri, h, hs, us, ls, trainSoFar, Instant.now().getEpochSecond(), adoptedSteps));
                     }, uploader);
                     if (!held && hold.applies(task)) {
                         held = true;
@@ -245,7 +253,7 @@ public final class TaskRunner {
             update = privatize(global, update, task.dpClip(), task.dpNoiseMultiplier(), dpSeed);
         }
         byte[] updateHash = update.paramsHash();
-        String updateUri = store.putContent("updates", "ckpt", update.encode());
+        String updateUri = store.putContent(own + "updates", "ckpt", update.encode());
         List<byte[]> hashBytes = hashes.stream().map(Hashes::fromHex32).toList();
         byte[] proofRoot = ProofTrails.proofRoot(hashBytes);
         ProofTrail chainTrail = ProofTrails.chain(new TrailHeader(task.taskId(), h0, shard.commitment(), task.seed(), steps, k),
@@ -253,9 +261,18 @@ public final class TaskRunner {
         TrailManifest manifest = new TrailManifest(task.taskId(), Hashes.hex(h0), Hashes.hex(shard.commitment()), task.seed(), steps, k,
                 Engines.description(), reportedThreads, Engines.interopThreads(), List.copyOf(hashes), List.copyOf(uris),
                 Hashes.hex(proofRoot), Hashes.hex(chainTrail.commitment()), Hashes.hex(updateHash), updateUri, dpSeed,
-                List.copyOf(losses));
-        String trailUri = ArtifactStore.trailKey(task.taskId());
-        store.putJson(trailUri, manifest);
+                List.copyOf(losses), adoptedSteps);
+        String trailUri = ArtifactStore.trailKey(key.getAddress(), task.taskId());
+        byte[] manifestFile;
+        try {
+            manifestFile = ArtifactStore.JSON.writeValueAsBytes(manifest);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        store.put(trailUri, manifestFile, "application/json");
+        // the manifest as stored, signed: where the checkpoints are is the worker's word as much as what they hash to
+        byte[] manifestHash = SubmissionSigner.manifestHash(manifestFile);
+        byte[] trailSig = signer.signTrail(key, ProofTrails.taskKey(task.taskId()), manifestHash);
         long gpuSeconds = Math.max(1, (trainMillis + 999) / 1000);
         if (task.budgetSeconds() > 0) {
             gpuSeconds = Math.min(gpuSeconds, task.budgetSeconds());
@@ -264,9 +281,39 @@ public final class TaskRunner {
         double meanLoss = losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
         Submission sub = new Submission(task.taskId(), task.jobId(), task.round(), key.getAddress(), updateUri, Hashes.hex(updateHash),
                 Hashes.hex(proofRoot), trailUri, steps, k, gpuSeconds, trainMillis, shard.indices().length, meanLoss, reportedThreads,
-                Hashes.hex(sig), Instant.now().getEpochSecond());
+                Hashes.hex(sig), Instant.now().getEpochSecond(), Hashes.hex(manifestHash), Hashes.hex(trailSig));
         stats = new Stats(stats.stepNanos(), stats.trailNanos(), System.nanoTime() - tStart, stats.stepsRun());
         return new Completed(sub, manifest, resumedFrom, stats);
+    }
+
+    /**
+     * The checkpoints of a task's progress (perhaps another worker's, interrupted) copied under this worker's own prefix,
+     * each checked against the hash the progress commits and to be the state after i·k steps, so the trail this worker signs
+     * names only objects it wrote itself; null (train from the start) when any of them is missing or is not what the progress
+     * says. What another worker trained is not re-executed here: the trail says how many steps were adopted, and a mismatch
+     * there is not held against this worker.
+     */
+    private List<String> adopt(TrainTask task, TaskProgress p, String own, int k) {
+        if (p.checkpointUris() == null || p.checkpointHashes() == null || p.checkpointUris().size() != p.checkpointHashes().size()) {
+            return null;
+        }
+        List<String> out = new ArrayList<>();
+        try {
+            for (int i = 0; i < p.checkpointUris().size(); i++) {
+                String uri = p.checkpointUris().get(i);
+                byte[] b = store.getVerified(uri);
+                ModelState st = ModelState.decode(b, uri);
+                if (!Hashes.hex(st.stateHash()).equalsIgnoreCase(p.checkpointHashes().get(i)) || st.step() != i * k) {
+                    System.err.println("task " + task.taskId() + ": progress checkpoint " + i + " (" + uri + ") is not the state it commits: training from the start");
+                    return null;
+                }
+                out.add(uri.startsWith(own) ? uri : store.putContent(own + "checkpoints", "ckpt", b));
+            }
+        } catch (RuntimeException e) {
+            System.err.println("task " + task.taskId() + ": progress not resumable (" + e.getMessage() + "): training from the start");
+            return null;
+        }
+        return out;
     }
 
     /** DP-FedAvg client side: clip the update Δ to L2 ≤ C, add N(0, (σC)²) per coordinate (shared's replayable ClientDp). */

@@ -122,7 +122,18 @@ class WorkerStackTest {
             assertThat(Hashes.hex(update.paramsHash())).isEqualTo(sub.updateHash());
             TrailManifest trail = l.store().getJson(sub.trailUri(), TrailManifest.class).orElseThrow();
             assertThat(trail.checkpointHashes()).hasSize(4);
-            assertThat(trail.checkpointHashes().get(3)).isEqualTo(sub.updateHash());
+            // the trail commits whole states (parameters, momentum, step); the last one's parameters are the update
+            ModelState last = ModelState.decode(l.store().getVerified(trail.checkpointUris().get(3)), "checkpoint 3");
+            assertThat(trail.checkpointHashes().get(3)).isEqualTo(Hashes.hex(last.stateHash()));
+            assertThat(last.velocity()).as("momentum is in the committed state").isNotNull();
+            assertThat(Hashes.hex(last.paramsHash())).isEqualTo(sub.updateHash());
+            String own = SubmissionSigner.workerPrefix(sub.worker());
+            assertThat(sub.trailUri()).startsWith(own);
+            assertThat(sub.updateUri()).startsWith(own);
+            assertThat(trail.checkpointUris()).allSatisfy(u -> assertThat(u).startsWith(own + "checkpoints/"));
+            // the manifest file as stored is the one signed (Trail(task, manifestHash))
+            byte[] manifestFile = l.store().get(sub.trailUri());
+            assertThat(sub.trailHash()).isEqualTo(Hashes.hex(SubmissionSigner.manifestHash(manifestFile)));
             assertThat(Hashes.hex(ProofTrails.proofRoot(trail.checkpointHashes().stream().map(Hashes::fromHex32).toList())))
                     .isEqualTo(sub.proofRoot());
             assertThat(trail.threads()).isEqualTo(1);
@@ -130,6 +141,8 @@ class WorkerStackTest {
             String signerAddress = signer.recover(Hashes.fromHex(sub.signature()), ProofTrails.taskKey(t.taskId()),
                     Hashes.fromHex32(sub.updateHash()), Hashes.fromHex32(sub.proofRoot()), sub.steps(), sub.gpuSeconds());
             assertThat(signerAddress).isEqualTo(sub.worker()).isEqualTo(org.web3j.crypto.Credentials.create(KEY).getAddress());
+            assertThat(signer.recoverTrail(Hashes.fromHex(sub.trailSignature()), ProofTrails.taskKey(t.taskId()), Hashes.fromHex32(sub.trailHash())))
+                    .isEqualToIgnoringCase(sub.worker());
             assertThat(sub.gpuSeconds()).isBetween(1L, 600L);
 
             // segment 1 (steps 20..40) re-executed from its committed start checkpoint, by a re-execution request
@@ -169,9 +182,9 @@ class WorkerStackTest {
             assertThat(rs.recover(Hashes.fromHex(bad.signature()), bad.reexecId(), bad.segment(), Hashes.fromHex32(bad.startHash()),
                     null)).isEqualTo(other);
             assertThat(bad.endUri()).isNull();
-            assertThat(r.endUri()).startsWith("reexec-states/").endsWith(".ckpt");
+            assertThat(r.endUri()).startsWith(SubmissionSigner.workerPrefix(other) + "reexec-states/").endsWith(".ckpt");
             ModelState end = ModelState.decode(l.store().getVerified(r.endUri()), r.endUri());
-            assertThat(Hashes.hex(end.paramsHash())).isEqualTo(r.endHash());
+            assertThat(Hashes.hex(end.stateHash())).isEqualTo(r.endHash());
             assertThat(end.step()).isEqualTo(40);
             assertThat(end.velocity()).as("momentum is part of the end state").isNotNull();
         }
@@ -365,12 +378,25 @@ class WorkerStackTest {
             TaskProgress atKill = l.store().getJson(ArtifactStore.progressKey(t.taskId()), TaskProgress.class).orElseThrow();
             assertThat(atKill.latestStep()).isLessThan(600);
         }
-        try (TaskLoop l = loop(Map.of("FEDMARKET_MAX_TASKS", "1", "FEDMARKET_POLL_SECONDS", "10"))) {
-            // the killed worker's message becomes visible when its 3 s visibility timeout expires
+        try (TaskLoop l = loop(Map.of("FEDMARKET_MAX_TASKS", "1", "FEDMARKET_POLL_SECONDS", "10", "FEDMARKET_WORKER_KEY", OTHER_KEY,
+                "FEDMARKET_WORKER_ID", "resuming-worker"))) {
+            // the killed worker's message becomes visible when its 3 s visibility timeout expires; another key takes it over
             assertThat(l.run()).isEqualTo(TaskLoop.Exit.MAX_TASKS);
             assertThat(l.lastCompleted()).isNotNull();
-            assertThat(l.lastCompleted().resumedFromStep()).isGreaterThan(0);
+            int resumed = l.lastCompleted().resumedFromStep();
+            assertThat(resumed).isGreaterThan(0);
             assertThat(l.lastCompleted().submission().updateHash()).isEqualTo(expected);
+            // the resumer's trail names only objects under its own prefix (the adopted checkpoints copied there, each the state
+            // the trail commits) and says how many steps it adopted: a mismatch there is not held against it
+            TrailManifest m = l.lastCompleted().trail();
+            String own = SubmissionSigner.workerPrefix(org.web3j.crypto.Credentials.create(OTHER_KEY).getAddress());
+            assertThat(m.adoptedSteps()).isEqualTo(resumed);
+            assertThat(m.checkpointUris()).allSatisfy(u -> assertThat(u).startsWith(own));
+            for (int i = 0; i < m.checkpointUris().size(); i++) {
+                ModelState ck = ModelState.decode(l.store().getVerified(m.checkpointUris().get(i)), "checkpoint " + i);
+                assertThat(Hashes.hex(ck.stateHash())).isEqualTo(m.checkpointHashes().get(i));
+                assertThat(ck.step()).isEqualTo(i * t.checkpointEvery());
+            }
         }
     }
 

@@ -126,19 +126,57 @@ class FaultInjectionTest {
             public String uri(int i) {
                 return i < m.checkpointUris().size() ? m.checkpointUris().get(i) : null;
             }
+
+            // the trail commits whole states (parameters, momentum, step): ModelState.stateHash
+            @Override
+            public byte[] startHash(float[] g) {
+                return new ModelState(global.names(), global.shapes(), global.params(), null, 0).stateHash();
+            }
+
+            @Override
+            public boolean isLast(float[] update, byte[] committedLast) {
+                ModelState last = state(m.checkpointUris().size() - 1);
+                return last != null && java.util.Arrays.equals(last.stateHash(), committedLast) && java.util.Arrays.equals(last.flat(), update);
+            }
+
+            @Override
+            public byte[] hashOf(int i, float[] loaded) {
+                ModelState st = state(i);
+                return st == null ? new byte[32] : st.stateHash();
+            }
+
+            private ModelState state(int i) {
+                if (i >= m.checkpointUris().size() || m.checkpointUris().get(i) == null) {
+                    return null;
+                }
+                return ModelState.decode(store.getVerified(m.checkpointUris().get(i)), m.checkpointUris().get(i));
+            }
         };
         Reexecutor rx = new Reexecutor(honest, store, Credentials.create(VERIFIER_KEY), new ReexecSigner(31337, MARKET));
         int k = t.checkpointEvery();
-        UpdateVerifier.SegmentExecutor executor = (start, i) -> {
-            ReexecResult r = rx.run(new ReexecTask(t.taskId() + "-seg" + i, t, i, i * k, k, m.checkpointUris().get(i),
-                    m.checkpointHashes().get(i), null, null, null));
-            assertThat(r.signature()).isNotNull();
-            if (r.error() != null) {
-                float[] differs = start.clone();
-                differs[0] = Float.NaN;
-                return differs;
+        java.util.Map<Integer, byte[]> endHashes = new java.util.HashMap<>();
+        UpdateVerifier.SegmentExecutor executor = new UpdateVerifier.SegmentExecutor() {
+            @Override
+            public float[] run(float[] start, int i) {
+                ReexecResult r = rx.run(new ReexecTask(t.taskId() + "-seg" + i, t, i, i * k, k, m.checkpointUris().get(i),
+                        m.checkpointHashes().get(i), null, null, null));
+                assertThat(r.signature()).isNotNull();
+                if (r.error() != null) {
+                    endHashes.put(i, new byte[32]);
+                    float[] differs = start.clone();
+                    differs[0] = Float.NaN;
+                    return differs;
+                }
+                ModelState end = ModelState.decode(store.getVerified(r.endUri()), r.endUri());
+                assertThat(Hashes.hex(end.stateHash())).as("the re-executor's signed end hash is its uploaded end state's").isEqualTo(r.endHash());
+                endHashes.put(i, end.stateHash());
+                return end.flat();
             }
-            return ModelState.decode(store.getVerified(r.endUri()), r.endUri()).flat();
+
+            @Override
+            public byte[] hashOf(int i, float[] end) {
+                return endHashes.get(i);
+            }
         };
         float[] update = ModelState.decode(store.getVerified(sub.updateUri()), sub.updateUri()).flat();
         byte[] subHash = Hashes.keccak256(sub.taskId().getBytes(java.nio.charset.StandardCharsets.UTF_8), Hashes.fromHex32(sub.updateHash()),
@@ -176,14 +214,15 @@ class FaultInjectionTest {
         TrailManifest m = c.trail();
         assertThat(m.checkpointHashes()).hasSize(4);
         for (int i = 0; i < 4; i++) {
-            String real = Hashes.hex(ModelState.decode(store.getVerified(m.checkpointUris().get(i)), "cp").paramsHash());
+            String real = Hashes.hex(ModelState.decode(store.getVerified(m.checkpointUris().get(i)), "cp").stateHash());
             if (i == 0 || i == 3) {
                 assertThat(m.checkpointHashes().get(i)).as("checkpoint %d is real", i).isEqualTo(real);
             } else {
                 assertThat(m.checkpointHashes().get(i)).as("checkpoint %d is forged", i).isNotEqualTo(real);
             }
         }
-        assertThat(m.updateHash()).isEqualTo(c.submission().updateHash()).isEqualTo(m.checkpointHashes().get(3));
+        assertThat(m.updateHash()).isEqualTo(c.submission().updateHash())
+                .isEqualTo(Hashes.hex(ModelState.decode(store.getVerified(m.checkpointUris().get(3)), "cp").paramsHash()));
         Verdict v = bitExact(t, c.submission());
         assertThat(v.accepted()).isFalse();
         assertThat(v.reason()).isIn(ReasonCode.SEGMENT_MISMATCH, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH);
@@ -227,7 +266,9 @@ class FaultInjectionTest {
         assertThat(c.stats().stepsRun()).as("trained nothing").isZero();
         Verdict v = bitExact(r1, c.submission());
         assertThat(v.accepted()).isFalse();
-        assertThat(v.reason()).isIn(ReasonCode.SEGMENT_MISMATCH, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH);
+        // its trail's last checkpoint is a made-up state that is not stored anywhere (the trail commits whole states): the
+        // update is not the state the trail ends at
+        assertThat(v.reason()).isIn(ReasonCode.SEGMENT_MISMATCH, ReasonCode.CHECKPOINT_ARTIFACT_MISMATCH, ReasonCode.UPDATE_NOT_IN_TRAIL);
         assertThat(verify(r1, c.submission(), new ComparisonPolicy.Tolerance(TOLERANCE)).verdict().accepted()).isFalse();
 
         // the first round of a job has nothing to copy: the copier trains honestly until it has (and is not caught for it)

@@ -24,6 +24,43 @@ public record ModelState(List<String> names, List<long[]> shapes, float[][] para
         return ParameterHasher.hash(Arrays.asList(params));
     }
 
+    /**
+     * The hash a proof trail commits for a checkpoint: keccak-256 of {@code "fedmarket-state-v1" ‖ paramsHash ‖
+     * velocityHash ‖ uint32 step (big-endian)}, where velocityHash is {@link ParameterHasher} over the optimiser's momentum
+     * buffers in the same order (all zeros when there are none: a state without momentum is the state with zero momentum,
+     * which is how training starts). Parameters alone are not enough: re-execution restores the checkpoint's momentum, so
+     * a worker that could choose it freely could steer every segment; with the momentum and the step counter in the hash
+     * the whole state a segment starts from and ends at is committed.
+     */
+    public byte[] stateHash() {
+        ParameterHasher v = new ParameterHasher();
+        for (int i = 0; i < params.length; i++) {
+            v.update(velocity == null ? new float[params[i].length] : velocity[i]);
+        }
+        return io.fedmarket.crypto.Hashes.keccak256(STATE_TAG, paramsHash(), v.digest(),
+                java.nio.ByteBuffer.allocate(4).putInt(step).array());
+    }
+
+    private static final byte[] STATE_TAG = "fedmarket-state-v1".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+    /** Parameters then momentum (zeros when there is none) as one vector: what a tolerance comparison of two states measures. */
+    public float[] flatState() {
+        int n = parameterCount();
+        float[] out = new float[2 * n];
+        int o = 0;
+        for (float[] p : params) {
+            System.arraycopy(p, 0, out, o, p.length);
+            o += p.length;
+        }
+        if (velocity != null) {
+            for (float[] v : velocity) {
+                System.arraycopy(v, 0, out, o, v.length);
+                o += v.length;
+            }
+        }
+        return out;
+    }
+
     public int parameterCount() {
         int n = 0;
         for (float[] p : params) {

@@ -32,11 +32,39 @@ public final class UpdateVerifier {
         float[] load(int checkpointIndex);
 
         String uri(int checkpointIndex);
+
+        /**
+         * The hash checkpoint 0 of the trail must have when it is the round's model {@code global}: its parameters' hash
+         * by default (a plain parameter trail); a store whose trail commits whole states (parameters, momentum, step, see
+         * {@code ModelState.stateHash}) gives that state's hash.
+         */
+        default byte[] startHash(float[] global) {
+            return Hashes.paramsHash(global);
+        }
+
+        /**
+         * Whether {@code update} is what the trail's last checkpoint ({@code committedLast}) commits: by default its
+         * parameters hash to it; a store whose trail commits whole states compares with the parameters of the stored last
+         * state (which it checked hashes to {@code committedLast}).
+         */
+        default boolean isLast(float[] update, byte[] committedLast) {
+            return Arrays.equals(Hashes.paramsHash(update), committedLast);
+        }
+
+        /** The hash checkpoint {@code i} as stored ({@code loaded}: its parameters) has in the trail's terms (default: its parameters' hash). */
+        default byte[] hashOf(int i, float[] loaded) {
+            return Hashes.paramsHash(loaded);
+        }
     }
 
     /** Re-runs segment i (steps i·k … (i+1)·k − 1 of the task) from {@code start}. */
     public interface SegmentExecutor {
         float[] run(float[] start, int segmentIndex);
+
+        /** The hash, in the trail's terms, of the end state the last {@link #run} of segment {@code i} reached (default: its parameters' hash). */
+        default byte[] hashOf(int segmentIndex, float[] end) {
+            return Hashes.paramsHash(end);
+        }
     }
 
     public record Config(CheapCheckPolicy cheapChecks, int q, int escalatedQ, ComparisonPolicy comparison) {
@@ -133,9 +161,10 @@ public final class UpdateVerifier {
                             + t.links().size()), List.of());
         }
         byte[] globalHash = Hashes.paramsHash(global);
-        if (!Arrays.equals(globalHash, t.checkpointHashes().get(0))
+        byte[] startHash = s.checkpoints().startHash(global);
+        if (!Arrays.equals(startHash, t.checkpointHashes().get(0))
                 || !Arrays.equals(globalHash, s.task().globalModelHash())) {
-            return c.reject(ReasonCode.START_NOT_GLOBAL_MODEL, new Evidence(0, Hashes.hex(globalHash),
+            return c.reject(ReasonCode.START_NOT_GLOBAL_MODEL, new Evidence(0, Hashes.hex(startHash),
                     Hashes.hex(t.checkpointHashes().get(0)), List.of(s.checkpoints().uri(0)), null, null,
                     "checkpoint 0 must be the round's global model"), List.of());
         }
@@ -150,7 +179,7 @@ public final class UpdateVerifier {
             prev = expect;
         }
         byte[] updateHash = Hashes.paramsHash(s.update());
-        if (!Arrays.equals(updateHash, t.checkpointHashes().get(n))) {
+        if (!s.checkpoints().isLast(s.update(), t.checkpointHashes().get(n))) {
             return c.reject(ReasonCode.UPDATE_NOT_IN_TRAIL, new Evidence(n, Hashes.hex(updateHash),
                     Hashes.hex(t.checkpointHashes().get(n)), List.of(s.updateUri()), null, null,
                     "the submitted update is not the trail's last checkpoint"), List.of());
@@ -189,11 +218,13 @@ public final class UpdateVerifier {
             float[] got = executor.run(start.clone(), i);
             c.reexecuted++;
             byte[] committedHash = t.checkpointHashes().get(i + 1);
-            ComparisonPolicy.Result r = config.comparison().compare(start, committedEnd, committedHash, got);
+            ComparisonPolicy.Result r = Arrays.equals(executor.hashOf(i, got), committedHash) ? new ComparisonPolicy.Result(true,
+                    config.comparison() instanceof ComparisonPolicy.Tolerance ? 0 : Double.NaN)
+                    : config.comparison().compare(start, committedEnd, committedHash, got);
             if (!r.match()) {
                 String threshold = config.comparison() instanceof ComparisonPolicy.Tolerance tol
                         ? Double.toString(tol.calibration().threshold()) : null;
-                return c.reject(ReasonCode.SEGMENT_MISMATCH, new Evidence(i, Hashes.hex(Hashes.paramsHash(got)),
+                return c.reject(ReasonCode.SEGMENT_MISMATCH, new Evidence(i, Hashes.hex(executor.hashOf(i, got)),
                         Hashes.hex(committedHash), List.of(s.checkpoints().uri(i), s.checkpoints().uri(i + 1)),
                         Double.isNaN(r.distance()) ? null : Double.toString(r.distance()), threshold,
                         "re-executing segment " + i + " from the committed checkpoint " + i
@@ -209,7 +240,7 @@ public final class UpdateVerifier {
             return new Evidence(index, Hashes.hex(committed), null, List.of(s.checkpoints().uri(index)), null, null,
                     "committed checkpoint " + index + " is missing from the artifact store");
         }
-        byte[] h = Hashes.paramsHash(params);
+        byte[] h = s.checkpoints().hashOf(index, params);
         if (!Arrays.equals(h, committed)) {
             return new Evidence(index, Hashes.hex(committed), Hashes.hex(h), List.of(s.checkpoints().uri(index)), null, null,
                     "stored checkpoint " + index + " does not hash to the committed value");
