@@ -49,7 +49,28 @@ public class AuthService {
     @Inject
     TokenService tokens;
 
+    /** Challenges one address may be issued per {@link #THROTTLE_WINDOW}. */
+    @ConfigProperty(name = "fedmarket.siwe.challenges-per-address", defaultValue = "5")
+    int perAddress;
+
+    /** Challenges one client IP may be issued per {@link #THROTTLE_WINDOW} (a NAT'd office signs in many wallets). */
+    @ConfigProperty(name = "fedmarket.siwe.challenges-per-ip", defaultValue = "60")
+    int perIp;
+
+    /** An expired challenge is deleted this long after its expiry (until then a late sign-in is told it expired). */
+    static final java.time.Duration PRUNE_AFTER = java.time.Duration.ofMinutes(10);
+    static final java.time.Duration THROTTLE_WINDOW = java.time.Duration.ofSeconds(60);
+
     public AuthFunction.ChallengeResponse challenge(AuthFunction.ChallengeRequest req) {
+        return challenge(req, null);
+    }
+
+    /**
+     * A fresh challenge for {@code req.address()}, requested from {@code sourceIp} (null: unknown). In the same transaction
+     * challenges that expired more than {@link #PRUNE_AFTER} ago are deleted, and a 429 is answered when the address or the IP
+     * was issued its limit of challenges within the last minute (nothing is stored then).
+     */
+    public AuthFunction.ChallengeResponse challenge(AuthFunction.ChallengeRequest req, String sourceIp) {
         String problem = Addresses.problem(req.address());
         if (problem != null) {
             throw ApiError.unprocessable("bad_address", "address " + problem, Map.of("field", "address"));
@@ -62,9 +83,36 @@ public class AuthService {
         SiweMessage msg = new SiweMessage(domain, req.address(), "Sign in to the fedmarket federated learning marketplace.",
                 "https://" + domain, chainId, nonce.toString(), now, now.plusSeconds(challengeSeconds));
         String text = msg.format();
-        Db.session(s -> s.createNativeQuery("insert into siwe_nonces (nonce, address, message, issued_at, expires_at) values (:n, :a, :m, :i, :e)")
-                .setParameter("n", msg.nonce()).setParameter("a", Addresses.normalize(req.address())).setParameter("m", text)
-                .setParameter("i", msg.issuedAt()).setParameter("e", msg.expirationTime()).executeUpdate());
+        String address = Addresses.normalize(req.address());
+        String ip = sourceIp == null || sourceIp.isBlank() ? null : sourceIp.trim();
+        Instant since = Instant.now().minus(THROTTLE_WINDOW);
+        Db.session(s -> s.createNativeQuery("delete from siwe_nonces where expires_at < :cutoff")
+                .setParameter("cutoff", Instant.now().minus(PRUNE_AFTER)).executeUpdate()
+                .chain(pruned -> {
+                    if (pruned > 0) {
+                        LOG.infof("pruned %d expired sign-in challenges", pruned);
+                    }
+                    return s.createNativeQuery("select count(*) filter (where address = :a), count(*) filter (where source_ip = :ip) "
+                                    + "from siwe_nonces where issued_at > :since and (address = :a or source_ip = :ip)", Object[].class)
+                            .setParameter("a", address).setParameter("ip", ip == null ? "" : ip).setParameter("since", since).getSingleResult();
+                })
+                .chain(counts -> {
+                    long byAddress = ((Number) counts[0]).longValue();
+                    long byIp = ((Number) counts[1]).longValue();
+                    if (byAddress >= perAddress || (ip != null && byIp >= perIp)) {
+                        boolean addr = byAddress >= perAddress;
+                        return Uni.createFrom().failure(new ApiError(429, "too_many_challenges", (addr
+                                ? "address " + req.address() + " was issued " + byAddress + " sign-in challenges"
+                                : "this client (" + ip + ") was issued " + byIp + " sign-in challenges")
+                                + " in the last " + THROTTLE_WINDOW.toSeconds() + " s (limit " + (addr ? perAddress : perIp)
+                                + "): sign one of them, or wait a minute before asking again",
+                                Map.of("limit", addr ? perAddress : perIp, "windowSeconds", THROTTLE_WINDOW.toSeconds(), "retryAfterSeconds",
+                                        THROTTLE_WINDOW.toSeconds(), "per", addr ? "address" : "ip")));
+                    }
+                    return s.createNativeQuery("insert into siwe_nonces (nonce, address, message, issued_at, expires_at, source_ip) values (:n, :a, :m, :i, :e, :ip)")
+                            .setParameter("n", msg.nonce()).setParameter("a", address).setParameter("m", text)
+                            .setParameter("i", msg.issuedAt()).setParameter("e", msg.expirationTime()).setParameter("ip", ip).executeUpdate();
+                }));
         return new AuthFunction.ChallengeResponse(text, msg.nonce(), msg.issuedAt().toString(), msg.expirationTime().toString());
     }
 
