@@ -118,8 +118,15 @@ public class AuthService {
 
     public AuthFunction.TokenResponse token(AuthFunction.TokenRequest req) {
         if (req.message() == null || req.signature() == null) {
-            throw ApiError.badRequest("missing_field", "both 'message' and 'signature' are required",
-                    Map.of("missing", req.message() == null ? "message" : "signature"));
+            List<String> missing = new java.util.ArrayList<>();
+            if (req.message() == null) {
+                missing.add("message");
+            }
+            if (req.signature() == null) {
+                missing.add("signature");
+            }
+            throw ApiError.badRequest("missing_field", "send both 'message' (the challenge exactly as issued) and 'signature' (its personal_sign); missing "
+                    + missing, Map.of("missing", missing));
         }
         SiweMessage msg = SiweMessage.parse(req.message());
         if (!msg.domain().equals(domain)) {

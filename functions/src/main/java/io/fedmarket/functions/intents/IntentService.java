@@ -158,7 +158,7 @@ public class IntentService {
             try {
                 spec = io.fedmarket.fl.job.JobPlan.modelSpecFor(r.model().architecture().name(), r.model().inputShape(), r.model().numClasses());
             } catch (IllegalArgumentException ex) {
-                v.check(false, "model", ex.getMessage());
+                v.check(false, "model", ex.getMessage() + ": ask for one of those");
             }
         }
         v.throwIfAny("intent");
@@ -180,26 +180,17 @@ public class IntentService {
         return e;
     }
 
-    /** Largest DP noise multiplier (σ, in units of the clip norm) a job may train with: beyond it an update is noise. */
-    static final double MAX_DP_NOISE_MULTIPLIER = 100;
-
     /** What keeps match from fixing a plan for this (otherwise valid) intent, as (field, problem); empty when it can. */
     static java.util.Optional<String[]> planProblem(SubmitIntentRequest r, String spec) {
         boolean dp = r.privacy() != null && r.privacy().mode() == PrivacyMode.DP;
-        io.fedmarket.fl.job.JobPlan plan;
         try {
-            plan = io.fedmarket.fl.job.JobPlan.of(spec, r.training(), r.verification(), r.localEpochs(), r.aggregation() == null ? null
+            io.fedmarket.fl.job.JobPlan.of(spec, r.training(), r.verification(), r.localEpochs(), r.aggregation() == null ? null
                             : r.aggregation().trim().toLowerCase(Locale.ROOT).replace('_', '-'), r.aggregationParams(), dp,
                     dp ? r.privacy().epsilon() : null, dp ? r.privacy().delta() : null, r.rounds(), 3600, new UUID(0, 0));
         } catch (IllegalArgumentException ex) {
             String field = dp && ex.getMessage() != null && ex.getMessage().contains("noise") ? "privacy.epsilon" : "intent";
             return java.util.Optional.of(new String[] {field, "cannot be trained as stated: " + ex.getMessage()
                     + (field.equals("privacy.epsilon") ? "; raise epsilon or lower rounds" : "")});
-        }
-        if (dp && plan.dpNoiseMultiplier() != null && plan.dpNoiseMultiplier() > MAX_DP_NOISE_MULTIPLIER) {
-            return java.util.Optional.of(new String[] {"privacy.epsilon", "epsilon " + r.privacy().epsilon() + " at delta " + r.privacy().delta()
-                    + " over " + r.rounds() + " rounds needs noise " + String.format(Locale.ROOT, "%.1f", plan.dpNoiseMultiplier())
-                    + " × the clip norm (at most " + (int) MAX_DP_NOISE_MULTIPLIER + " trains anything): raise epsilon or lower rounds"});
         }
         return java.util.Optional.empty();
     }

@@ -52,7 +52,7 @@ public class ProviderService {
         if (r.samplesPerSecond() != null) {
             v.check(Double.isFinite(r.samplesPerSecond()) && r.samplesPerSecond() >= MIN_SAMPLES_PER_SECOND && r.samplesPerSecond() <= MAX_SAMPLES_PER_SECOND,
                     "samplesPerSecond", "must be a measured speed from " + MIN_SAMPLES_PER_SECOND + " to " + (long) MAX_SAMPLES_PER_SECOND
-                            + " (measure it with `./mkt bench train` on that GPU), or left out");
+                            + " (measure it with ./mkt bench train on that GPU), or left out");
         }
         v.throwIfAny("gpu provider");
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
