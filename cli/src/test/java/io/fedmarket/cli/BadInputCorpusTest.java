@@ -53,6 +53,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * 5xx, and afterwards every table's contents and every queue's depth must be exactly what they were before.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class BadInputCorpusTest {
     static final Path ZIP = Path.of(System.getProperty("fedmarket.functionZip", "../functions/target/function.zip"));
     static final ObjectMapper JSON = new ObjectMapper();
@@ -528,6 +529,7 @@ class BadInputCorpusTest {
                     + "no route|not allowed|not yours)\\b");
 
     @Test
+    @org.junit.jupiter.api.Order(1) // first: the throttled address's challenges of the setup must be within the minute
     void everyBadInputGetsAClear4xxAndChangesNothing() throws Exception {
         Map<String, String> before = snapshot();
         generate();
@@ -555,6 +557,40 @@ class BadInputCorpusTest {
         spec.path("functions").forEach(f -> f.path("routes").forEach(x -> all.add(x.asText())));
         Set<String> tried = perRoute.keySet();
         assertThat(tried).containsAll(all);
+    }
+
+    /** Through the gateway: a removed role fails the very next request, and issuing a challenge deletes long-expired ones. */
+    @Test
+    @org.junit.jupiter.api.Order(2)
+    void aRemovedRoleStopsAtTheNextRequestAndExpiredChallengesArePruned() throws Exception {
+        Wallet w = signIn();
+        HttpResponse<String> before = http.send(HttpRequest.newBuilder(URI.create(gw + "/intents")).header("authorization", "Bearer " + w.token())
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(before.statusCode()).isEqualTo(200);
+        sql("delete from account_roles where address = '" + w.address().toLowerCase() + "' and role = 'builder'");
+        long t0 = System.nanoTime();
+        HttpResponse<String> after = http.send(HttpRequest.newBuilder(URI.create(gw + "/intents")).header("authorization", "Bearer " + w.token())
+                .GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(after.statusCode()).as("the same token, right after the role was removed: %s", after.body()).isEqualTo(403);
+        assertThat(JSON.readTree(after.body()).get("error").asText()).contains("removed");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(60));
+
+        String stale = "stale" + System.nanoTime();
+        sql("insert into siwe_nonces (nonce, address, message, issued_at, expires_at) values ('" + stale + "', '" + w.address().toLowerCase()
+                + "', 'm', now() - interval '1 hour', now() - interval '55 minutes')");
+        assertThat(post("/auth/challenge", "{\"address\":\"" + Keys.toChecksumAddress("0x" + Keys.getAddress(Keys.createEcKeyPair())) + "\"}", null)
+                .statusCode()).isEqualTo(201);
+        assertThat(count("select count(*) from siwe_nonces where nonce = '" + stale + "'")).isZero();
+        assertThat(count("select count(*) from siwe_nonces where expires_at < now() - interval '10 minutes'")).isZero();
+    }
+
+    long count(String query) throws Exception {
+        StackEndpoints.Database db = stack.endpoints().database();
+        try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password()); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(query)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     static String check(Case c, HttpResponse<String> r) {
