@@ -503,6 +503,9 @@ class BadInputCorpusTest {
             add("query and ids", "GET", "/jobs/" + bad, builder.token(), Map.of(), null, 404, "not_found");
             add("query and ids", "GET", "/claims/" + bad, provider.token(), Map.of(), null, 404, "not_found");
         }
+        body("missing, wrong type, range", "/intents", "[".repeat(5000), 400, "malformed_json");
+        body("missing, wrong type, range", "/intents", withRaw("/intents", "aggregationParams", "{\"f\":" + "[".repeat(3000) + "]".repeat(3000) + "}"), 400,
+                "malformed_json");
         Map<String, Object> big = intent();
         big.put("requiredLabels", java.util.Collections.nCopies(30000, "label-xxxxxxxxxx"));
         body("missing, wrong type, range", "/intents", json(big), 413, "body_too_large");

@@ -107,9 +107,13 @@ public final class Json {
         } catch (JsonParseException e) {
             throw parseError(e);
         } catch (MismatchedInputException e) {
-            throw trailing(e);
-        } catch (JsonProcessingException e) {
+            if (String.valueOf(e.getOriginalMessage()).startsWith("Trailing token")) {
+                throw trailing(e);
+            }
             throw ApiError.badRequest("malformed_json", "the body is not valid JSON: fix the syntax" + at(e), location(e));
+        } catch (JsonProcessingException e) {
+            // also nesting deeper than the parser allows (StreamConstraintsException)
+            throw ApiError.badRequest("malformed_json", "the body is not valid JSON or nests too deeply: fix the syntax" + at(e), location(e));
         }
         if (tree == null || !tree.isObject()) {
             String got = tree == null || tree.isMissingNode() ? "nothing" : tree.isNull() ? "null" : tree.isArray() ? "an array"

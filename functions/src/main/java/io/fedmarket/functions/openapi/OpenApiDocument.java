@@ -62,7 +62,7 @@ public final class OpenApiDocument {
                 + "(also inside nested objects), no NUL or other control characters in strings (400). A method a path does not take answers 405 "
                 + "with the allowed methods, an unknown path 404 with the routes. Roles are checked against the account on every request: a role "
                 + "an operator removes stops working at once, whatever the token says. POST /auth/challenge issues at most 5 challenges per "
-                + "address and 60 per client IP a minute (429); expired challenges are deleted 10 minutes after their expiry.");
+                + "address and 60 per client IP a minute per auth instance (429); expired challenges are deleted 10 minutes after their expiry.");
         ObjectNode schemas = JSON.createObjectNode();
         ObjectNode paths = doc.putObject("paths");
         Map<String, ObjectNode> byPath = new TreeMap<>();
