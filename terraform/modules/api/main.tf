@@ -45,6 +45,17 @@ resource "aws_apigatewayv2_route" "this" {
   authorization_type = "NONE"
 }
 
+# A request no route matches (a wrong method, an unknown path) goes to the auth function, whose router answers 405 with
+# the methods the path allows or 404 with the routes, as {code, error, details} (API Gateway's own 404 is a bare message).
+resource "aws_apigatewayv2_route" "default" {
+  count = contains(keys(local.api_functions), "auth") ? 1 : 0
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = "$default"
+  target             = "integrations/${aws_apigatewayv2_integration.this["auth"].id}"
+  authorization_type = "NONE"
+}
+
 resource "aws_cloudwatch_log_group" "access" {
   name              = "/aws/apigateway/${var.name}"
   retention_in_days = var.log_retention_days

@@ -18,10 +18,12 @@ locals {
     settle    = ["chain-events", "settle", "tasks"]
   }
   # settle aggregates a round that its deadline closed, as aggregate does for one closed by its verdicts, and publishes
-  # round 1 (its start model) once the escrow is on chain; verify and judge read trails, checkpoints and re-executed states
+  # round 1 (its start model) once the escrow is on chain; verify and judge read trails, checkpoints and re-executed states;
+  # intents checks at intake that a builder's validation data set (datasets/<name>/) is in the bucket
   default_bucket_read = {
     jobs      = ["models/"]
     verify    = ["models/", "updates/", "checkpoints/", "tasks/", "submissions/", "reexec/", "datasets/"]
+    intents   = ["datasets/"]
     judge     = ["models/", "updates/", "checkpoints/", "tasks/", "reexec/", "reexec-states/"]
     aggregate = ["models/", "updates/"]
     settle    = ["models/", "updates/"]

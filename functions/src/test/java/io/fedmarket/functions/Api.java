@@ -34,6 +34,11 @@ public final class Api {
     }
 
     public static String event(String method, String path, String body, String token) {
+        return event(method, path, body, token, Map.of(), "127.0.0.1");
+    }
+
+    /** As above with {@code headers} over the defaults (a null value removes one, e.g. content-type) and the client's IP. */
+    public static String event(String method, String path, String body, String token, Map<String, String> extraHeaders, String sourceIp) {
         ObjectNode e = JSON.createObjectNode();
         e.put("version", "2.0");
         e.put("routeKey", "$default");
@@ -44,6 +49,13 @@ public final class Api {
         if (token != null) {
             headers.put("authorization", "Bearer " + token);
         }
+        extraHeaders.forEach((k, v) -> {
+            if (v == null) {
+                headers.remove(k);
+            } else {
+                headers.put(k, v);
+            }
+        });
         if (path.contains("?")) {
             ObjectNode q = e.putObject("queryStringParameters");
             for (String kv : path.substring(path.indexOf('?') + 1).split("&")) {
@@ -52,7 +64,7 @@ public final class Api {
             }
         }
         ObjectNode http = e.putObject("requestContext").put("requestId", UUID.randomUUID().toString()).putObject("http");
-        http.put("method", method).put("path", raw).put("sourceIp", "127.0.0.1");
+        http.put("method", method).put("path", raw).put("sourceIp", sourceIp);
         if (body != null) {
             e.put("body", body);
         }
@@ -61,7 +73,11 @@ public final class Api {
     }
 
     public static Response call(String method, String path, String body, String token) {
-        String out = given().body(event(method, path, body, token)).when().post().then().statusCode(200).extract().asString();
+        return call(method, path, body, token, Map.of(), "127.0.0.1");
+    }
+
+    public static Response call(String method, String path, String body, String token, Map<String, String> headers, String sourceIp) {
+        String out = given().body(event(method, path, body, token, headers, sourceIp)).when().post().then().statusCode(200).extract().asString();
         try {
             JsonNode r = JSON.readTree(out);
             String b = r.path("body").asText();
@@ -71,10 +87,43 @@ public final class Api {
         }
     }
 
-    /** A token as the auth function mints it (same dev key), for tests of the other functions. */
+    /**
+     * A token as the auth function mints it (same dev key), for tests of the other functions. The account and its roles are
+     * stored too, as a sign-in leaves them: every request checks that the account still has the token's roles.
+     */
     public static String token(String addressLower, Role... roles) {
+        grant(addressLower, roles);
+        return unrecordedToken(addressLower, roles);
+    }
+
+    /** A token whose roles the database does not back (the account was never opened, or lost them since). */
+    public static String unrecordedToken(String addressLower, Role... roles) {
         return Jwt.issuer("https://fedmarket.local").subject(addressLower).upn(addressLower)
                 .groups(Arrays.stream(roles).map(Role::wire).collect(Collectors.toSet())).expiresIn(600).sign();
+    }
+
+    /** Opens the account (when it is a well-formed address) and grants it {@code roles}. */
+    public static void grant(String addressLower, Role... roles) {
+        if (addressLower == null || !addressLower.matches("^0x[0-9a-f]{40}$")) {
+            return;
+        }
+        try (java.sql.Connection c = TestStack.jdbc(); java.sql.Statement st = c.createStatement()) {
+            st.execute("insert into accounts (address) values ('" + addressLower + "') on conflict do nothing");
+            for (Role r : roles) {
+                st.execute("insert into account_roles (address, role) values ('" + addressLower + "', '" + r.wire() + "') on conflict do nothing");
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot grant " + java.util.Arrays.toString(roles) + " to " + addressLower + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes {@code role} from the account, as an operator does. */
+    public static void revoke(String addressLower, Role role) {
+        try (java.sql.Connection c = TestStack.jdbc(); java.sql.Statement st = c.createStatement()) {
+            st.execute("delete from account_roles where address = '" + addressLower + "' and role = '" + role.wire() + "'");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public static ECKeyPair newKey() {

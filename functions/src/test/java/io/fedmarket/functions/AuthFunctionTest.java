@@ -114,6 +114,61 @@ class AuthFunctionTest {
         assertThat(count()).isEqualTo(before);
     }
 
+    @Test
+    void aNullBodyIsA400NotAServerError() {
+        for (String path : new String[] {"/auth/challenge", "/auth/token"}) {
+            Api.Response r = Api.call("POST", path, "null", null);
+            assertThat(r.status()).as(path).isEqualTo(400);
+            assertThat(r.code()).isEqualTo("body_not_object");
+            assertThat(r.body().get("error").asText()).contains("JSON object");
+        }
+    }
+
+    @Test
+    void expiredChallengesArePrunedWhenNewOnesAreIssued() throws Exception {
+        String stale = "stale" + System.nanoTime();
+        String recent = "recent" + System.nanoTime();
+        String a = Api.address(Api.newKey()).toLowerCase();
+        try (Connection c = TestStack.jdbc(); Statement st = c.createStatement()) {
+            // expired 11 minutes ago (past the 10-minute grace in which a late sign-in is still told "expired"), and 1 minute ago
+            st.execute("insert into siwe_nonces (nonce, address, message, issued_at, expires_at) values ('" + stale + "', '" + a
+                    + "', 'm', now() - interval '16 minutes', now() - interval '11 minutes'), ('" + recent + "', '" + a
+                    + "', 'm', now() - interval '6 minutes', now() - interval '1 minute')");
+        }
+        assertThat(challenge(Api.address(Api.newKey())).status()).isEqualTo(201);
+        assertThat(Seed.one("select count(*) from siwe_nonces where nonce = '" + stale + "'")).as("pruned").isEqualTo("0");
+        assertThat(Seed.one("select count(*) from siwe_nonces where nonce = '" + recent + "'")).as("still within its grace").isEqualTo("1");
+        assertThat(Seed.one("select count(*) from siwe_nonces where expires_at < now() - interval '10 minutes'")).isEqualTo("0");
+    }
+
+    @Test
+    void challengeIssuanceIsThrottledPerAddressAndPerIp() throws Exception {
+        String address = Api.address(Api.newKey());
+        for (int i = 0; i < 5; i++) {
+            assertThat(challenge(address).status()).isEqualTo(201);
+        }
+        long before = count();
+        Api.Response r = challenge(address);
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.code()).isEqualTo("too_many_challenges");
+        assertThat(r.body().get("error").asText()).contains("limit 5").contains("wait a minute");
+        assertThat(r.body().get("details").get("per").asText()).isEqualTo("address");
+        assertThat(count()).as("a refused challenge stores nothing").isEqualTo(before);
+
+        String ip = "198.51.100." + (1 + new java.util.Random().nextInt(250));
+        String body;
+        for (int i = 0; i < 60; i++) {
+            body = Api.json(Map.of("address", Api.address(Api.newKey())));
+            assertThat(Api.call("POST", "/auth/challenge", body, null, Map.of(), ip).status()).as("challenge %d from %s", i, ip).isEqualTo(201);
+        }
+        body = Api.json(Map.of("address", Api.address(Api.newKey())));
+        Api.Response byIp = Api.call("POST", "/auth/challenge", body, null, Map.of(), ip);
+        assertThat(byIp.status()).isEqualTo(429);
+        assertThat(byIp.body().get("details").get("per").asText()).isEqualTo("ip");
+        // another client is not held back
+        assertThat(Api.call("POST", "/auth/challenge", body, null, Map.of(), "192.0.2.1").status()).isEqualTo(201);
+    }
+
     private static String flipCase(String hex) {
         StringBuilder b = new StringBuilder();
         boolean flipped = false;

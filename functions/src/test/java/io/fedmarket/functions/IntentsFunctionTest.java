@@ -26,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @QuarkusTest
 @TestProfile(Profiles.Intents.class)
 @WithTestResource(TestStack.class)
+@WithTestResource(BucketStack.class)
 class IntentsFunctionTest {
 
     static String newBuilder() {
@@ -176,6 +177,78 @@ class IntentsFunctionTest {
         assertThat(ok.body().get("training").get("minUpdates").asInt()).isEqualTo(4);
         assertThat(ok.body().get("verification").get("validation").get("samples").asInt()).isEqualTo(256);
         drainMatchQueue();
+    }
+
+    @Test
+    void strictInputAtTheFrontDoor() throws Exception {
+        String token = Api.token(newBuilder(), Role.BUILDER);
+        long before = count("intents") + count("outbox");
+        expect(token, "null", 400, "body_not_object");
+        expect(token, "[]", 400, "body_not_object");
+        expect(token, "\"intent\"", 400, "body_not_object");
+        String valid = Api.json(Api.validIntent());
+        String dup = valid.substring(0, valid.length() - 1) + ",\"budget\":\"999999999999\"}";
+        Api.Response d = Api.call("POST", "/intents", dup, token);
+        assertThat(d.status()).isEqualTo(400);
+        assertThat(d.code()).isEqualTo("duplicate_field");
+        assertThat(d.body().get("details").get("field").asText()).isEqualTo("budget");
+        Api.Response t = Api.call("POST", "/intents", valid + " {}", token);
+        assertThat(t.code()).as(t.body().toString()).isEqualTo("trailing_content");
+        assertThat(t.body().get("error").asText()).contains("remove what follows");
+        Api.Response nan = Api.call("POST", "/intents", valid.substring(0, valid.length() - 1) + ",\"privacy\":{\"mode\":\"DP\",\"epsilon\":NaN,\"delta\":1e-5}}", token);
+        assertThat(nan.status()).isEqualTo(400);
+        assertThat(nan.body().get("error").asText()).doesNotContain("JsonReadFeature").doesNotContain("ALLOW_");
+        for (Object deadline : List.of(1_900_000_000L, "2030-01-31T12:00:00+02:00", "2030-01-31T12:00:00", "2030-01-31", "2030-02-31T12:00:00Z")) {
+            Api.Response r = Api.call("POST", "/intents", with("deadline", deadline), token);
+            assertThat(r.status()).as("deadline %s: %s", deadline, r.body()).isEqualTo(400);
+            assertThat(r.body().get("error").asText()).contains("deadline").contains("ending in Z");
+        }
+        expect(token, with("requiredLabels", List.of("0", "1\u0000")), 400, "bad_character");
+        expect(token, with("requiredLabels", List.of("0", " 1")), 422, "invalid_intent");
+        // terms the plan cannot serve are refused at intake, not left to match
+        Api.Response dp = Api.call("POST", "/intents", with("privacy", Map.of("mode", "DP", "epsilon", 1e-9, "delta", 1e-5)), token);
+        assertThat(dp.status()).as(dp.body().toString()).isEqualTo(422);
+        assertThat(dp.body().get("error").asText()).contains("privacy.epsilon").contains("raise epsilon");
+        Api.Response unknownSet = Api.call("POST", "/intents", with("verification", Map.of("validation", Map.of("dataset", "no-such-set"))), token);
+        assertThat(unknownSet.status()).as(unknownSet.body().toString()).isEqualTo(422);
+        assertThat(unknownSet.body().get("error").asText()).contains("verification.validation.dataset").contains("no-such-set");
+        // JSON only
+        for (String ct : new String[] {"text/plain", "application/x-www-form-urlencoded", null, "application/json; charset=latin-1"}) {
+            Map<String, String> h = new HashMap<>();
+            h.put("content-type", ct);
+            Api.Response r = Api.call("POST", "/intents", valid, token, h, "127.0.0.1");
+            assertThat(r.status()).as("content-type " + ct).isEqualTo(415);
+            assertThat(r.code()).isEqualTo("unsupported_media_type");
+            assertThat(r.body().get("error").asText()).contains("Content-Type: application/json");
+        }
+        assertThat(Api.call("POST", "/intents", valid, token, Map.of("content-type", "Application/JSON; charset=UTF-8"), "127.0.0.1").status()).isEqualTo(201);
+        drainMatchQueue();
+        // a wrong method answers 405 with what the path takes, in the API's error shape
+        Api.Response wrong = Api.call("GET", "/intents/" + java.util.UUID.randomUUID() + "/cancel", null, token);
+        assertThat(wrong.status()).isEqualTo(405);
+        assertThat(wrong.code()).isEqualTo("method_not_allowed");
+        assertThat(wrong.body().get("details").get("allowed").toString()).contains("POST");
+        Api.Response none = Api.call("POST", "/intentz", "{}", token);
+        assertThat(none.status()).isEqualTo(404);
+        assertThat(none.code()).isEqualTo("no_route");
+        assertThat(count("intents") + count("outbox")).as("only the one good intent").isEqualTo(before + 2);
+    }
+
+    @Test
+    void aRemovedRoleStopsWorkingAtTheNextRequest() throws Exception {
+        String builder = newBuilder();
+        String token = Api.token(builder, Role.BUILDER);
+        assertThat(Api.call("GET", "/intents", null, token).status()).isEqualTo(200);
+        Api.revoke(builder, Role.BUILDER);
+        Api.Response r = Api.call("GET", "/intents", null, token);
+        assertThat(r.status()).isEqualTo(403);
+        assertThat(r.body().get("error").asText()).contains("removed");
+        long before = count("intents");
+        assertThat(Api.call("POST", "/intents", Api.json(Api.validIntent()), token).status()).isEqualTo(403);
+        assertThat(count("intents")).isEqualTo(before);
+        // a token whose roles the database never granted (no sign-in opened the account) gets nothing
+        String unrecorded = Api.unrecordedToken(newBuilder(), Role.BUILDER);
+        assertThat(Api.call("GET", "/intents", null, unrecorded).status()).isEqualTo(403);
     }
 
     @Test

@@ -43,5 +43,10 @@ class OpenApiDocumentTest {
         JsonNode req = doc.at("/components/schemas/SubmitIntentRequest/properties");
         assertThat(req.has("budget") && req.has("deadline") && req.has("privacy") && req.has("aggregation")).isTrue();
         assertThat(doc.at("/components/schemas/Privacy/properties/mode/enum").toString()).contains("DP").contains("NONE");
+        // the stricter rules of the front door are part of the contract
+        assertThat(submit.has("responses") && submit.get("responses").has("415")).as("POST /intents documents 415").isTrue();
+        assertThat(doc.at("/paths/~1auth~1challenge/post/responses").has("429")).isTrue();
+        assertThat(req.at("/deadline/pattern").asText()).endsWith("Z$");
+        assertThat(doc.at("/info/description").asText()).contains("Content-Type: application/json").contains("405");
     }
 }

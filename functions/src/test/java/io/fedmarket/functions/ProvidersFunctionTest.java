@@ -83,4 +83,43 @@ class ProvidersFunctionTest {
         assertThat(Seed.one("select count(*) from gpu_providers where owner = '" + me + "'")).isEqualTo("0");
         assertThat(Seed.one("select count(*) from data_providers where owner = '" + me + "'")).isEqualTo("0");
     }
+
+    @Test
+    void overflowingCountsDenormalSpeedsControlCharactersAndUnknownSourceFieldsAreRefused() throws Exception {
+        String me = Api.address(Api.newKey()).toLowerCase();
+        String token = Api.token(me, Role.PROVIDER);
+        // two Long.MAX_VALUE counts + 102 wrap around to 100 in long arithmetic
+        Map<String, Object> overflow = data();
+        overflow.put("sampleCount", 100);
+        overflow.put("labelHistogram", Map.of("0", Long.MAX_VALUE, "1", Long.MAX_VALUE, "2", 102));
+        Api.Response o = Api.call("POST", "/providers/data", Api.json(overflow), token);
+        assertThat(o.status()).as(o.body().toString()).isEqualTo(422);
+        assertThat(o.body().get("error").asText()).contains("sum to 18446744073709551716");
+        Map<String, Object> nul = data();
+        nul.put("labelHistogram", Map.of("0\u0000", 10, "1", 20));
+        assertThat(Api.call("POST", "/providers/data", Api.json(nul), token).code()).isEqualTo("bad_character");
+        Map<String, Object> tab = data();
+        tab.put("labelHistogram", Map.of("0 ", 10, "1", 20));
+        assertThat(Api.call("POST", "/providers/data", Api.json(tab), token).code()).isEqualTo("invalid_data_provider");
+        Map<String, Object> inf = data();
+        inf.put("source", Map.of("dataset", "fashion-mnist", "partition", "dirichlet:" + "9".repeat(400), "clients", 5, "client", 0, "partitionSeed", 1));
+        Api.Response i = Api.call("POST", "/providers/data", Api.json(inf), token);
+        assertThat(i.status()).isEqualTo(422);
+        assertThat(i.body().get("error").asText()).contains("source.partition");
+        Map<String, Object> extra = data();
+        extra.put("source", Map.of("dataset", "fashion-mnist", "partition", "iid", "clients", 5, "client", 0, "partitionSeed", 1, "shard", 3));
+        Api.Response e = Api.call("POST", "/providers/data", Api.json(extra), token);
+        assertThat(e.code()).isEqualTo("unknown_field");
+        assertThat(e.body().get("details").get("field").asText()).isEqualTo("source.shard");
+        for (Object speed : List.of(4.9e-324, 1e-10, 0.0)) {
+            Map<String, Object> g = gpu();
+            g.put("samplesPerSecond", speed);
+            Api.Response r = Api.call("POST", "/providers/gpu", Api.json(g), token);
+            assertThat(r.status()).as("samplesPerSecond " + speed).isEqualTo(422);
+        }
+        assertThat(Api.call("POST", "/providers/gpu", "null", token).code()).isEqualTo("body_not_object");
+        assertThat(Api.call("POST", "/providers/data", "null", token).code()).isEqualTo("body_not_object");
+        assertThat(Seed.one("select count(*) from gpu_providers where owner = '" + me + "'")).isEqualTo("0");
+        assertThat(Seed.one("select count(*) from data_providers where owner = '" + me + "'")).isEqualTo("0");
+    }
 }

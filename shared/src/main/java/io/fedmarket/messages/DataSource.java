@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record DataSource(String dataset, String partition, Integer clients, Integer client, Long partitionSeed) {
+    /** Far past near-IID (α = 100 is already indistinguishable from iid); bounds the parse (400 nines are Infinity). */
+    public static final double MAX_DIRICHLET_ALPHA = 1000;
     private static final Pattern DATASET = Pattern.compile("^(fashion-mnist|synthetic:[1-9][0-9]{0,7})$");
     private static final Pattern PARTITION = Pattern.compile("^(iid|shards:[1-9][0-9]{0,3}|dirichlet:[0-9]*\\.?[0-9]+)$");
 
@@ -30,8 +32,10 @@ public record DataSource(String dataset, String partition, Integer clients, Inte
         }
         if (partition == null || !PARTITION.matcher(partition).matches()) {
             p.add(new String[] {prefix + ".partition", "must be \"iid\", \"shards:S\" or \"dirichlet:ALPHA\" (e.g. dirichlet:0.5)"});
-        } else if (partition.startsWith("dirichlet:") && !(Double.parseDouble(partition.substring(10)) > 0)) {
-            p.add(new String[] {prefix + ".partition", "dirichlet's alpha must be > 0"});
+        } else if (partition.startsWith("dirichlet:") && !(partition.length() <= 30 && Double.parseDouble(partition.substring(10)) > 0
+                && Double.parseDouble(partition.substring(10)) <= MAX_DIRICHLET_ALPHA)) {
+            p.add(new String[] {prefix + ".partition", "dirichlet's alpha must be a number in (0, " + (int) MAX_DIRICHLET_ALPHA
+                    + "] with at most 20 characters (e.g. dirichlet:0.5; large alphas are near-IID: use iid)"});
         }
         if (clients == null || clients < 1 || clients > 100_000) {
             p.add(new String[] {prefix + ".clients", "must be 1 to 100000"});

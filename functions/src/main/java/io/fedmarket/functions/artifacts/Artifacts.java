@@ -77,6 +77,21 @@ public class Artifacts {
         client().putObject(b -> b.bucket(bucket).key(key).contentType("application/octet-stream"), RequestBody.fromBytes(bytes));
     }
 
+    /** Whether the bucket holds {@code key} (its first byte is read: s3proxy answers HEAD with 404 for objects GET serves). */
+    public boolean exists(String key) {
+        try {
+            client().getObjectAsBytes(b -> b.bucket(bucket).key(key).range("bytes=0-0"));
+            return true;
+        } catch (NoSuchKeyException e) {
+            return false;
+        } catch (software.amazon.awssdk.services.s3.model.S3Exception e) {
+            if (e.statusCode() == 404) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     public Optional<byte[]> find(String key) {
         try {
             return Optional.of(client().getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray());

@@ -34,7 +34,7 @@ public class AuthFunction {
         return List.of(
                 Route.of("POST", "/auth/challenge", null, ChallengeRequest.class, ChallengeResponse.class, 201,
                         "Issue a Sign-In with Ethereum (EIP-4361) message with a fresh single-use nonce",
-                        r -> auth.challenge(Json.read(r.event().body(), ChallengeRequest.class))),
+                        r -> auth.challenge(Json.read(r.event().body(), ChallengeRequest.class), r.event().sourceIp())),
                 Route.of("POST", "/auth/token", null, TokenRequest.class, TokenResponse.class, 200,
                         "Exchange the signed challenge for an RS256 JWT carrying the account's roles",
                         r -> auth.token(Json.read(r.event().body(), TokenRequest.class))));

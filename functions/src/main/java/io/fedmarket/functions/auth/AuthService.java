@@ -49,10 +49,74 @@ public class AuthService {
     @Inject
     TokenService tokens;
 
+    /** Challenges one address may be issued per {@link #THROTTLE_WINDOW} (counted in siwe_nonces: across all instances). */
+    @ConfigProperty(name = "fedmarket.siwe.challenges-per-address", defaultValue = "5")
+    int perAddress;
+
+    /**
+     * Challenges one client IP may be issued per {@link #THROTTLE_WINDOW} by this instance (a NAT'd office signs in many
+     * wallets). Counted in memory: exact on the local stack (one instance per function); on AWS each instance counts its own
+     * and the API stage's throttling of the auth routes caps the total.
+     */
+    @ConfigProperty(name = "fedmarket.siwe.challenges-per-ip", defaultValue = "60")
+    int perIp;
+
+    /** An expired challenge is deleted this long after its expiry (until then a late sign-in is told it expired). */
+    static final java.time.Duration PRUNE_AFTER = java.time.Duration.ofMinutes(10);
+    static final java.time.Duration THROTTLE_WINDOW = java.time.Duration.ofSeconds(60);
+
+    /** Issue times (ms) of the challenges of the last window, per client IP. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.ArrayDeque<Long>> issuedByIp = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** How many challenges {@code ip} was issued within the window ending at {@code nowMs} (old entries dropped). */
+    private int recentForIp(String ip, long nowMs) {
+        java.util.ArrayDeque<Long> q = issuedByIp.get(ip);
+        if (q == null) {
+            return 0;
+        }
+        synchronized (q) {
+            while (!q.isEmpty() && q.peekFirst() <= nowMs - THROTTLE_WINDOW.toMillis()) {
+                q.pollFirst();
+            }
+            return q.size();
+        }
+    }
+
+    private void recordIp(String ip, long nowMs) {
+        if (issuedByIp.size() > 10_000) {
+            issuedByIp.entrySet().removeIf(e -> {
+                synchronized (e.getValue()) {
+                    return e.getValue().isEmpty() || e.getValue().peekLast() <= nowMs - THROTTLE_WINDOW.toMillis();
+                }
+            });
+        }
+        java.util.ArrayDeque<Long> q = issuedByIp.computeIfAbsent(ip, k -> new java.util.ArrayDeque<>());
+        synchronized (q) {
+            q.addLast(nowMs);
+        }
+    }
+
     public AuthFunction.ChallengeResponse challenge(AuthFunction.ChallengeRequest req) {
+        return challenge(req, null);
+    }
+
+    /**
+     * A fresh challenge for {@code req.address()}, requested from {@code sourceIp} (null: unknown). In the same transaction
+     * challenges that expired more than {@link #PRUNE_AFTER} ago are deleted; a 429 is answered (nothing stored) when the
+     * address or the IP was issued its limit of challenges within the last minute.
+     */
+    public AuthFunction.ChallengeResponse challenge(AuthFunction.ChallengeRequest req, String sourceIp) {
         String problem = Addresses.problem(req.address());
         if (problem != null) {
             throw ApiError.unprocessable("bad_address", "address " + problem, Map.of("field", "address"));
+        }
+        String ip = sourceIp == null || sourceIp.isBlank() ? null : sourceIp.trim();
+        long nowMs = System.currentTimeMillis();
+        if (ip != null) {
+            int byIp = recentForIp(ip, nowMs);
+            if (byIp >= perIp) {
+                throw tooMany("this client (" + ip + ") was issued " + byIp + " sign-in challenges", perIp, "ip");
+            }
         }
         StringBuilder nonce = new StringBuilder(24);
         for (int i = 0; i < 24; i++) {
@@ -62,16 +126,49 @@ public class AuthService {
         SiweMessage msg = new SiweMessage(domain, req.address(), "Sign in to the fedmarket federated learning marketplace.",
                 "https://" + domain, chainId, nonce.toString(), now, now.plusSeconds(challengeSeconds));
         String text = msg.format();
-        Db.session(s -> s.createNativeQuery("insert into siwe_nonces (nonce, address, message, issued_at, expires_at) values (:n, :a, :m, :i, :e)")
-                .setParameter("n", msg.nonce()).setParameter("a", Addresses.normalize(req.address())).setParameter("m", text)
-                .setParameter("i", msg.issuedAt()).setParameter("e", msg.expirationTime()).executeUpdate());
+        String address = Addresses.normalize(req.address());
+        Instant since = Instant.now().minus(THROTTLE_WINDOW);
+        Db.session(s -> s.createNativeQuery("delete from siwe_nonces where expires_at < :cutoff")
+                .setParameter("cutoff", Instant.now().minus(PRUNE_AFTER)).executeUpdate()
+                .chain(pruned -> {
+                    if (pruned > 0) {
+                        LOG.infof("pruned %d expired sign-in challenges", pruned);
+                    }
+                    return s.createNativeQuery("select count(*) from siwe_nonces where address = :a and issued_at > :since", Long.class)
+                            .setParameter("a", address).setParameter("since", since).getSingleResult();
+                })
+                .chain(byAddress -> {
+                    if (byAddress >= perAddress) {
+                        return Uni.createFrom().failure(tooMany("address " + req.address() + " was issued " + byAddress + " sign-in challenges",
+                                perAddress, "address"));
+                    }
+                    return s.createNativeQuery("insert into siwe_nonces (nonce, address, message, issued_at, expires_at) values (:n, :a, :m, :i, :e)")
+                            .setParameter("n", msg.nonce()).setParameter("a", address).setParameter("m", text)
+                            .setParameter("i", msg.issuedAt()).setParameter("e", msg.expirationTime()).executeUpdate();
+                }));
+        if (ip != null) {
+            recordIp(ip, nowMs);
+        }
         return new AuthFunction.ChallengeResponse(text, msg.nonce(), msg.issuedAt().toString(), msg.expirationTime().toString());
+    }
+
+    private static ApiError tooMany(String what, int limit, String per) {
+        return new ApiError(429, "too_many_challenges", what + " in the last " + THROTTLE_WINDOW.toSeconds() + " s (limit " + limit
+                + "): sign one of them, or wait a minute before asking again",
+                Map.of("limit", limit, "windowSeconds", THROTTLE_WINDOW.toSeconds(), "retryAfterSeconds", THROTTLE_WINDOW.toSeconds(), "per", per));
     }
 
     public AuthFunction.TokenResponse token(AuthFunction.TokenRequest req) {
         if (req.message() == null || req.signature() == null) {
-            throw ApiError.badRequest("missing_field", "both 'message' and 'signature' are required",
-                    Map.of("missing", req.message() == null ? "message" : "signature"));
+            List<String> missing = new java.util.ArrayList<>();
+            if (req.message() == null) {
+                missing.add("message");
+            }
+            if (req.signature() == null) {
+                missing.add("signature");
+            }
+            throw ApiError.badRequest("missing_field", "send both 'message' (the challenge exactly as issued) and 'signature' (its personal_sign); missing "
+                    + missing, Map.of("missing", missing));
         }
         SiweMessage msg = SiweMessage.parse(req.message());
         if (!msg.domain().equals(domain)) {

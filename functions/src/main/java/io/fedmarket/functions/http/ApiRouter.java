@@ -8,14 +8,21 @@ import org.jboss.logging.Logger;
 import org.jboss.logging.MDC;
 
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Dispatches an API Gateway v2 event to the route it names: size limit, bearer token and role
+ * Dispatches an API Gateway v2 event to the route it names: size limit, Content-Type, bearer token and role
  * checks, and one mapping of every failure to {@code {code, error, details}} with its status, so an
- * API client never sees the Lambda error envelope.
+ * API client never sees the Lambda error envelope. A request no route takes (the API's {@code $default}
+ * route, or a route of another function) gets 405 with the methods its path allows, or 404 with the routes.
+ *
+ * <p>Roles: a token's roles are an upper bound; each request also reads the account's roles from
+ * {@code account_roles}, so a role an operator removes stops working at the caller's next request, not at
+ * the token's expiry.
  */
 @ApplicationScoped
 public class ApiRouter {
@@ -23,6 +30,22 @@ public class ApiRouter {
 
     @Inject
     TokenService tokens;
+
+    /** Every route of the API (functions.json), for the 404/405 answers of a request no route of this function takes. */
+    static final List<String> API_ROUTES = apiRoutes();
+
+    private static List<String> apiRoutes() {
+        try (java.io.InputStream in = ApiRouter.class.getResourceAsStream("/io/fedmarket/functions.json")) {
+            if (in == null) {
+                return List.of();
+            }
+            List<String> out = new java.util.ArrayList<>();
+            Json.OUT.readTree(in).path("functions").forEach(f -> f.path("routes").forEach(r -> out.add(r.asText())));
+            return List.copyOf(out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read io/fedmarket/functions.json", e);
+        }
+    }
 
     public HttpApiResponse dispatch(String function, List<Route> routes, HttpApiEvent event) {
         long t0 = System.nanoTime();
@@ -48,7 +71,12 @@ public class ApiRouter {
     private HttpApiResponse route(List<Route> routes, HttpApiEvent event) {
         String body = event.body();
         if (body != null && event.isBase64Encoded()) {
-            body = new String(java.util.Base64.getDecoder().decode(body), StandardCharsets.UTF_8);
+            // API Gateway base64-encodes a body that is not valid UTF-8 text: JSON must be UTF-8
+            try {
+                body = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder().decode(body))).toString();
+            } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
+                throw ApiError.badRequest("body_not_utf8", "the body is not UTF-8 text: send JSON encoded as UTF-8", Map.of("expected", "application/json; charset=utf-8"));
+            }
         }
         if (body != null && body.getBytes(StandardCharsets.UTF_8).length > Json.MAX_BODY_BYTES) {
             throw new ApiError(413, "body_too_large", "the body is larger than " + Json.MAX_BODY_BYTES + " bytes (256 KiB): send less",
@@ -61,19 +89,72 @@ public class ApiRouter {
             }
             Caller caller = null;
             if (r.authenticated()) {
-                caller = tokens.authenticate(event.header("authorization"));
+                Caller claimed = tokens.authenticate(event.header("authorization"));
+                caller = new Caller(claimed.address(), currentRoles(claimed));
                 if (r.role() != null && !caller.has(r.role())) {
-                    throw ApiError.forbidden(r.routeKey() + " needs the '" + r.role().wire() + "' role; your token has "
-                            + caller.roles().stream().map(Role::wire).sorted().toList() + ". Ask an operator to grant it, then sign in again");
+                    boolean removed = claimed.has(r.role());
+                    throw ApiError.forbidden(r.routeKey() + " needs the '" + r.role().wire() + "' role; "
+                            + (removed ? "it was removed from your account since the token was issued"
+                            : "your account has " + caller.roles().stream().map(Role::wire).sorted().toList())
+                            + ". Ask an operator to grant it, then sign in again");
                 }
                 MDC.put("caller", caller.address());
+            }
+            if (r.requestType() != null) {
+                requireJson(r, event.header("content-type"));
             }
             HttpApiEvent withBody = new HttpApiEvent(event.version(), event.routeKey(), event.rawPath(), event.rawQueryString(),
                     event.headers(), event.queryStringParameters(), params.get(), body, false, event.requestContext());
             Object result = r.handler().apply(new Route.Request(withBody, params.get(), caller));
             return HttpApiResponse.json(r.successStatus(), Json.write(result));
         }
-        throw new ApiError(404, "no_route", "no route " + event.method() + " " + event.path() + " here; routes: "
-                + routes.stream().map(Route::routeKey).toList(), Map.of());
+        throw noRoute(routes, event.method(), event.path());
+    }
+
+    /** 405 when the path is a route of the API with other methods, else 404; both list what exists. */
+    static ApiError noRoute(List<Route> own, String method, String path) {
+        List<String> all = new java.util.ArrayList<>(API_ROUTES);
+        own.stream().map(Route::routeKey).filter(k -> !all.contains(k)).forEach(all::add);
+        List<String> allowed = all.stream().filter(k -> {
+            String[] mt = k.split(" ", 2);
+            return mt.length == 2 && new Route(mt[0], mt[1], false, null, null, null, 0, null, null).match(mt[0], path).isPresent();
+        }).map(k -> k.split(" ", 2)[0]).distinct().sorted().toList();
+        String m = method == null || method.isEmpty() ? "(no method)" : method;
+        if (!allowed.isEmpty()) {
+            return new ApiError(405, "method_not_allowed", m + " is not allowed on " + path + ": use " + String.join(" or ", allowed),
+                    Map.of("method", m, "path", path, "allowed", allowed));
+        }
+        return new ApiError(404, "no_route", "no route " + m + " " + path + ": the API's routes are " + all,
+                Map.of("method", m, "path", path, "routes", all));
+    }
+
+    /** A body route takes JSON only: {@code application/json}, optionally with {@code charset=utf-8}. */
+    static void requireJson(Route r, String contentType) {
+        String ct = contentType == null ? "" : contentType.trim().toLowerCase(java.util.Locale.ROOT);
+        String[] parts = ct.split(";");
+        boolean json = parts[0].trim().equals("application/json");
+        boolean charsetOk = true;
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i].trim();
+            if (p.startsWith("charset=")) {
+                charsetOk &= p.substring(8).replace("\"", "").equals("utf-8");
+            } else if (!p.isEmpty()) {
+                charsetOk = false;
+            }
+        }
+        if (!json || !charsetOk) {
+            throw new ApiError(415, "unsupported_media_type", r.routeKey() + " takes a JSON body: send the header Content-Type: application/json"
+                    + (ct.isEmpty() ? " (none was sent)" : " (got '" + Json.clip(contentType) + "')"),
+                    Map.of("expected", "application/json", "got", ct.isEmpty() ? "(none)" : Json.clip(contentType)));
+        }
+    }
+
+    /** The token's roles the account still has now (account_roles): a removed role stops working at once. */
+    Set<Role> currentRoles(Caller claimed) {
+        List<String> rows = Db.session(s -> s.createNativeQuery("select role from account_roles where address = :a", String.class)
+                .setParameter("a", claimed.address()).getResultList());
+        Set<Role> now = EnumSet.noneOf(Role.class);
+        rows.forEach(w -> Role.fromWire(w).filter(claimed::has).ifPresent(now::add));
+        return now;
     }
 }

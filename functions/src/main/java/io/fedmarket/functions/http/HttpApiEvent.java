@@ -45,6 +45,11 @@ public record HttpApiEvent(String version, String routeKey, String rawPath, Stri
         return queryStringParameters == null ? null : queryStringParameters.get(name);
     }
 
+    /** The client's address as API Gateway saw it (null when the event has none). */
+    public String sourceIp() {
+        return requestContext == null || requestContext.http() == null ? null : requestContext.http().sourceIp();
+    }
+
     public String requestId() {
         return requestContext == null ? null : requestContext.requestId();
     }

@@ -41,6 +41,9 @@ public class IntentService {
     @Inject
     Outbox outbox;
 
+    @Inject
+    io.fedmarket.functions.rounds.ValidationSets validationSets;
+
     public IntentView submit(Caller caller, SubmitIntentRequest r) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         IntentEntity e = validate(r, now);
@@ -83,7 +86,7 @@ public class IntentService {
         if (v.present("requiredLabels", r.requiredLabels())) {
             List<String> labels = r.requiredLabels();
             v.check(!labels.isEmpty() && labels.size() <= 1000, "requiredLabels", "must list 1 to 1000 labels");
-            v.check(labels.stream().allMatch(l -> l != null && !l.isBlank() && l.length() <= 64), "requiredLabels", "labels must be 1 to 64 characters");
+            v.check(labels.stream().allMatch(Violations::label), "requiredLabels", Violations.LABEL_RULE);
             v.check(new HashSet<>(labels).size() == labels.size(), "requiredLabels", "must not repeat a label");
             e.requiredLabels = Json.write(labels);
         }
@@ -150,12 +153,21 @@ public class IntentService {
             }
             e.verification = Json.write(r.verification());
         }
+        String spec = null;
         if (r.model() != null && r.model().architecture() != null && r.model().inputShape() != null && r.model().numClasses() != null) {
             try {
-                io.fedmarket.fl.job.JobPlan.modelSpecFor(r.model().architecture().name(), r.model().inputShape(), r.model().numClasses());
+                spec = io.fedmarket.fl.job.JobPlan.modelSpecFor(r.model().architecture().name(), r.model().inputShape(), r.model().numClasses());
             } catch (IllegalArgumentException ex) {
-                v.check(false, "model", ex.getMessage());
+                v.check(false, "model", ex.getMessage() + ": ask for one of those");
             }
+        }
+        v.throwIfAny("intent");
+        // the plan match will fix for this intent, built now: terms no job could run under (DP noise beyond any use, a
+        // tolerance without calibration) are the builder's to fix at intake, not an UNMATCHED intent later
+        planProblem(r, spec).ifPresent(p -> v.check(false, p[0], p[1]));
+        if (r.verification() != null && r.verification().validation() != null && !validationSets.exists(r.verification().validation().dataset())) {
+            v.check(false, "verification.validation.dataset", "names no data set of the marketplace's bucket (datasets/"
+                    + r.verification().validation().dataset() + "/ holds no IDX image/label pair): use one it holds, e.g. \"fashion-mnist-test\", or leave validation out");
         }
         v.throwIfAny("intent");
         e.rounds = r.rounds();
@@ -166,6 +178,21 @@ public class IntentService {
         e.maxPricePerGpuSecond = maxPrice;
         e.deadline = r.deadline();
         return e;
+    }
+
+    /** What keeps match from fixing a plan for this (otherwise valid) intent, as (field, problem); empty when it can. */
+    static java.util.Optional<String[]> planProblem(SubmitIntentRequest r, String spec) {
+        boolean dp = r.privacy() != null && r.privacy().mode() == PrivacyMode.DP;
+        try {
+            io.fedmarket.fl.job.JobPlan.of(spec, r.training(), r.verification(), r.localEpochs(), r.aggregation() == null ? null
+                            : r.aggregation().trim().toLowerCase(Locale.ROOT).replace('_', '-'), r.aggregationParams(), dp,
+                    dp ? r.privacy().epsilon() : null, dp ? r.privacy().delta() : null, r.rounds(), 3600, new UUID(0, 0));
+        } catch (IllegalArgumentException ex) {
+            String field = dp && ex.getMessage() != null && ex.getMessage().contains("noise") ? "privacy.epsilon" : "intent";
+            return java.util.Optional.of(new String[] {field, "cannot be trained as stated: " + ex.getMessage()
+                    + (field.equals("privacy.epsilon") ? "; raise epsilon or lower rounds" : "")});
+        }
+        return java.util.Optional.empty();
     }
 
     static UUID id(String raw) {

@@ -56,7 +56,13 @@ public final class OpenApiDocument {
         info.put("title", "fedmarket API");
         info.put("version", "0.1.0");
         info.put("description", "Proof-of-useful-work marketplace for federated learning. Money fields are decimal strings of token base units; "
-                + "times are ISO-8601 UTC. Errors are {code, error, details}.");
+                + "times are ISO-8601 UTC strings ending in Z (2030-01-31T12:00:00Z; no offsets, no epoch numbers). Errors are {code, error, details} "
+                + "with a 4xx status; error says what to fix. A request body must be sent with Content-Type: application/json (charset utf-8 "
+                + "if any; else 415) and be exactly one JSON object: no duplicate keys, nothing after it, no NaN or Infinity, no unknown fields "
+                + "(also inside nested objects), no NUL or other control characters in strings (400). A method a path does not take answers 405 "
+                + "with the allowed methods, an unknown path 404 with the routes. Roles are checked against the account on every request: a role "
+                + "an operator removes stops working at once, whatever the token says. POST /auth/challenge issues at most 5 challenges per "
+                + "address and 60 per client IP a minute per auth instance (429); expired challenges are deleted 10 minutes after their expiry.");
         ObjectNode schemas = JSON.createObjectNode();
         ObjectNode paths = doc.putObject("paths");
         Map<String, ObjectNode> byPath = new TreeMap<>();
@@ -71,6 +77,7 @@ public final class OpenApiDocument {
                 if (r.authenticated()) {
                     op.putArray("security").addObject().putArray("bearer");
                     op.put("x-fedmarket-role", r.role() == null ? "any signed-in account" : r.role().wire());
+                    op.put("x-fedmarket-role-check", "the token's roles that the account still has in account_roles, read on every request");
                 }
                 ArrayNode params = JSON.createArrayNode();
                 for (String seg : r.template().split("/")) {
@@ -106,7 +113,14 @@ public final class OpenApiDocument {
                     errors.add(404);
                 }
                 if (r.requestType() != null) {
+                    errors.add(415);
                     errors.add(422);
+                }
+                if (r.template().equals("/auth/challenge")) {
+                    errors.add(429);
+                }
+                if (r.template().equals("/intents") && r.method().equals("POST")) {
+                    errors.add(503);
                 }
                 if (r.template().endsWith("/cancel")) {
                     errors.add(409);
@@ -137,13 +151,17 @@ public final class OpenApiDocument {
 
     private static String describe(int status) {
         return switch (status) {
-            case 400 -> "malformed JSON, missing/unknown fields, wrong types, unknown enum values";
+            case 400 -> "malformed JSON, a body that is not one object, duplicate keys, trailing content, NaN/Infinity, control characters, "
+                    + "missing/unknown fields, wrong types, unknown enum values, timestamps not in ISO-8601 UTC with Z";
             case 401 -> "no, expired, forged or alg-none token";
-            case 403 -> "the token lacks the route's role";
+            case 403 -> "the account does not (or no longer) have the route's role";
+            case 415 -> "Content-Type is not application/json";
+            case 429 -> "too many sign-in challenges for this address or client in the last minute: wait, or sign one already issued";
+            case 503 -> "a dependency (the artifact bucket) cannot be asked now: retry";
             case 404 -> "does not exist or is not the caller's";
             case 409 -> "the state does not allow it";
             case 413 -> "body larger than 256 KiB";
-            case 422 -> "valid JSON that breaks a rule (ranges, checksums, deadlines)";
+            case 422 -> "valid JSON that breaks a rule (ranges, checksums, deadlines, label sums, terms no job could run under)";
             default -> "error";
         };
     }
@@ -175,7 +193,8 @@ public final class OpenApiDocument {
         } else if (t == BigInteger.class) {
             s.put("type", "string").put("pattern", "^[0-9]{1,78}$");
         } else if (t == Instant.class) {
-            s.put("type", "string").put("format", "date-time");
+            s.put("type", "string").put("format", "date-time").put("pattern", "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$")
+                    .put("description", "ISO-8601 in UTC with Z, e.g. 2030-01-31T12:00:00Z");
         } else if (t.isEnum()) {
             s.put("type", "string");
             ArrayNode e = s.putArray("enum");

@@ -28,6 +28,8 @@ import java.util.regex.Pattern;
 public class ProviderService {
     /** Far above any single GPU today (an H100 trains a small MLP at ~10^6 samples/s): a typo guard, not a limit. */
     static final double MAX_SAMPLES_PER_SECOND = 1e8;
+    /** Below any real measurement (a CPU trains the CNN at ~100 samples/s): refuses 0, denormals and other non-speeds. */
+    static final double MIN_SAMPLES_PER_SECOND = 1e-3;
     private static final Pattern NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$");
     private static final Pattern REGION = Pattern.compile("^[a-z]{2}-[a-z]+-[0-9]{1,2}$");
     private static final Pattern DOMAIN = Pattern.compile("^[a-z0-9][a-z0-9-]{0,62}$");
@@ -48,9 +50,9 @@ public class ProviderService {
             v.check(REGION.matcher(r.region()).matches(), "region", "must be an AWS-style region such as eu-west-1");
         }
         if (r.samplesPerSecond() != null) {
-            v.check(Double.isFinite(r.samplesPerSecond()) && r.samplesPerSecond() > 0 && r.samplesPerSecond() <= MAX_SAMPLES_PER_SECOND,
-                    "samplesPerSecond", "must be a measured speed above 0 and at most " + (long) MAX_SAMPLES_PER_SECOND
-                            + " (measure it with `./mkt bench train` on that GPU), or left out");
+            v.check(Double.isFinite(r.samplesPerSecond()) && r.samplesPerSecond() >= MIN_SAMPLES_PER_SECOND && r.samplesPerSecond() <= MAX_SAMPLES_PER_SECOND,
+                    "samplesPerSecond", "must be a measured speed from " + MIN_SAMPLES_PER_SECOND + " to " + (long) MAX_SAMPLES_PER_SECOND
+                            + " (measure it with ./mkt bench train on that GPU), or left out");
         }
         v.throwIfAny("gpu provider");
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
@@ -85,10 +87,12 @@ public class ProviderService {
             Map<String, Long> h = r.labelHistogram();
             v.check(!h.isEmpty() && h.size() <= 1000, "labelHistogram", "must have 1 to 1000 labels");
             v.check(h.values().stream().allMatch(c -> c != null && c >= 0), "labelHistogram", "counts must be >= 0");
-            v.check(h.keySet().stream().allMatch(k -> !k.isBlank() && k.length() <= 64), "labelHistogram", "labels must be 1 to 64 characters");
+            v.check(h.keySet().stream().allMatch(Violations::label), "labelHistogram", Violations.LABEL_RULE);
             if (r.sampleCount() != null && h.values().stream().allMatch(c -> c != null)) {
-                long sum = h.values().stream().mapToLong(Long::longValue).sum();
-                v.check(sum == r.sampleCount(), "labelHistogram", "counts sum to " + sum + " but sampleCount is " + r.sampleCount());
+                // exact: counts near Long.MAX_VALUE must not wrap around to the sample count
+                BigInteger sum = h.values().stream().map(BigInteger::valueOf).reduce(BigInteger.ZERO, BigInteger::add);
+                v.check(sum.equals(BigInteger.valueOf(r.sampleCount())), "labelHistogram", "counts sum to " + sum + " but sampleCount is " + r.sampleCount()
+                        + ": they must be equal");
             }
         }
         if (v.present("datasetRoot", r.datasetRoot())) {

@@ -43,6 +43,23 @@ public class ValidationSets {
         return "datasets/" + dataset + "/labels-idx1-ubyte.gz";
     }
 
+    /**
+     * Whether the bucket holds the data set {@code name} (its image and label files), as intake checks a builder's
+     * validation split; a bucket that cannot be asked is a 503 (retry), never a guess.
+     */
+    public boolean exists(String name) {
+        if (sets.containsKey(name)) {
+            return true;
+        }
+        try {
+            return artifacts.exists(imagesKey(name)) && artifacts.exists(labelsKey(name));
+        } catch (RuntimeException e) {
+            org.jboss.logging.Logger.getLogger(ValidationSets.class).warnf("cannot look up validation data set %s: %s", name, e.toString());
+            throw new io.fedmarket.functions.http.ApiError(503, "bucket_unavailable", "the marketplace cannot check the validation data set '"
+                    + name + "' right now: retry later", java.util.Map.of("field", "verification.validation.dataset"));
+        }
+    }
+
     /** The split, or empty when the bucket does not hold the data set (the check is then skipped and the verdict says so). */
     public Optional<Split> split(JobPlan.ValidationSplit spec) {
         Split cached = splits.get(spec);

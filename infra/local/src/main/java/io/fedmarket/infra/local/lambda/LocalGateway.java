@@ -24,11 +24,14 @@ import java.util.concurrent.Executors;
  * A local API Gateway (HTTP API): matches a request against the routes of functions.json, builds
  * the payload format 2.0 event (lower-case headers, raw path and query, path parameters, body),
  * invokes the route's function and turns its {statusCode, headers, body} back into the HTTP
- * response. A function failure becomes 502 {"message":"Internal Server Error"}, as on AWS.
+ * response. A request no route matches goes to the {@code $default} route's function. A function failure becomes
+ * 502 {"message":"Internal Server Error"}, as on AWS.
  */
 final class LocalGateway implements AutoCloseable {
     /** HTTP APIs accept payloads up to 10 MB; the functions enforce their own, smaller limit. */
     static final int MAX_PAYLOAD = 10 * 1024 * 1024;
+    /** The function behind the API's {@code $default} route: a request no route matches (as terraform/modules/api wires it). */
+    static final String DEFAULT_ROUTE_FUNCTION = "auth";
 
     private record RouteEntry(String function, String method, String template, String[] parts) {
     }
@@ -78,6 +81,12 @@ final class LocalGateway implements AutoCloseable {
                     return;
                 }
             }
+            // the API's $default route (terraform/modules/api): the auth function answers 405 with the methods the path allows,
+            // or 404 with the routes, as {code, error, details}
+            if (routes.stream().anyMatch(r -> r.function().equals(DEFAULT_ROUTE_FUNCTION))) {
+                invoke(ex, new RouteEntry(DEFAULT_ROUTE_FUNCTION, "$default", "", new String[0]), Map.of(), method, path, body);
+                return;
+            }
             send(ex, 404, Map.of("content-type", "application/json"), "{\"message\":\"Not Found\"}");
         }
     }
@@ -108,7 +117,8 @@ final class LocalGateway implements AutoCloseable {
     private void invoke(HttpExchange ex, RouteEntry r, Map<String, String> params, String method, String path, byte[] body) throws IOException {
         ObjectNode e = LocalLambda.JSON.createObjectNode();
         e.put("version", "2.0");
-        e.put("routeKey", r.method() + " " + r.template());
+        String routeKey = r.method().equals("$default") ? "$default" : r.method() + " " + r.template();
+        e.put("routeKey", routeKey);
         e.put("rawPath", path);
         String rawQuery = ex.getRequestURI().getRawQuery();
         e.put("rawQueryString", rawQuery == null ? "" : rawQuery);
@@ -129,7 +139,7 @@ final class LocalGateway implements AutoCloseable {
         ctx.put("accountId", "000000000000");
         ctx.put("apiId", "local");
         ctx.put("requestId", UUID.randomUUID().toString());
-        ctx.put("routeKey", r.method() + " " + r.template());
+        ctx.put("routeKey", routeKey);
         ctx.put("stage", "$default");
         ctx.put("timeEpoch", System.currentTimeMillis());
         ObjectNode http = ctx.putObject("http");
