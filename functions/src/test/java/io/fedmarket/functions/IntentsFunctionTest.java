@@ -178,6 +178,35 @@ class IntentsFunctionTest {
         drainMatchQueue();
     }
 
+    /** A catalogue model with its input shape and classes: what the workers can train is accepted, the rest refused before anything is stored. */
+    @Test
+    void catalogueModelsWithTheirShapesAreCheckedAtIntake() throws Exception {
+        String token = Api.token(newBuilder(), Role.BUILDER);
+        long before = count("intents") + count("outbox");
+        Api.Response unknown = Api.call("POST", "/intents", with("model", Map.of("architecture", "RESNET", "spec", "resnet:19",
+                "inputShape", List.of(1, 28, 28), "numClasses", 10)), token);
+        assertThat(unknown.status()).isEqualTo(422);
+        assertThat(unknown.body().get("code").asText()).isEqualTo("invalid_intent");
+        assertThat(unknown.body().get("error").asText()).contains("6n+2");
+        assertThat(unknown.body().get("details").get("violations").get(0).get("field").asText()).isEqualTo("model");
+        Api.Response otherFamily = Api.call("POST", "/intents", with("model", Map.of("architecture", "CNN", "spec", "resnet:20",
+                "inputShape", List.of(1, 28, 28), "numClasses", 10)), token);
+        assertThat(otherFamily.status()).isEqualTo(422);
+        assertThat(otherFamily.body().get("details").get("violations").get(0).get("field").asText()).isEqualTo("model.spec");
+        Api.Response badShape = Api.call("POST", "/intents", with("model", Map.of("architecture", "RESNET",
+                "inputShape", List.of(784), "numClasses", 10)), token);
+        assertThat(badShape.status()).isEqualTo(422);
+        assertThat(badShape.body().get("error").asText()).contains("needs an image input CxHxW");
+        assertThat(count("intents") + count("outbox")).as("nothing stored for a refused intent").isEqualTo(before);
+
+        Api.Response ok = Api.call("POST", "/intents", with("model", Map.of("architecture", "RESNET", "spec", "ResNet:20",
+                "inputShape", List.of(1, 28, 28), "numClasses", 10)), token);
+        assertThat(ok.status()).as(ok.body().toString()).isEqualTo(201);
+        assertThat(ok.body().get("model").get("architecture").asText()).isEqualTo("RESNET");
+        assertThat(ok.body().get("model").get("spec").asText()).isEqualTo("resnet:20");
+        drainMatchQueue();
+    }
+
     @Test
     void violationsAreListedTogether() {
         String token = Api.token(newBuilder(), Role.BUILDER);

@@ -123,9 +123,9 @@ class MatchFunctionTest {
     @Test
     void anIntentTheWorkersCannotTrainIsUnmatchedWithWhatTheyCanTrain() throws Exception {
         UUID intent = seed(true);
-        Seed.exec("update intents set model_input_shape = '[3, 32, 32]', model_architecture = 'CNN' where id = '" + intent + "'");
+        Seed.exec("update intents set model_input_shape = '[3, 8, 8]', model_architecture = 'CNN' where id = '" + intent + "'");
         assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(msg(intent))))).isEmpty();
-        assertThat(status(intent)).startsWith("UNMATCHED").contains("CNN with inputShape [1, 28, 28]");
+        assertThat(status(intent)).startsWith("UNMATCHED").contains("the cnn needs images of at least 16×16");
         assertThat(jobs(intent)).isZero();
     }
 

@@ -66,6 +66,14 @@ public class IntentService {
             SubmitIntentRequest.ModelSpec m = r.model();
             if (v.present("model.architecture", m.architecture())) {
                 e.modelArchitecture = m.architecture().name();
+                if (m.spec() != null) {
+                    String family = m.spec().trim().toLowerCase(java.util.Locale.ROOT);
+                    String arch = family.contains(":") ? family.substring(0, family.indexOf(':')) : family;
+                    if (v.check(arch.equalsIgnoreCase(m.architecture().name()), "model.spec",
+                            "'" + m.spec() + "' is not a spec of architecture " + m.architecture() + " (e.g. mlp:256,128 for MLP, resnet:20 for RESNET)")) {
+                        e.modelArchitecture = family; // the catalogue spec stands for the architecture (the match builds the plan from it)
+                    }
+                }
             }
             if (v.present("model.inputShape", m.inputShape())) {
                 v.check(!m.inputShape().isEmpty() && m.inputShape().size() <= 4, "model.inputShape", "must have 1 to 4 dimensions");
@@ -150,9 +158,10 @@ public class IntentService {
             }
             e.verification = Json.write(r.verification());
         }
-        if (r.model() != null && r.model().architecture() != null && r.model().inputShape() != null && r.model().numClasses() != null) {
+        if (r.model() != null && e.modelArchitecture != null && r.model().inputShape() != null && r.model().numClasses() != null
+                && !v.hasAny("model.spec")) {
             try {
-                io.fedmarket.fl.job.JobPlan.modelSpecFor(r.model().architecture().name(), r.model().inputShape(), r.model().numClasses());
+                io.fedmarket.fl.job.JobPlan.modelSpecFor(e.modelArchitecture, r.model().inputShape(), r.model().numClasses());
             } catch (IllegalArgumentException ex) {
                 v.check(false, "model", ex.getMessage());
             }

@@ -186,7 +186,7 @@ public final class TaskRunner {
                 lossSum += loss;
                 lossN++;
                 if ((st + 1) % k == 0) {
-                    ModelState snap = s.snapshot(true);
+                    ModelState snap = fault.reported(s.snapshot(true));
                     String h = Hashes.hex(snap.paramsHash());
                     hashes.add(h);
                     losses.add(lossSum / lossN);
@@ -223,7 +223,7 @@ public final class TaskRunner {
                 }
             }
             chain.join();
-            last = s.snapshot(false);
+            last = fault.reported(s.snapshot(false));
         } finally {
             uploader.shutdownNow();
         }
