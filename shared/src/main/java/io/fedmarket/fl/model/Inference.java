@@ -94,15 +94,34 @@ public final class Inference {
         Net net = layout.architecture() == ModelLayouts.Architecture.CNN
                 ? new Cnn(flatParams, layout.input(), classes) : new Mlp(layout.hidden(), flatParams, per, classes);
         float[] logits = new float[classes];
-        double lossSum = 0;
-        int correct = 0;
+        Score score = new Score(classes);
         for (int i = 0; i < n; i++) {
             net.forward(images, i * per, logits);
-            int y = labels[i];
+            score.add(logits, 0, labels[i]);
+        }
+        return score.evaluation();
+    }
+
+    /**
+     * Mean softmax cross-entropy (double, stable log-sum-exp) and top-1 accuracy (first on a tie; a NaN logit counts as the
+     * largest, as PyTorch's argmax) of logits, sample by sample: the scoring every evaluator uses, whatever ran the forward pass.
+     */
+    public static final class Score {
+        private final int classes;
+        private double lossSum;
+        private int correct;
+        private int n;
+
+        public Score(int classes) {
+            this.classes = classes;
+        }
+
+        /** Adds one sample: its logits at {@code logits[offset .. offset + classes)} and its label. */
+        public void add(float[] logits, int offset, int y) {
             int best = 0;
-            float max = logits[0];
+            float max = logits[offset];
             for (int k = 1; k < classes; k++) {
-                float v = logits[k];
+                float v = logits[offset + k];
                 if (v > max || (Float.isNaN(v) && !Float.isNaN(max))) {
                     max = v;
                     best = k;
@@ -114,11 +133,15 @@ public final class Inference {
             double m = max;
             double s = 0;
             for (int k = 0; k < classes; k++) {
-                s += Math.exp(logits[k] - m);
+                s += Math.exp(logits[offset + k] - m);
             }
-            lossSum += m + Math.log(s) - logits[y];
+            lossSum += m + Math.log(s) - logits[offset + y];
+            n++;
         }
-        return new Evaluation(lossSum / n, correct / (double) n, n);
+
+        public Evaluation evaluation() {
+            return new Evaluation(lossSum / n, correct / (double) n, n);
+        }
     }
 
     /** Whether this plain-Java forward pass can evaluate the model (MLP and CNN of any input and classes; not ResNet). */
