@@ -233,6 +233,31 @@ public final class ModelLayouts {
         return List.of(n);
     }
 
+    /**
+     * Why a model cannot train on data of this sample shape and number of classes, or empty when it can: an MLP takes any
+     * sample of as many values as its features (it flattens an image); a convolutional model needs the same CxHxW; the data's
+     * labels must be classes of the model.
+     */
+    public static java.util.Optional<String> misfit(Layout layout, List<Integer> sampleShape, int dataClasses) {
+        long values = 1;
+        for (int d : sampleShape) {
+            values *= d;
+        }
+        String data = shapeText(sampleShape);
+        if (layout.architecture() == Architecture.MLP ? values != layout.inputSize() : !normalImage(sampleShape).equals(layout.input())) {
+            return java.util.Optional.of("model " + layout.spec() + " takes input " + layout.inputText() + ", the data's samples are " + data);
+        }
+        if (dataClasses > layout.classes()) {
+            return java.util.Optional.of("model " + layout.spec() + " has " + layout.classes() + " classes, the data has " + dataClasses
+                    + " (labels 0.." + (dataClasses - 1) + ")");
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static List<Integer> normalImage(List<Integer> shape) {
+        return shape.size() == 2 ? List.of(1, shape.get(0), shape.get(1)) : shape;
+    }
+
     /** Parameter names in block order, e.g. {@code 01Linear_weight, 01Linear_bias, 03Linear_weight, 03Linear_bias}. */
     public static List<String> names(String modelSpec) {
         return layout(modelSpec).names();
