@@ -36,7 +36,13 @@ final class DemoCommand implements Runnable {
     @Option(names = "--out", description = "run folder (default .mkt/demo/<time>)")
     Path out;
 
+    @Option(names = "--model", defaultValue = "mlp", description = "the builder's model, a catalogue spec: mlp (default), mlp:H1,H2, cnn or "
+            + "resnet:D (DJL model zoo ResNetV1, e.g. resnet:20; batch 16, lr 0.05, momentum 0.9, target " + "60%)")
+    String model;
+
     static final double TARGET_ACCURACY = 0.70;
+    /** ResNet-20 in this demo's budget (10 rounds of 60 steps of batch 16 per shard) on non-IID Fashion-MNIST. */
+    static final double RESNET_TARGET_ACCURACY = 0.60;
 
     @Override
     public void run() {
@@ -45,7 +51,16 @@ final class DemoCommand implements Runnable {
                     + " and --steps a multiple of 20 (got workers=" + workers + ", rounds=" + rounds + ", cheaters=" + cheaters + ", steps=" + steps + ")");
         }
         Path dir = out != null ? out : ProjectPaths.home().resolve("demo").resolve(java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-'));
-        DemoRunner.Options opts = new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), TARGET_ACCURACY);
+        io.fedmarket.fl.model.ModelLayouts.Layout layout = io.fedmarket.fl.model.ModelLayouts.layout(model);
+        if (layout.inputSize() != 28 * 28 || layout.classes() != 10) {
+            throw new IllegalArgumentException("--model " + model + ": the demo trains on Fashion-MNIST (1x28x28, 10 classes); leave out ;input= and ;classes=");
+        }
+        DemoRunner.Options base = new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), TARGET_ACCURACY);
+        DemoRunner.Options opts = layout.architecture() == io.fedmarket.fl.model.ModelLayouts.Architecture.RESNET
+                ? new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), RESNET_TARGET_ACCURACY, layout.spec(),
+                0, 16, 0.05, 0.9, false, base.budgetTokens(), base.fakedFraction(), base.mix())
+                : new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), TARGET_ACCURACY, layout.spec(),
+                base.epochs(), base.batch(), base.lr(), base.momentum(), base.baseline(), base.budgetTokens(), base.fakedFraction(), base.mix());
         DemoRun run;
         try {
             run = new DemoRunner(opts, System.out::println).run();

@@ -179,6 +179,82 @@ class IntentsFunctionTest {
         drainMatchQueue();
     }
 
+    /** A catalogue model with its input shape and classes: what the workers can train is accepted, the rest refused before anything is stored. */
+    @Test
+    void catalogueModelsWithTheirShapesAreCheckedAtIntake() throws Exception {
+        String token = Api.token(newBuilder(), Role.BUILDER);
+        long before = count("intents") + count("outbox");
+        Api.Response unknown = Api.call("POST", "/intents", with("model", Map.of("architecture", "RESNET", "spec", "resnet:19",
+                "inputShape", List.of(1, 28, 28), "numClasses", 10)), token);
+        assertThat(unknown.status()).isEqualTo(422);
+        assertThat(unknown.body().get("code").asText()).isEqualTo("invalid_intent");
+        assertThat(unknown.body().get("error").asText()).contains("6n+2");
+        assertThat(unknown.body().get("details").get("violations").get(0).get("field").asText()).isEqualTo("model");
+        Api.Response otherFamily = Api.call("POST", "/intents", with("model", Map.of("architecture", "CNN", "spec", "resnet:20",
+                "inputShape", List.of(1, 28, 28), "numClasses", 10)), token);
+        assertThat(otherFamily.status()).isEqualTo(422);
+        assertThat(otherFamily.body().get("details").get("violations").get(0).get("field").asText()).isEqualTo("model.spec");
+        Api.Response badShape = Api.call("POST", "/intents", with("model", Map.of("architecture", "RESNET",
+                "inputShape", List.of(784), "numClasses", 10)), token);
+        assertThat(badShape.status()).isEqualTo(422);
+        assertThat(badShape.body().get("error").asText()).contains("needs an image input CxHxW");
+        assertThat(count("intents") + count("outbox")).as("nothing stored for a refused intent").isEqualTo(before);
+
+        Api.Response ok = Api.call("POST", "/intents", with("model", Map.of("architecture", "RESNET", "spec", "ResNet:20",
+                "inputShape", List.of(1, 28, 28), "numClasses", 10)), token);
+        assertThat(ok.status()).as(ok.body().toString()).isEqualTo(201);
+        assertThat(ok.body().get("model").get("architecture").asText()).isEqualTo("RESNET");
+        assertThat(ok.body().get("model").get("spec").asText()).isEqualTo("resnet:20");
+        drainMatchQueue();
+    }
+
+    /** Offers of the domain fix the data's sample shape and classes: a model that fits none of them is refused before anything is stored. */
+    @Test
+    void aModelThatFitsNoneOfTheOfferedDataIsRefusedAndNothingIsStoredOrQueued() throws Exception {
+        String token = Api.token(newBuilder(), Role.BUILDER);
+        String domain = "shapes-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        for (int i = 0; i < 2; i++) {
+            Seed.exec("insert into data_providers (id, owner, name, domain, region, sample_count, label_histogram, dataset_root, source, created_at, updated_at) "
+                    + "values ('" + java.util.UUID.randomUUID() + "', '" + Api.address(Api.newKey()).toLowerCase() + "', 'data', '" + domain
+                    + "', 'eu-west-1', 300, '{\"0\":60,\"1\":60,\"2\":60,\"3\":60,\"4\":60}', '0x" + "ab".repeat(32)
+                    + "', '{\"dataset\":\"synthetic:600:3x16x16:5\",\"partition\":\"iid\",\"clients\":2,\"client\":" + i + ",\"partitionSeed\":1}', now(), now())");
+        }
+        long before = count("intents") + count("outbox");
+        List<String> five = List.of("0", "1", "2", "3", "4");
+        Api.Response wrongShape = Api.call("POST", "/intents", intent(domain, five, Map.of("architecture", "CNN", "inputShape", List.of(1, 28, 28),
+                "numClasses", 10)), token);
+        assertThat(wrongShape.status()).isEqualTo(422);
+        assertThat(wrongShape.body().get("code").asText()).isEqualTo("invalid_intent");
+        assertThat(wrongShape.body().get("error").asText()).contains("fits none of the data offered in domain " + domain)
+                .contains("synthetic:600:3x16x16:5 (2 offer(s)): model cnn takes input 1x28x28, the data's samples are 3x16x16");
+        Api.Response fewClasses = Api.call("POST", "/intents", intent(domain, List.of("0", "1", "2"), Map.of("architecture", "RESNET", "spec", "resnet:8",
+                "inputShape", List.of(3, 16, 16), "numClasses", 3)), token);
+        assertThat(fewClasses.status()).isEqualTo(422);
+        assertThat(fewClasses.body().get("error").asText()).contains("has 3 classes, the data has 5 (labels 0..4)");
+        Api.Response labels = Api.call("POST", "/intents", intent(domain, five, Map.of("architecture", "RESNET", "spec", "resnet:8",
+                "inputShape", List.of(3, 16, 16), "numClasses", 4)), token);
+        assertThat(labels.status()).isEqualTo(422);
+        assertThat(labels.body().get("details").get("violations").toString()).contains("requiredLabels").contains("lists 5 labels, the model has 4 classes");
+        assertThat(count("intents") + count("outbox")).as("nothing stored or queued for a refused intent").isEqualTo(before);
+
+        Api.Response ok = Api.call("POST", "/intents", intent(domain, five, Map.of("architecture", "RESNET", "spec", "resnet:8",
+                "inputShape", List.of(3, 16, 16), "numClasses", 5)), token);
+        assertThat(ok.status()).as(ok.body().toString()).isEqualTo(201);
+        // an MLP flattens the images: 768 features fit 3x16x16
+        Api.Response mlp = Api.call("POST", "/intents", intent(domain, five, Map.of("architecture", "MLP", "inputShape", List.of(768),
+                "numClasses", 5)), token);
+        assertThat(mlp.status()).as(mlp.body().toString()).isEqualTo(201);
+        drainMatchQueue();
+    }
+
+    private static String intent(String domain, List<String> labels, Map<String, Object> model) {
+        Map<String, Object> m = new HashMap<>(Api.validIntent());
+        m.put("dataDomain", domain);
+        m.put("requiredLabels", labels);
+        m.put("model", model);
+        return Api.json(m);
+    }
+
     @Test
     void strictInputAtTheFrontDoor() throws Exception {
         String token = Api.token(newBuilder(), Role.BUILDER);

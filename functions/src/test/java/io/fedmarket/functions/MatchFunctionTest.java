@@ -123,9 +123,20 @@ class MatchFunctionTest {
     @Test
     void anIntentTheWorkersCannotTrainIsUnmatchedWithWhatTheyCanTrain() throws Exception {
         UUID intent = seed(true);
-        Seed.exec("update intents set model_input_shape = '[3, 32, 32]', model_architecture = 'CNN' where id = '" + intent + "'");
+        Seed.exec("update intents set model_input_shape = '[3, 8, 8]', model_architecture = 'CNN' where id = '" + intent + "'");
         assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(msg(intent))))).isEmpty();
-        assertThat(status(intent)).startsWith("UNMATCHED").contains("CNN with inputShape [1, 28, 28]");
+        assertThat(status(intent)).startsWith("UNMATCHED").contains("the cnn needs images of at least 16×16");
+        assertThat(jobs(intent)).isZero();
+    }
+
+    @Test
+    void dataOffersTheModelCannotTakeAreNeverMatchedAndTheReasonSaysSo() throws Exception {
+        UUID intent = seed(true);
+        // the seeded offers hold 28×28 grey images (synthetic:3600); a model for 3×16×16 images fits none of them
+        Seed.exec("update intents set model_input_shape = '[3, 16, 16]', model_architecture = 'resnet:8' where id = '" + intent + "'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(msg(intent))))).isEmpty();
+        assertThat(status(intent)).startsWith("UNMATCHED").contains("3 data offer(s) do not fit the model and were left out")
+                .contains("synthetic:3600: model resnet:8;input=3x16x16 takes input 3x16x16, the data's samples are 1x28x28");
         assertThat(jobs(intent)).isZero();
     }
 

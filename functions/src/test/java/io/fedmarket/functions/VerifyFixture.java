@@ -79,6 +79,12 @@ final class VerifyFixture {
     }
 
     static Task task(int segments, JobPlan.Verification verification) throws Exception {
+        return task(MODEL, segments, verification);
+    }
+
+    /** As {@link #task(int, JobPlan.Verification)} for another catalogue model. */
+    static Task task(String model, int segments, JobPlan.Verification verification) throws Exception {
+        final String MODEL = model;
         Seed.Job j = Seed.job(1, false);
         UUID job = j.jobId();
         String task = j.taskIds().get(0);

@@ -279,6 +279,39 @@ class VerifyFunctionTest {
         assertThat(count("from outbox where dedup_key = 'verdict:" + t.taskId() + "'")).isZero();
     }
 
+    /**
+     * The validation-loss check for a model no evaluator of this process runs (a ResNet, in a verify function without DJL)
+     * does not silently disappear: the recorded checks say it was not evaluated and why, the update is flagged
+     * VALIDATION_NOT_EVALUATED and twice as many segments are drawn; an MLP's loss names the evaluator that computed it.
+     */
+    @Test
+    void aModelNoEvaluatorRunsIsFlaggedAndItsChecksSaySo() throws Exception {
+        org.assertj.core.api.Assumptions.assumeThat(BucketStack.hasDataset(BucketStack.FASHION_MNIST_TEST)).as("Debian's Fashion-MNIST").isTrue();
+        io.fedmarket.fl.job.JobPlan.ValidationSplit split = new io.fedmarket.fl.job.JobPlan.ValidationSplit(BucketStack.FASHION_MNIST_TEST, 32, null);
+        assertThat(io.fedmarket.fl.model.Evaluators.all()).extracting(io.fedmarket.fl.model.Evaluator::name).containsExactly("plain-java");
+        VerifyFixture.Task t = VerifyFixture.task("resnet:8", 8, new io.fedmarket.fl.job.JobPlan.Verification(0.8, 0.5, null, null, null, split));
+        int q = io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(0.5, 0.8, 8);
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t));
+        String blockHash = recordThenDraw(r, SqsEvents.Rec.of(r.message()));
+        assertThat(sub(t.taskId(), "stage || ' ' || flags")).isEqualTo("DRAWN [\"VALIDATION_NOT_EVALUATED\"]");
+        com.fasterxml.jackson.databind.JsonNode checks = Api.JSON.readTree(sub(t.taskId(), "checks"));
+        assertThat(checks.path("validation").asText()).startsWith("validation loss NOT evaluated: no evaluator of this verify function runs resnet:8")
+                .contains("[plain-java]").contains("q escalated instead");
+        assertThat(checks.path("validationLoss").isNull()).isTrue();
+        assertThat(checks.path("evaluator").isNull()).isTrue();
+        assertThat(checks.path("updateNorm").asDouble()).isGreaterThan(1e-3);
+        List<Integer> segments = expectedSegments(r, blockHash, Math.min(8, 2 * q));
+        assertThat(sub(t.taskId(), "segments")).isEqualTo(io.fedmarket.functions.http.Json.write(segments));
+        assertThat(count("from outbox where dedup_key = 'verdict:" + t.taskId() + "'")).as("a flag never rejects").isZero();
+
+        VerifyFixture.Task mlp = VerifyFixture.task(4, new io.fedmarket.fl.job.JobPlan.Verification(0.8, 0.5, null, null, null, split));
+        VerifyFixture.Run rm = VerifyFixture.run(mlp, VerifyFixture.honest(mlp));
+        recordThenDraw(rm, SqsEvents.Rec.of(rm.message()));
+        com.fasterxml.jackson.databind.JsonNode mc = Api.JSON.readTree(sub(mlp.taskId(), "checks"));
+        assertThat(mc.path("evaluator").asText()).isEqualTo("plain-java");
+        assertThat(mc.path("validationLoss").asDouble()).isPositive();
+    }
+
     @Test
     void aFreeRiderIsFlaggedAndTwiceAsManySegmentsAreDrawn() throws Exception {
         VerifyFixture.Task t = VerifyFixture.task(8, new io.fedmarket.fl.job.JobPlan.Verification(0.8, 0.5, null, null, null, null));

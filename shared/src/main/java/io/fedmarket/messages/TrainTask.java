@@ -11,7 +11,7 @@ import java.util.UUID;
  * (initialisation when there is no global model yet, batch order, DP noise), the optimiser and
  * the thread settings. Business key: {@code taskId}.
  *
- * @param modelSpec        {@code mlp}, {@code mlp:256,128} (hidden widths) or {@code cnn} (NIID-Bench: conv5x5 6 → pool → conv5x5 16 → pool → fc120 → fc84 → fc10)
+ * @param modelSpec        the catalogue spec with input shape and classes ({@code io.fedmarket.fl.model.ModelLayouts}): {@code mlp}, {@code mlp:256,128}, {@code cnn}, {@code resnet:20}, e.g. {@code resnet:20;input=3x32x32;classes=5}
  * @param globalModelUri   S3 key of the round's global model (a worker checkpoint file), or null in round 0: initialise from {@code seed}
  * @param globalModelHash  keccak of the global parameters (0x hex); null when {@code globalModelUri} is null
  * @param dataset          {@code fashion-mnist} (Debian dataset-fashion-mnist) or {@code synthetic:N} (N generated 28×28 images, for tests)
@@ -38,7 +38,7 @@ public record TrainTask(String taskId, UUID jobId, int round, String modelSpec, 
     /** Throws a message naming the bad field and what to send instead. */
     public TrainTask validate() {
         require(taskId != null && !taskId.isBlank(), "taskId is missing");
-        require(modelSpec != null && !modelSpec.isBlank(), "modelSpec is missing (mlp, mlp:H1,H2 or cnn)");
+        require(modelSpec != null && !modelSpec.isBlank(), "modelSpec is missing (mlp, mlp:H1,H2, cnn or resnet:D, optionally ;input=CxHxW;classes=N)");
         require(dataset != null && !dataset.isBlank(), "dataset is missing (fashion-mnist or synthetic:N)");
         require(partition != null && !partition.isBlank(), "partition is missing (iid, shards:S or dirichlet:ALPHA)");
         require(clients >= 1 && client >= 0 && client < clients, "client " + client + " must be in [0, clients=" + clients + ")");

@@ -1,6 +1,6 @@
 package io.fedmarket.model;
 
-/** Model families the GPU workers can train (gpu-worker builds them with DJL). */
+/** Model families the GPU workers can train (gpu-worker builds them with DJL; RESNET is DJL model zoo's ResNetV1). */
 public enum ModelArchitecture {
-    MLP, CNN
+    MLP, CNN, RESNET
 }

@@ -456,6 +456,7 @@ public final class DemoRunner {
         cfg.put("cheaters", Integer.toString(cheaters));
         cfg.put("seed", Long.toString(o.seed()));
         cfg.put("model", o.model());
+        cfg.put("model parameters", String.valueOf(io.fedmarket.fl.model.ModelLayouts.layout(o.model()).parameterCount()));
         cfg.put("partition", partition);
         cfg.put("localSteps", o.epochs() > 0 ? o.epochs() + " epochs (" + java.util.Arrays.stream(steps).min().orElse(0) + "–"
                 + maxSteps + " steps)" : Integer.toString(o.steps()));
@@ -484,11 +485,36 @@ public final class DemoRunner {
         }
     }
 
+    /** The intent's model for a catalogue spec: its architecture, the spec where it is not the architecture's default, shape and classes. */
+    static Map<String, Object> intentModel(String specText) {
+        io.fedmarket.fl.model.ModelLayouts.Layout l = io.fedmarket.fl.model.ModelLayouts.layout(specText);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architecture", l.architecture().name());
+        String family = l.spec().split(";")[0];
+        if (family.contains(":")) {
+            m.put("spec", family);
+        }
+        m.put("inputShape", l.input());
+        m.put("numClasses", l.classes());
+        return m;
+    }
+
+    /** Test images a round's model is scored on: all 10,000 for the plain-Java-sized models, the first 2,000 for a ResNet (CPU time). */
+    static ImageData testSet(ModelSpec spec, ImageData test) {
+        if (spec.kind() != ModelSpec.Kind.RESNET || test.size() <= 2000) {
+            return test;
+        }
+        int n = 2000;
+        int p = test.pixelsPerImage();
+        return new ImageData(test.name() + "[0:2000]", java.util.Arrays.copyOf(test.pixels(), n * p), java.util.Arrays.copyOf(test.labels(), n),
+                test.rows(), test.cols());
+    }
+
     /** Test accuracy of a round's model as the aggregate function stored it. */
     static double accuracy(ModelSpec spec, ArtifactStore store, String uri, ImageData test) {
         ModelState m = ModelState.decode(store.get(uri), uri);
         try (TrainingSession s = TrainingSession.open(spec, 500, m.withoutVelocity(), null, 0.01, 0, 0)) {
-            return s.accuracy(test, 500);
+            return s.accuracy(testSet(spec, test), 500);
         }
     }
 
@@ -659,8 +685,7 @@ public final class DemoRunner {
             labels.add(Integer.toString(l));
         }
         Map<String, Object> intent = new LinkedHashMap<>();
-        intent.put("model", o.model().equals("cnn") ? Map.of("architecture", "CNN", "inputShape", List.of(1, 28, 28), "numClasses", 10)
-                : Map.of("architecture", "MLP", "inputShape", List.of(784), "numClasses", 10));
+        intent.put("model", intentModel(o.model()));
         intent.put("dataDomain", "fashion-mnist");
         intent.put("requiredLabels", labels);
         intent.put("rounds", o.rounds());

@@ -197,7 +197,11 @@ public final class HtmlReport {
     }
 
     private static String provenanceTable(DemoRun run) {
-        StringBuilder s = new StringBuilder("<table id=\"provenance\"><tr><th>round</th><th>model hash</th><th>payout root</th><th>chain tx</th><th class=\"num\">accepted / rejected / dropped</th></tr>");
+        String model = run.config() == null ? null : run.config().get("model");
+        StringBuilder s = new StringBuilder(model == null ? "" : "<p id=\"provenance-model\">model <code>" + esc(model) + "</code>"
+                + (run.config().get("model parameters") == null ? "" : ", " + esc(run.config().get("model parameters")) + " parameters")
+                + " (the builder's catalogue spec; every hash below is of its parameters, batch-norm running statistics included)</p>");
+        s.append("<table id=\"provenance\"><tr><th>round</th><th>model hash</th><th>payout root</th><th>chain tx</th><th class=\"num\">accepted / rejected / dropped</th></tr>");
         for (DemoRun.Round r : run.rounds()) {
             s.append("<tr class=\"provenance\" data-round=\"").append(r.round()).append("\" data-model-hash=\"").append(esc(r.modelHash()))
                     .append("\"><td>").append(r.round()).append("</td><td><code>").append(esc(r.modelHash())).append("</code></td><td><code>")

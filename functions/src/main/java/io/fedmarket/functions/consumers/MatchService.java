@@ -79,7 +79,7 @@ public class MatchService {
                     }
                     return s.createNativeQuery("update intents set status = 'MATCHING', updated_at = :t where id = :id")
                             .setParameter("t", Instant.now()).setParameter("id", m.intentId()).executeUpdate()
-                            .chain(() -> candidates(s, (String) r[1], Sql.big(r[8])))
+                            .chain(() -> candidates(s, (String) r[1], Sql.big(r[8]), layoutOrNull(r)))
                             .chain(c -> decide(s, m.intentId(), r, c));
                 }));
         LOG.infof("intent %s: %s %s", m.intentId(), out.status(), out.jobId() == null ? out.reason() : "job " + out.jobId());
@@ -89,13 +89,41 @@ public class MatchService {
         return out;
     }
 
-    record Candidates(List<DataCandidate> data, List<GpuCandidate> gpus, Map<String, String> owners, long withoutSource) {
+    record Candidates(List<DataCandidate> data, List<GpuCandidate> gpus, Map<String, String> owners, long withoutSource, List<String> misfits) {
     }
 
-    private Uni<Candidates> candidates(Mutiny.Session s, String domain, BigInteger maxPrice) {
+    /** The intent's model as the plan will build it, or null when it cannot be built (decide says why). */
+    private static io.fedmarket.fl.model.ModelLayouts.Layout layoutOrNull(Object[] r) {
+        try {
+            return io.fedmarket.fl.model.ModelLayouts.layout(io.fedmarket.fl.job.JobPlan.modelSpecFor((String) r[11],
+                    Json.parse((String) r[12], RequiredShape.class), ((Number) r[13]).intValue()));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Why an offer's data does not fit the model (its data set's sample shape and classes), or null when it fits or is unknown. */
+    private static String misfit(io.fedmarket.fl.model.ModelLayouts.Layout layout, String source) {
+        if (layout == null || source == null) {
+            return null;
+        }
+        try {
+            String ds = Json.parse(source, io.fedmarket.messages.DataSource.class).dataset();
+            var shape = io.fedmarket.messages.DataSource.sampleShape(ds);
+            if (shape.isEmpty()) {
+                return null;
+            }
+            return io.fedmarket.fl.model.ModelLayouts.misfit(layout, shape.get(), io.fedmarket.messages.DataSource.classes(ds).orElseThrow())
+                    .map(w -> ds + ": " + w).orElse(null);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private Uni<Candidates> candidates(Mutiny.Session s, String domain, BigInteger maxPrice, io.fedmarket.fl.model.ModelLayouts.Layout layout) {
         Map<String, String> owners = new HashMap<>();
         return s.createNativeQuery("select d.id, d.domain, d.region, d.sample_count, d.label_histogram, b.amount, b.last_slashed_at, "
-                        + "d.assigned_tasks, d.completed_tasks, d.owner from data_providers d left join bonds b on b.address = d.owner where d.domain = :d "
+                        + "d.assigned_tasks, d.completed_tasks, d.owner, d.source from data_providers d left join bonds b on b.address = d.owner where d.domain = :d "
                         + "and d.source is not null", Object[].class)
                 .setParameter("d", domain).getResultList()
                 .chain(dataRows -> s.createNativeQuery("select g.id, g.region, g.gpu_count, g.ask_per_gpu_second, g.samples_per_second, b.amount, "
@@ -104,7 +132,13 @@ public class MatchService {
                         .setParameter("p", new BigDecimal(maxPrice)).getResultList()
                         .map(gpuRows -> {
                             List<DataCandidate> data = new ArrayList<>();
+                            List<String> misfits = new ArrayList<>();
                             for (Object[] d : dataRows) {
+                                String why = misfit(layout, (String) d[10]);
+                                if (why != null) {
+                                    misfits.add(why); // data the model cannot take is never matched
+                                    continue;
+                                }
                                 Map<String, Long> hist = Json.parse((String) d[4], LabelHistogram.class);
                                 data.add(new DataCandidate(d[0].toString(), (String) d[1], (String) d[2], Sql.lng(d[3]), hist, Sql.big(d[5]),
                                         Sql.instant(d[6]), new ReliabilityStats(Sql.lng(d[7]), Sql.lng(d[8]), 0, 0)));
@@ -116,10 +150,10 @@ public class MatchService {
                                         Sql.big(g[5]), Sql.instant(g[6]), new ReliabilityStats(Sql.lng(g[7]), Sql.lng(g[8]), Sql.lng(g[9]), Sql.lng(g[10]))));
                                 owners.put(g[0].toString(), (String) g[11]);
                             }
-                            return new Candidates(data, gpus, owners, 0);
+                            return new Candidates(data, gpus, owners, 0, misfits);
                         }))
                 .chain(c -> s.createNativeQuery("select count(*) from data_providers where domain = :d and source is null", Long.class)
-                        .setParameter("d", domain).getSingleResult().map(n -> new Candidates(c.data(), c.gpus(), c.owners(), n)));
+                        .setParameter("d", domain).getSingleResult().map(n -> new Candidates(c.data(), c.gpus(), c.owners(), n, c.misfits())));
     }
 
     /** Jackson target for the stored label histogram. */
@@ -142,7 +176,9 @@ public class MatchService {
         }
         if (result instanceof NoMatch nm) {
             return unmatched(s, intentId, now, nm.reason() + ": " + nm.message() + (c.withoutSource() == 0 ? ""
-                    : " (" + c.withoutSource() + " data offer(s) in the domain name no source, the data set a worker trains on, and were left out)"));
+                    : " (" + c.withoutSource() + " data offer(s) in the domain name no source, the data set a worker trains on, and were left out)")
+                    + (c.misfits().isEmpty() ? "" : " (" + c.misfits().size() + " data offer(s) do not fit the model and were left out: "
+                    + new java.util.TreeSet<>(c.misfits()) + ")"));
         }
         Match match = (Match) result;
         UUID jobId = UUID.nameUUIDFromBytes(("job:" + intentId).getBytes(java.nio.charset.StandardCharsets.UTF_8));

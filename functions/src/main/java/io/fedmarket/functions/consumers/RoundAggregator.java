@@ -91,15 +91,23 @@ public class RoundAggregator {
 
         ModelState global = ModelState.decode(artifacts.get(startUri), startUri);
         float[] start = global.flat();
-        List<ClientUpdate> updates = new ArrayList<>();
+        List<io.fedmarket.fl.aggregation.LayoutAlignment.Candidate> candidates = new ArrayList<>();
         for (Object[] a : accepted) {
             String uri = (String) a[1];
-            ModelState u = ModelState.decode(artifacts.get(uri), uri);
-            if (u.parameterCount() != start.length) {
-                throw new Records.PoisonRecord("update " + uri + " of task " + a[0] + " has " + u.parameterCount() + " parameters, the start model "
-                        + start.length + ": it was accepted for another model");
-            }
-            updates.add(new ClientUpdate((String) a[0], u.flat(), ((Number) a[2]).longValue()));
+            candidates.add(new io.fedmarket.fl.aggregation.LayoutAlignment.Candidate((String) a[0], uri, ModelState.decode(artifacts.get(uri), uri),
+                    ((Number) a[2]).longValue()));
+        }
+        // by parameter name and shape: an update of another layout is left out with what differs, never averaged by position
+        io.fedmarket.fl.aggregation.LayoutAlignment.Aligned aligned = io.fedmarket.fl.aggregation.LayoutAlignment.align(global, candidates);
+        List<ClientUpdate> updates = new ArrayList<>(aligned.updates());
+        List<String> refusedNotes = new ArrayList<>();
+        for (io.fedmarket.fl.aggregation.LayoutAlignment.Refusal f : aligned.refused()) {
+            String doc = Json.write(java.util.Map.of("reason", "LAYOUT_MISMATCH", "jobId", jobId.toString(), "round", round, "taskId", f.taskId(),
+                    "updateUri", f.uri(), "globalModelUri", startUri, "globalModelHash", Hashes.hex(global.paramsHash()), "detail", f.detail()));
+            String evidence = "evidence/" + f.taskId() + "/" + Hashes.hex(Hashes.keccak(doc.getBytes(java.nio.charset.StandardCharsets.UTF_8))) + ".json";
+            artifacts.put(evidence, doc.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            LOG.warnf("round %d of %s: update %s of task %s left out of aggregation: %s (evidence %s)", round, jobId, f.uri(), f.taskId(), f.detail(), evidence);
+            refusedNotes.add(f.taskId() + " (" + evidence + ")");
         }
         ServerState state = round > 1 ? artifacts.find(stateKey(jobId, round - 1)).map(RoundAggregator::decodeState).orElse(ServerState.NONE)
                 : ServerState.NONE;
@@ -112,6 +120,9 @@ public class RoundAggregator {
             note = rule.name() + " over " + updates.size() + " accepted update(s)";
         } else {
             note = "only " + updates.size() + " accepted update(s), " + rule.name() + " needs " + rule.minUpdates() + ": the start model is kept";
+        }
+        if (!refusedNotes.isEmpty()) {
+            note += "; left out for their layout: " + String.join(", ", refusedNotes);
         }
         String uri = artifacts.putContent("models", "fmck", next.encode());
         if (state != null && !state.isEmpty()) {

@@ -31,10 +31,17 @@ public final class Violations {
         return true;
     }
 
-    public void check(boolean ok, String field, String problem) {
+    /** Records a problem with {@code field} unless {@code ok}; returns {@code ok}. */
+    public boolean check(boolean ok, String field, String problem) {
         if (!ok) {
             problems.add(Map.of("field", field, "problem", problem));
         }
+        return ok;
+    }
+
+    /** Whether a problem with {@code field} has been recorded. */
+    public boolean hasAny(String field) {
+        return problems.stream().anyMatch(p -> p.get("field").equals(field));
     }
 
     public void range(String field, Integer v, int min, int max) {

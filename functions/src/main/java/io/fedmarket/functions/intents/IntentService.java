@@ -47,6 +47,7 @@ public class IntentService {
     public IntentView submit(Caller caller, SubmitIntentRequest r) {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         IntentEntity e = validate(r, now);
+        checkFitsTheOfferedData(r, e);
         e.id = UUID.randomUUID();
         e.builder = caller.address();
         e.status = IntentStatus.SUBMITTED;
@@ -62,6 +63,47 @@ public class IntentService {
         return IntentView.of(e);
     }
 
+    /**
+     * The model against the data offered in its domain, before anything is stored: when the domain has data offers a worker
+     * can train on (a source naming a data set it knows) and none of them fits the model's input shape and classes, the
+     * intent is refused (422) with each data set's shape, classes and what does not fit. A domain without such offers is not
+     * judged here (the match says so when it finds nobody).
+     */
+    void checkFitsTheOfferedData(SubmitIntentRequest r, IntentEntity e) {
+        io.fedmarket.fl.model.ModelLayouts.Layout layout = io.fedmarket.fl.model.ModelLayouts.layout(
+                io.fedmarket.fl.job.JobPlan.modelSpecFor(e.modelArchitecture, r.model().inputShape(), r.model().numClasses()));
+        List<String> sources = Db.session(s -> s.createNativeQuery("select source from data_providers where domain = :d and source is not null",
+                String.class).setParameter("d", r.dataDomain()).getResultList());
+        Map<String, Integer> offersPerDataset = new java.util.TreeMap<>();
+        for (String src : sources) {
+            try {
+                String ds = Json.parse(src, io.fedmarket.messages.DataSource.class).dataset();
+                if (io.fedmarket.messages.DataSource.sampleShape(ds).isPresent()) {
+                    offersPerDataset.merge(ds, 1, Integer::sum);
+                }
+            } catch (RuntimeException ex) {
+                // an unreadable source is that offer's problem: the match leaves it out
+            }
+        }
+        if (offersPerDataset.isEmpty()) {
+            return;
+        }
+        List<Map<String, Object>> misfits = new java.util.ArrayList<>();
+        for (Map.Entry<String, Integer> d : offersPerDataset.entrySet()) {
+            List<Integer> shape = io.fedmarket.messages.DataSource.sampleShape(d.getKey()).orElseThrow();
+            int classes = io.fedmarket.messages.DataSource.classes(d.getKey()).orElseThrow();
+            java.util.Optional<String> why = io.fedmarket.fl.model.ModelLayouts.misfit(layout, shape, classes);
+            if (why.isEmpty()) {
+                return; // some offered data fits: the match picks among those
+            }
+            misfits.add(Map.of("dataset", d.getKey(), "offers", d.getValue(), "sampleShape", shape, "classes", classes, "problem", why.get()));
+        }
+        Violations v = new Violations();
+        v.check(false, "model", "fits none of the data offered in domain " + r.dataDomain() + ": " + misfits.stream()
+                .map(m -> m.get("dataset") + " (" + m.get("offers") + " offer(s)): " + m.get("problem")).toList());
+        v.throwIfAny("intent");
+    }
+
     IntentEntity validate(SubmitIntentRequest r, Instant now) {
         Violations v = new Violations();
         IntentEntity e = new IntentEntity();
@@ -69,6 +111,14 @@ public class IntentService {
             SubmitIntentRequest.ModelSpec m = r.model();
             if (v.present("model.architecture", m.architecture())) {
                 e.modelArchitecture = m.architecture().name();
+                if (m.spec() != null) {
+                    String family = m.spec().trim().toLowerCase(java.util.Locale.ROOT);
+                    String arch = family.contains(":") ? family.substring(0, family.indexOf(':')) : family;
+                    if (v.check(arch.equalsIgnoreCase(m.architecture().name()), "model.spec",
+                            "'" + m.spec() + "' is not a spec of architecture " + m.architecture() + " (e.g. mlp:256,128 for MLP, resnet:20 for RESNET)")) {
+                        e.modelArchitecture = family; // the catalogue spec stands for the architecture (the match builds the plan from it)
+                    }
+                }
             }
             if (v.present("model.inputShape", m.inputShape())) {
                 v.check(!m.inputShape().isEmpty() && m.inputShape().size() <= 4, "model.inputShape", "must have 1 to 4 dimensions");
@@ -88,6 +138,10 @@ public class IntentService {
             v.check(!labels.isEmpty() && labels.size() <= 1000, "requiredLabels", "must list 1 to 1000 labels");
             v.check(labels.stream().allMatch(Violations::label), "requiredLabels", Violations.LABEL_RULE);
             v.check(new HashSet<>(labels).size() == labels.size(), "requiredLabels", "must not repeat a label");
+            if (r.model() != null && r.model().numClasses() != null) {
+                v.check(labels.size() <= r.model().numClasses(), "requiredLabels", "lists " + labels.size() + " labels, the model has "
+                        + r.model().numClasses() + " classes (model.numClasses)");
+            }
             e.requiredLabels = Json.write(labels);
         }
         v.range("rounds", r.rounds(), 1, 1000);
@@ -154,9 +208,10 @@ public class IntentService {
             e.verification = Json.write(r.verification());
         }
         String spec = null;
-        if (r.model() != null && r.model().architecture() != null && r.model().inputShape() != null && r.model().numClasses() != null) {
+        if (r.model() != null && e.modelArchitecture != null && r.model().inputShape() != null && r.model().numClasses() != null
+                && !v.hasAny("model.spec")) {
             try {
-                spec = io.fedmarket.fl.job.JobPlan.modelSpecFor(r.model().architecture().name(), r.model().inputShape(), r.model().numClasses());
+                spec = io.fedmarket.fl.job.JobPlan.modelSpecFor(e.modelArchitecture, r.model().inputShape(), r.model().numClasses());
             } catch (IllegalArgumentException ex) {
                 v.check(false, "model", ex.getMessage() + ": ask for one of those");
             }

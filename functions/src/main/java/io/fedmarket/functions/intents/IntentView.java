@@ -12,7 +12,14 @@ public record IntentView(String id, String builder, String status, String status
                          io.fedmarket.fl.job.JobPlan.Training training, io.fedmarket.fl.job.JobPlan.Verification verification,
                          String createdAt, String updatedAt, java.util.Map<String, Object> aggregationParams) {
 
-    public record Model(String architecture, List<Integer> inputShape, int numClasses) {
+    /** {@code spec}: the catalogue spec the builder named (e.g. {@code resnet:20}), or null for the architecture's default. */
+    public record Model(String architecture, List<Integer> inputShape, int numClasses, String spec) {
+        static Model of(String stored, List<Integer> inputShape, int numClasses) {
+            // a catalogue spec is stored in place of the architecture name (lower case, e.g. resnet:20); the name is upper case
+            boolean spec = !stored.equals(stored.toUpperCase(java.util.Locale.ROOT));
+            String arch = spec ? stored.split(":")[0].toUpperCase(java.util.Locale.ROOT) : stored;
+            return new Model(arch, inputShape, numClasses, spec ? stored : null);
+        }
     }
 
     public record Privacy(String mode, Double epsilon, Double delta) {
@@ -24,7 +31,7 @@ public record IntentView(String id, String builder, String status, String status
     @SuppressWarnings("unchecked")
     static IntentView of(IntentEntity e) {
         return new IntentView(e.id.toString(), Addresses.checksummed(e.builder), e.status.name(), e.statusReason,
-                new Model(e.modelArchitecture, Json.parse(e.modelInputShape, List.class), e.modelNumClasses), e.dataDomain,
+                Model.of(e.modelArchitecture, Json.parse(e.modelInputShape, List.class), e.modelNumClasses), e.dataDomain,
                 Json.parse(e.requiredLabels, List.class), e.rounds, e.localEpochs, e.minParticipants, e.maxParticipants,
                 e.budget.toString(), e.maxPricePerGpuSecond.toString(), e.deadline.toString(),
                 new Privacy(e.privacyMode, e.dpEpsilon, e.dpDelta), e.aggregation,

@@ -21,7 +21,17 @@ public record SubmitIntentRequest(ModelSpec model, String dataDomain, List<Strin
                                   io.fedmarket.fl.job.JobPlan.Training training, io.fedmarket.fl.job.JobPlan.Verification verification,
                                   java.util.Map<String, Object> aggregationParams) {
 
-    public record ModelSpec(ModelArchitecture architecture, List<Integer> inputShape, Integer numClasses) {
+    /**
+     * @param architecture MLP, CNN or RESNET
+     * @param inputShape   [features] (tabular, MLP), [height, width] or [channels, height, width]
+     * @param numClasses   number of classes, 2..100000
+     * @param spec         optional catalogue spec of that architecture: {@code mlp:H1,H2,…} (hidden widths) or {@code resnet:D}
+     *                     (depth; default 20); left out: {@code mlp} (one hidden layer of 128), {@code cnn}, {@code resnet:20}
+     */
+    public record ModelSpec(ModelArchitecture architecture, List<Integer> inputShape, Integer numClasses, String spec) {
+        public ModelSpec(ModelArchitecture architecture, List<Integer> inputShape, Integer numClasses) {
+            this(architecture, inputShape, numClasses, null);
+        }
     }
 
     public record Privacy(PrivacyMode mode, Double epsilon, Double delta) {

@@ -4,7 +4,10 @@ import io.fedmarket.fl.Vectors;
 import io.fedmarket.fl.aggregation.ClientUpdate;
 import io.fedmarket.fl.aggregation.CoordinateMedian;
 import io.fedmarket.fl.aggregation.ServerState;
+import io.fedmarket.fl.model.Evaluator;
+import io.fedmarket.fl.model.Evaluators;
 import io.fedmarket.fl.model.Inference;
+import io.fedmarket.fl.model.ModelLayouts;
 import io.fedmarket.fl.model.ModelState;
 import io.fedmarket.fl.verify.CheapCheckPolicy;
 import io.fedmarket.fl.verify.ReasonCode;
@@ -36,6 +39,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * </ul>
  * A flag is a hunch, not evidence: it only raises how many segments are re-executed (q to the escalated q); a rejection
  * always rests on re-execution or on what the worker signed. Every figure is kept with the submission.
+ *
+ * <p>The validation loss is computed by the first evaluator of this process that runs the model
+ * ({@link Evaluators#forLayout}: shared's plain-Java forward pass for MLP and CNN, then any on the classpath, e.g. the
+ * gpu-worker's DJL evaluator for ResNet), and the recorded checks name it ({@code evaluator}). Where none runs it (a
+ * ResNet in a verify function without the engine) the check does not silently disappear: the recorded checks say it was
+ * not evaluated and why, and the update is flagged {@link ReasonCode#VALIDATION_NOT_EVALUATED}, which escalates q
+ * like any other flag.
  */
 @ApplicationScoped
 public class CheapChecks {
@@ -52,13 +62,16 @@ public class CheapChecks {
     @Inject
     ValidationSets validationSets;
 
+    /** The evaluators this function tries, in order ({@link Evaluators#all()}: plain Java, then the classpath's). */
+    volatile List<Evaluator> evaluators = Evaluators.all();
+
     /** The round model's validation loss, per (model hash, split): every update of a round compares with the same number. */
     private final Map<String, Double> globalLoss = new ConcurrentHashMap<>();
 
     /** What was measured and the flags it raised. Null figures were not measurable (no peers yet, no validation split). */
     public record Measured(double updateNorm, Double maxNorm, Double cosineToCentre, int peers, Double validationLoss,
                            Double validationAccuracy, Double globalValidationLoss, Double maxValidationLoss, String validationNote,
-                           List<ReasonCode> flags, float[] centre) {
+                           String evaluator, List<ReasonCode> flags, float[] centre) {
         /** The figures as the JSON kept with the submission (without the centre itself). */
         public String json() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -71,6 +84,7 @@ public class CheapChecks {
             m.put("globalValidationLoss", globalValidationLoss);
             m.put("maxValidationLoss", maxValidationLoss);
             m.put("validation", validationNote);
+            m.put("evaluator", evaluator);
             m.put("flags", flags.stream().map(Enum::name).toList());
             return Json.write(m);
         }
@@ -99,6 +113,8 @@ public class CheapChecks {
         Double gLoss = null;
         Double maxLoss = null;
         String note;
+        String evaluatorName = null;
+        boolean notEvaluated = false;
         if (c.plan().validation() == null) {
             note = "no validation split in the intent";
         } else {
@@ -107,17 +123,35 @@ public class CheapChecks {
                 note = "validation data set " + c.plan().validation().dataset() + " is not in the bucket (" + ValidationSets.imagesKey(c.plan().validation().dataset()) + ")";
             } else {
                 ValidationSets.Split v = split.get();
-                Inference.Evaluation e = Inference.evaluate(c.plan().modelSpec(), update, v.images(), v.labels());
-                loss = e.meanLoss();
-                accuracy = e.accuracy();
-                gLoss = globalLoss.computeIfAbsent(globalHash + "|" + c.plan().validation(),
-                        k -> Inference.evaluate(c.plan().modelSpec(), global, v.images(), v.labels()).meanLoss());
-                maxLoss = maxValidationLoss(gLoss, peers.stream().map(Peer::validationLoss).toList());
-                note = v.size() + " samples of " + v.name();
+                ModelLayouts.Layout layout = ModelLayouts.layout(c.plan().modelSpec());
+                Optional<Evaluator> ev = Evaluators.forLayout(layout, evaluators);
+                if (ev.isEmpty()) {
+                    notEvaluated = true;
+                    note = "validation loss NOT evaluated: no evaluator of this verify function runs " + layout.spec() + " (it has "
+                            + evaluators.stream().map(Evaluator::name).toList() + "; plain-java runs mlp and cnn, a ResNet needs the DJL "
+                            + "evaluator of the gpu-worker jar): flagged " + ReasonCode.VALIDATION_NOT_EVALUATED + ", q escalated instead";
+                } else if (v.inputSize() != layout.inputSize()) {
+                    notEvaluated = true;
+                    note = "validation loss NOT evaluated: " + v.name() + " has " + v.inputSize() + " values per sample, model " + layout.spec()
+                            + " takes " + layout.inputSize() + ": flagged " + ReasonCode.VALIDATION_NOT_EVALUATED + ", q escalated instead";
+                } else {
+                    Evaluator evaluator = ev.get();
+                    evaluatorName = evaluator.name();
+                    Inference.Evaluation e = evaluator.evaluate(layout, update, v.images(), v.labels());
+                    loss = e.meanLoss();
+                    accuracy = e.accuracy();
+                    gLoss = globalLoss.computeIfAbsent(globalHash + "|" + c.plan().validation(),
+                            k -> evaluator.evaluate(layout, global, v.images(), v.labels()).meanLoss());
+                    maxLoss = maxValidationLoss(gLoss, peers.stream().map(Peer::validationLoss).toList());
+                    note = v.size() + " samples of " + v.name();
+                }
             }
         }
-        List<ReasonCode> flags = policy(maxNorm, maxLoss).flags(update, global, centre, loss);
-        Measured m = new Measured(norm, maxNorm, cosine, peers.size(), loss, accuracy, gLoss, maxLoss, note, List.copyOf(flags), centre);
+        List<ReasonCode> flags = new ArrayList<>(policy(maxNorm, maxLoss).flags(update, global, centre, loss));
+        if (notEvaluated) {
+            flags.add(ReasonCode.VALIDATION_NOT_EVALUATED);
+        }
+        Measured m = new Measured(norm, maxNorm, cosine, peers.size(), loss, accuracy, gLoss, maxLoss, note, evaluatorName, List.copyOf(flags), centre);
         Double storedLoss = loss != null && Double.isFinite(loss) ? loss : null;
         Db.session(s -> s.createNativeQuery("update submissions set update_norm = :n, validation_loss = :l, checks = :c where task_id = :t")
                 .setParameter("n", Double.isFinite(norm) ? norm : null).setParameter("l", storedLoss).setParameter("c", m.json())

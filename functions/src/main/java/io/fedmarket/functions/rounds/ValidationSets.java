@@ -27,6 +27,11 @@ public class ValidationSets {
         public int size() {
             return labels.length;
         }
+
+        /** Values per sample (784 for a 28×28 IDX image). */
+        public int inputSize() {
+            return labels.length == 0 ? 0 : images.length / labels.length;
+        }
     }
 
     @Inject

@@ -33,7 +33,7 @@ class CheapChecksTest {
 
     @Test
     void theFlagsTheBoundsRaise() {
-        CheapChecks.Measured m = new CheapChecks.Measured(1, 8.0, null, 3, null, null, 0.5, 2.8, "test", List.of(), null);
+        CheapChecks.Measured m = new CheapChecks.Measured(1, 8.0, null, 3, null, null, 0.5, 2.8, "test", "plain-java", List.of(), null);
         float[] global = {0, 0};
         // a free-rider (Δ = 0), a blown-up update (‖Δ‖ = 10 > 8) and a loss above the bound each raise their flag
         assertThat(m.policy().flags(new float[] {0, 0}, global, null, 1.0)).containsExactly(ReasonCode.NORM_OUT_OF_BOUNDS);

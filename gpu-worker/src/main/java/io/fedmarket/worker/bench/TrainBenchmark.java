@@ -93,6 +93,7 @@ public final class TrainBenchmark {
         mlpRaw = Math.max(mlpRaw, mlpRawAfter);
         out.put("rawMlpMsPerStep", round(64_000.0 / mlpRaw, 3));
         pytorch(out, threads, steps);
+        resnet(out, data, shard, dataset, Math.max(20, steps / 50), threads);
 
         if (json) {
             System.out.println(ArtifactStore.JSON.writeValueAsString(out));
@@ -125,34 +126,71 @@ public final class TrainBenchmark {
     }
 
     private static TrainingSession open(String spec, int[] shard) {
+        return open(spec, shard, 64);
+    }
+
+    private static TrainingSession open(String spec, int[] shard, int batch) {
         ModelSpec m = ModelSpec.parse(spec);
         var init = TrainingSession.initialState(m, 1);
-        return TrainingSession.open(m, 64, init, init, 0.01, 0.9, 0);
+        return TrainingSession.open(m, batch, init, init, 0.01, 0.9, 0);
     }
 
     /** samples/s of the bare loop, after 50 warm-up steps. */
     static double raw(String spec, ImageData data, int[] shard, int steps) {
-        BatchPlan plan = new BatchPlan(shard, 64, 1);
-        try (TrainingSession s = open(spec, shard)) {
-            for (int st = 0; st < 50; st++) {
+        return raw(spec, 64, 50, data, shard, steps);
+    }
+
+    /** samples/s of the bare loop of {@code spec} at batch {@code batch}, after {@code warm} warm-up steps. */
+    static double raw(String spec, int batch, int warm, ImageData data, int[] shard, int steps) {
+        BatchPlan plan = new BatchPlan(shard, batch, 1);
+        try (TrainingSession s = open(spec, shard, batch)) {
+            for (int st = 0; st < warm; st++) {
                 s.step(data, plan.batch(st));
             }
             long a = System.nanoTime();
-            for (int st = 50; st < 50 + steps; st++) {
+            for (int st = warm; st < warm + steps; st++) {
                 s.step(data, plan.batch(st));
             }
-            return steps * 64 / ((System.nanoTime() - a) / 1e9);
+            return (double) steps * batch / ((System.nanoTime() - a) / 1e9);
         }
     }
 
+    /**
+     * The catalogue's ResNet-20 (DJL model zoo ResNetV1, 1×28×28, 10 classes, batch 16): raw ms/step and samples/s, then
+     * the whole task path (trail every 20 steps, batch-norm running statistics in every checkpoint) and a re-executed
+     * segment, as for the MLP; keys prefixed {@code resnet20}.
+     */
+    static void resnet(Map<String, Object> out, ImageData data, int[] shard, String dataset, int steps, int threads) {
+        double sps = raw("resnet:20", 16, 5, data, shard, steps);
+        out.put("resnet20Batch", 16);
+        out.put("resnet20RawSamplesPerSecond", round(sps, 1));
+        out.put("resnet20RawMsPerStep", round(16_000.0 / sps, 2));
+        taskPath(out, "resnet20", "resnet:20", 16, dataset, Math.max(20, steps / 20 * 20), 20, threads, sps);
+    }
+
     private static void taskPath(Map<String, Object> out, String dataset, int steps, int threads, double mlpRaw) {
+        int k = 100;
+        taskPath(out, "", "mlp", 64, dataset, Math.max(k, steps / k * k), k, threads, mlpRaw);
+    }
+
+    private static void taskPath(Map<String, Object> out0, String prefix, String spec, int batch, String dataset, int s, int k, int threads,
+                                 double rawSps) {
+        Map<String, Object> out = prefix.isEmpty() ? out0 : new java.util.LinkedHashMap<>();
+        try {
+            taskPathRows(out, spec, batch, dataset, s, k, threads, rawSps);
+        } finally {
+            if (!prefix.isEmpty()) {
+                out.forEach((key, v) -> out0.put(prefix + Character.toUpperCase(key.charAt(0)) + key.substring(1), v));
+            }
+        }
+    }
+
+    private static void taskPathRows(Map<String, Object> out, String spec, int batch, String dataset, int s, int k, int threads, double mlpRaw) {
         if (StackEndpoints.findFile().filter(java.nio.file.Files::isRegularFile).isEmpty()) {
             // ./mkt bench train always has one (the running stack, or one of its own); a direct call may not
             out.put("taskPath", "skipped: no running stack (./mkt up, or MKT_ENDPOINTS)");
             return;
         }
-        int k = 100;
-        int s = Math.max(k, steps / k * k);
         WorkerConfig cfg = WorkerConfig.from(name -> switch (name) {
             case "FEDMARKET_MAX_TASKS" -> "2";
             case "FEDMARKET_POLL_SECONDS" -> "1";
@@ -162,8 +200,8 @@ public final class TrainBenchmark {
         try (TaskLoop loop = new TaskLoop(cfg)) {
             String tasks = StackEndpoints.locate().sqs().queueUrl(Queues.TASKS);
             String subs = StackEndpoints.locate().sqs().queueUrl(Queues.SUBMISSIONS);
-            TrainTask warm = task("bench-warm-" + UUID.randomUUID(), dataset, k, k, threads);
-            TrainTask t = task("bench-" + UUID.randomUUID(), dataset, s, k, threads);
+            TrainTask warm = task("bench-warm-" + UUID.randomUUID(), spec, batch, dataset, k, k, threads);
+            TrainTask t = task("bench-" + UUID.randomUUID(), spec, batch, dataset, s, k, threads);
             send(loop, tasks, warm);
             long a = System.nanoTime();
             send(loop, tasks, t);
@@ -172,7 +210,7 @@ public final class TrainBenchmark {
             TaskRunner.Completed c = loop.lastCompleted();
             long waitedFor = System.nanoTime() - a;
             double pathSeconds = c.stats().totalNanos() / 1e9;
-            double pathSps = s * 64 / pathSeconds;
+            double pathSps = (double) s * batch / pathSeconds;
             out.put("taskPathSteps", s);
             out.put("taskPathSeconds", round(pathSeconds, 2));
             out.put("taskPathSamplesPerSecond", round(pathSps, 0));
@@ -203,8 +241,8 @@ public final class TrainBenchmark {
         }
     }
 
-    private static TrainTask task(String id, String dataset, int steps, int k, int threads) {
-        return new TrainTask(id, UUID.randomUUID(), 0, "mlp", null, null, dataset, "iid", 10, 0, 1, null, 1, 0.01, 0.9, 0, 64, 0,
+    private static TrainTask task(String id, String spec, int batch, String dataset, int steps, int k, int threads) {
+        return new TrainTask(id, UUID.randomUUID(), 0, spec, null, null, dataset, "iid", 10, 0, 1, null, 1, 0.01, 0.9, 0, batch, 0,
                 steps, k, threads, null, null, 3600, 0);
     }
 

@@ -35,15 +35,23 @@ public final class Datasets {
             return fashion("t10k");
         }
         if (name.startsWith("synthetic:")) {
+            String[] parts = name.substring("synthetic:".length()).split(":");
             int n;
             try {
-                n = Integer.parseInt(name.substring("synthetic:".length()));
+                n = Integer.parseInt(parts[0]);
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("data set '" + name + "': synthetic:N needs an integer N, e.g. synthetic:2000");
             }
-            return synthetic(name, n, 7);
+            if (parts.length == 1) {
+                return synthetic(name, n, 7);
+            }
+            if (parts.length == 3) {
+                return syntheticShaped(name, n, parts[1], parts[2], 7);
+            }
+            throw new IllegalArgumentException("data set '" + name + "': use synthetic:N or synthetic:N:SHAPE:CLASSES, e.g. synthetic:600:3x16x16:5");
         }
-        throw new IllegalArgumentException("unknown data set '" + name + "': use fashion-mnist, fashion-mnist-test or synthetic:N");
+        throw new IllegalArgumentException("unknown data set '" + name + "': use fashion-mnist, fashion-mnist-test, synthetic:N or "
+                + "synthetic:N:SHAPE:CLASSES");
     }
 
     public static Path fashionDir() {
@@ -69,6 +77,55 @@ public final class Datasets {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read Fashion-MNIST from " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code synthetic:N:SHAPE:K}: N samples of K classes with {@code SHAPE} = {@code CxHxW} (an image, channels first) or
+     * {@code F} (F tabular features): each class a random prototype in [0.1, 0.9] per value, a sample its class's prototype
+     * plus Gaussian noise (σ = 0.2), quantised to a byte. Kept as {@link ImageData} of {@code C·H} rows of W values (or one
+     * row of F), so a sample's values are channel after channel, row after row, as the model's input takes them.
+     */
+    public static ImageData syntheticShaped(String name, int n, String shape, String classesText, long seed) {
+        int rows;
+        int cols;
+        int k;
+        try {
+            String[] d = shape.split("x");
+            if (d.length == 3) {
+                rows = Integer.parseInt(d[0]) * Integer.parseInt(d[1]);
+                cols = Integer.parseInt(d[2]);
+            } else if (d.length == 1) {
+                rows = 1;
+                cols = Integer.parseInt(d[0]);
+            } else {
+                throw new NumberFormatException();
+            }
+            k = Integer.parseInt(classesText);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("data set '" + name + "': SHAPE is CxHxW or F and CLASSES an integer, e.g. synthetic:600:3x16x16:5");
+        }
+        if (rows < 1 || cols < 1 || (long) rows * cols > 1 << 20 || k < 2 || k > 256 || n < k) {
+            throw new IllegalArgumentException("data set '" + name + "': need 1..2^20 values per sample, 2..256 classes and at least one sample per class");
+        }
+        int per = rows * cols;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[][] proto = new float[k][per];
+        for (int c = 0; c < k; c++) {
+            for (int i = 0; i < per; i++) {
+                proto[c][i] = (float) (0.1 + 0.8 * rnd.nextDouble());
+            }
+        }
+        byte[] pixels = new byte[n * per];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            int c = i % k;
+            labels[i] = c;
+            for (int j = 0; j < per; j++) {
+                double v = (proto[c][j] + rnd.nextGaussian() * 0.2) * 255;
+                pixels[i * per + j] = (byte) Math.max(0, Math.min(255, (int) Math.round(v)));
+            }
+        }
+        return new ImageData(name, pixels, labels, rows, cols);
     }
 
     /**

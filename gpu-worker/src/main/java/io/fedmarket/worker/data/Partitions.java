@@ -117,12 +117,16 @@ public final class Partitions {
     static int[][] dirichlet(int[] labels, int clients, double alpha, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int minSize = Math.min(10, labels.length / clients);
+        int classes = 10; // at least 0..9 (as always for Fashion-MNIST), more where the data has more labels
+        for (int y : labels) {
+            classes = Math.max(classes, y + 1);
+        }
         for (int attempt = 0; attempt < 1000; attempt++) {
             List<List<Integer>> parts = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
                 parts.add(new ArrayList<>());
             }
-            for (int k = 0; k < 10; k++) {
+            for (int k = 0; k < classes; k++) {
                 List<Integer> ofClass = new ArrayList<>();
                 for (int i = 0; i < labels.length; i++) {
                     if (labels[i] == k) {

@@ -1,5 +1,6 @@
 package io.fedmarket.worker.model;
 
+import ai.djl.basicmodelzoo.cv.classification.ResNetV1;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Blocks;
@@ -13,32 +14,49 @@ import io.fedmarket.fl.model.ModelLayouts;
 import java.util.List;
 
 /**
- * A task's model spec, parsed: {@code mlp} (784-128-10), {@code mlp:H1,H2,…} or {@code cnn}
- * (the NIID-Bench CNN: conv5×5 6 → ReLU → max-pool 2 → conv5×5 16 → ReLU → max-pool 2 → fc120 →
- * fc84 → fc10). Input is one 28×28 grey image. The parameter names and shapes of {@link #newBlock()}
- * are also known without DJL: {@link ModelLayouts}.
+ * A task's model spec, parsed with the shared grammar ({@link ModelLayouts#layout}): {@code mlp} (784-128-10),
+ * {@code mlp:H1,H2,…}, {@code cnn} (the NIID-Bench CNN: conv5×5 6 → ReLU → max-pool 2 → conv5×5 16 → ReLU → max-pool 2
+ * → fc120 → fc84 → fc N) or {@code resnet:D} (DJL model zoo's {@code ResNetV1}), each with an optional
+ * {@code ;input=CxHxW} (or a feature count for an MLP) and {@code ;classes=N}; defaults one 28×28 grey image and 10
+ * classes. The parameter names and shapes of {@link #newBlock()} are also known without DJL: {@link ModelLayouts}.
  */
-public record ModelSpec(String text, Kind kind, List<Integer> hidden) {
-    public enum Kind { MLP, CNN }
+public record ModelSpec(String text, Kind kind, List<Integer> hidden, ModelLayouts.Layout layout) {
+    public enum Kind { MLP, CNN, RESNET }
 
     /** Parses a spec with the shared grammar ({@link ModelLayouts#layout}): same errors as the plain-Java side. */
     public static ModelSpec parse(String spec) {
         ModelLayouts.Layout l = ModelLayouts.layout(spec);
-        return new ModelSpec(l.spec(), Kind.valueOf(l.architecture().name()), l.hidden());
+        return new ModelSpec(l.spec(), Kind.valueOf(l.architecture().name()), l.hidden(), l);
     }
 
-    /** Shape of a batch of {@code b} images. */
+    /** Values of one input sample: features of an MLP, or channels × height × width. */
+    public int inputSize() {
+        return layout.inputSize();
+    }
+
+    public int classes() {
+        return layout.classes();
+    }
+
+    /** Shape of a batch of {@code b} samples: {@code (b, features)} for an MLP, {@code (b, C, H, W)} otherwise. */
     public Shape inputShape(int b) {
-        return kind == Kind.CNN ? new Shape(b, 1, 28, 28) : new Shape(b, 28 * 28);
+        List<Integer> in = layout.input();
+        return kind == Kind.MLP ? new Shape(b, in.get(0)) : new Shape(b, in.get(0), in.get(1), in.get(2));
     }
 
     public SequentialBlock newBlock() {
+        int classes = layout.classes();
+        if (kind == Kind.RESNET) {
+            List<Integer> in = layout.input();
+            return ResNetV1.builder().setImageShape(new Shape(in.get(0), in.get(1), in.get(2))).setNumLayers(layout.depth())
+                    .setOutSize(classes).build();
+        }
         SequentialBlock net = new SequentialBlock();
         if (kind == Kind.MLP) {
             for (int w : hidden) {
                 net.add(Linear.builder().setUnits(w).build()).add(Activation::relu);
             }
-            net.add(Linear.builder().setUnits(10).build());
+            net.add(Linear.builder().setUnits(classes).build());
             return net;
         }
         net.add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(6).build())
@@ -50,7 +68,7 @@ public record ModelSpec(String text, Kind kind, List<Integer> hidden) {
                 .add(Blocks.batchFlattenBlock())
                 .add(Linear.builder().setUnits(120).build()).add(Activation::relu)
                 .add(Linear.builder().setUnits(84).build()).add(Activation::relu)
-                .add(Linear.builder().setUnits(10).build());
+                .add(Linear.builder().setUnits(classes).build());
         return net;
     }
 }

@@ -31,6 +31,9 @@ import java.util.SplittableRandom;
  *   <li>{@code wrong-shard}: trains honestly on another client's shard ((client + 1) mod clients of the same data
  *       set, partition and partition seed) while the trail header and manifest claim the task's own shard
  *       commitment (with a single client it is the same shard, and the worker is honest)</li>
+ *   <li>{@code fake-buffers}: trains honestly, but every checkpoint and the update it commits carry made-up batch-norm
+ *       running statistics (the initial mean 0 and variance 1, as a worker that skipped them would report): the weights
+ *       are the honest ones bit for bit, only the buffers are not (with a model without batch norm it is honest)</li>
  * </ul>
  * Honest ones:
  * <ul>
@@ -59,7 +62,7 @@ import java.util.SplittableRandom;
 public record Fault(String kind, double fraction, int crashStep, long sleepMillis) {
     public static final Fault NONE = new Fault("none", 1, -1, 0);
 
-    private static final String USAGE = "free-ride, noise, partial:F (0<F<1), scaled-copy, forged-trail, wrong-shard, "
+    private static final String USAGE = "free-ride, noise, partial:F (0<F<1), scaled-copy, forged-trail, wrong-shard, fake-buffers, "
             + "slow:MS, nondeterministic, lying-verifier or crash-after:N";
 
     public static Fault parse(String text) {
@@ -68,7 +71,7 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
         }
         try {
             switch (text) {
-                case "free-ride", "noise", "scaled-copy", "forged-trail" -> {
+                case "free-ride", "noise", "scaled-copy", "forged-trail", "fake-buffers" -> {
                     return new Fault(text, 0, -1, 0);
                 }
                 case "wrong-shard", "nondeterministic", "lying-verifier" -> {
@@ -103,9 +106,30 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
     /** A cheater's submission is not the honest result of its task; a cheater never resumes a checkpoint. */
     boolean cheats() {
         return switch (kind) {
-            case "free-ride", "noise", "partial", "scaled-copy", "forged-trail", "wrong-shard" -> true;
+            case "free-ride", "noise", "partial", "scaled-copy", "forged-trail", "wrong-shard", "fake-buffers" -> true;
             default -> false;
         };
+    }
+
+    /**
+     * The state this worker commits for what it trained: the state itself, except for {@code fake-buffers}, whose
+     * batch-norm running statistics are replaced by their initial values (mean 0, variance 1); weights and momentum unchanged.
+     */
+    io.fedmarket.fl.model.ModelState reported(io.fedmarket.fl.model.ModelState s) {
+        if (!kind.equals("fake-buffers")) {
+            return s;
+        }
+        float[][] p = s.params().clone();
+        for (int i = 0; i < p.length; i++) {
+            String n = s.names().get(i);
+            if (io.fedmarket.fl.model.ModelLayouts.isBuffer(n)) {
+                p[i] = new float[p[i].length];
+                if (n.endsWith("_runningVar")) {
+                    java.util.Arrays.fill(p[i], 1f);
+                }
+            }
+        }
+        return new io.fedmarket.fl.model.ModelState(s.names(), s.shapes(), p, s.velocity(), s.step());
     }
 
     /** Whether the end of the trail (and the update) is made up by {@link #forge} rather than trained. */

@@ -194,8 +194,8 @@ public final class TaskRunner {
                 lossSum += loss;
                 lossN++;
                 if ((st + 1) % k == 0) {
-                    ModelState snap = s.snapshot(true);
-                    String h = Hashes.hex(snap.stateHash()); // parameters, momentum and step: the whole state re-execution starts from
+                    ModelState snap = fault.reported(s.snapshot(true));
+                    String h = Hashes.hex(snap.stateHash()); // parameters (batch-norm statistics included), momentum and step: the whole state re-execution starts from
                     hashes.add(h);
                     losses.add(lossSum / lossN);
                     lossSum = 0;
@@ -231,7 +231,7 @@ public final class TaskRunner {
                 }
             }
             chain.join();
-            last = s.snapshot(false);
+            last = fault.reported(s.snapshot(false));
         } finally {
             uploader.shutdownNow();
         }

@@ -28,7 +28,9 @@ import java.util.Map;
  * One model being trained with DJL: parameters set from a {@link ModelState} (or initialised
  * from a seed by our own generator, so initialisation does not depend on the engine's RNG), one
  * SGD step per {@link #step}, every per-step NDArray in a sub-manager closed at the end of the
- * step. Engine threads must be fixed by the caller ({@link Engines#useThreads}).
+ * step. Engine threads must be fixed by the caller ({@link Engines#useThreads}). A batch norm's running
+ * mean and variance are parameters of the block that need no gradient: the forward pass updates them, they
+ * are in every {@link #snapshot} (so hashed, checkpointed and restored like the weights) and have no momentum.
  */
 public final class TrainingSession implements AutoCloseable {
     /**
@@ -90,7 +92,7 @@ public final class TrainingSession implements AutoCloseable {
         DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(optimizer);
         this.trainer = model.newTrainer(cfg);
         trainer.initialize(spec.inputShape(batch));
-        this.xBuf = new float[batch * 28 * 28];
+        this.xBuf = new float[batch * spec.inputSize()];
         this.yBuf = new float[batch];
         this.step = start.step();
     }
@@ -144,10 +146,11 @@ public final class TrainingSession implements AutoCloseable {
             throw new IllegalArgumentException("batch of " + samples.length + " samples, session built for " + batch);
         }
         noGrad();
+        checkData(data);
         int p = data.pixelsPerImage();
         for (int i = 0; i < batch; i++) {
             data.copyScaled(samples[i], xBuf, i * p);
-            yBuf[i] = data.labels()[samples[i]];
+            yBuf[i] = label(data, samples[i]);
         }
         float loss;
         try (NDManager sub = manager.newSubManager()) {
@@ -167,6 +170,9 @@ public final class TrainingSession implements AutoCloseable {
         // clears them: without this every step would add all earlier gradients again, and a segment
         // resumed from a checkpoint (fresh, zero gradients) would not reproduce the original run
         for (Pair<String, Parameter> param : params) {
+            if (!param.getValue().requiresGradient()) {
+                continue; // a batch norm's running statistics: changed by the forward pass, no gradient
+            }
             try (NDArray g = param.getValue().getArray().getGradient()) {
                 g.subi(g);
             }
@@ -193,9 +199,27 @@ public final class TrainingSession implements AutoCloseable {
         return new ModelState(names, shapes, values, vel, step);
     }
 
+    /** The data must be the model's input (values per sample); its labels are checked as they are used. */
+    private void checkData(ImageData data) {
+        if (data.pixelsPerImage() != spec.inputSize()) {
+            throw new IllegalArgumentException("data set " + data.name() + " has " + data.pixelsPerImage() + " values per sample, model "
+                    + spec.text() + " takes " + spec.inputSize() + " (input " + spec.layout().inputText() + ")");
+        }
+    }
+
+    private int label(ImageData data, int sample) {
+        int y = data.labels()[sample];
+        if (y < 0 || y >= spec.classes()) {
+            throw new IllegalArgumentException("data set " + data.name() + " has label " + y + " at sample " + sample + ", model "
+                    + spec.text() + " has " + spec.classes() + " classes (0.." + (spec.classes() - 1) + ")");
+        }
+        return y;
+    }
+
     /** Accuracy of the current parameters on {@code data} (evaluation, no gradients). */
     public double accuracy(ImageData data, int evalBatch) {
         noGrad();
+        checkData(data);
         int n = data.size();
         int p = data.pixelsPerImage();
         int correct = 0;

@@ -94,6 +94,17 @@ class FaultInjectionTest {
         return task(UUID.randomUUID(), 0, null, null);
     }
 
+    /** 6 steps of a small ResNet from DJL's model zoo (batch norm in every unit) in 3 segments of 2, on 8×8 images of 3 classes. */
+    static TrainTask resnetTask(UUID job) {
+        String id = "t-resnet-" + UUID.randomUUID();
+        TrainTask t = new TrainTask(id, job, 0, "resnet:8;input=1x8x8;classes=3", null, null, "synthetic:120:1x8x8:3", "iid", 3, 1, 42,
+                null, 7, 0.05, 0.9, 0.0, 8, 0, 6, 2, 1, null, null, 600, 0);
+        String commitment = Hashes.hex(ShardResolver.resolve(t).commitment());
+        return new TrainTask(id, job, 0, t.modelSpec(), null, null, t.dataset(), t.partition(), t.clients(), t.client(),
+                t.partitionSeed(), commitment, t.seed(), t.lr(), t.momentum(), t.proxMu(), t.batchSize(), t.epochs(), t.steps(),
+                t.checkpointEvery(), t.threads(), null, null, t.budgetSeconds(), 0);
+    }
+
     static TaskRunner runner(String key, String fault) {
         return new TaskRunner(store, Credentials.create(key), new SubmissionSigner(31337, MARKET), "test-worker", Fault.parse(fault));
     }
@@ -205,6 +216,46 @@ class FaultInjectionTest {
         UpdateVerifier.Outcome o = verify(t, c.submission(), new ComparisonPolicy.BitExact());
         assertThat(o.verdict().accepted()).as(String.valueOf(o.verdict().evidence())).isTrue();
         assertThat(o.reexecutedSegments()).isEqualTo(3);
+    }
+
+    /**
+     * Batch norm's running mean and variance are part of the hashed, checkpointed and restored state: an honest ResNet
+     * trail re-executes bit-exactly, and a cheater whose weights are the honest ones bit for bit but whose committed
+     * running statistics are made up ({@code fake-buffers}) is rejected by the same re-execution.
+     */
+    @Test
+    void batchNormBuffersAreInTheTrailAndACheaterFakingOnlyThemIsCaught() {
+        UUID job = UUID.randomUUID();
+        TrainTask honestTask = resnetTask(job);
+        TaskRunner.Completed honest = submit(KEY, "none", honestTask);
+        UpdateVerifier.Outcome ok = verify(honestTask, honest.submission(), new ComparisonPolicy.BitExact());
+        assertThat(ok.verdict().accepted()).as(String.valueOf(ok.verdict().evidence())).isTrue();
+        assertThat(ok.reexecutedSegments()).isEqualTo(3);
+
+        TrainTask t = resnetTask(job); // the same shard, seed and start: the same honest training
+        TaskRunner.Completed c = submit(OTHER_KEY, "fake-buffers", t);
+        io.fedmarket.fl.model.ModelLayouts.Layout layout = io.fedmarket.fl.model.ModelLayouts.layout(t.modelSpec());
+        assertThat(layout.bufferIndices()).isNotEmpty();
+        for (int cp = 1; cp < 4; cp++) {
+            ModelState real = ModelState.decode(store.getVerified(honest.trail().checkpointUris().get(cp)), "honest");
+            ModelState faked = ModelState.decode(store.getVerified(c.trail().checkpointUris().get(cp)), "faked");
+            assertThat(Hashes.hex(faked.stateHash())).as("the trail names the stored checkpoint %d", cp)
+                    .isEqualTo(c.trail().checkpointHashes().get(cp));
+            for (int i = 0; i < layout.tensorCount(); i++) {
+                boolean same = java.util.Arrays.equals(real.params()[i], faked.params()[i]);
+                if (layout.bufferIndices().contains(i)) {
+                    if (layout.names().get(i).endsWith("_runningMean")) {
+                        assertThat(same).as("faked buffer %s at checkpoint %d", layout.names().get(i), cp).isFalse();
+                    }
+                } else {
+                    assertThat(same).as("honest weights %s at checkpoint %d", layout.names().get(i), cp).isTrue();
+                }
+            }
+        }
+        Verdict v = bitExact(t, c.submission());
+        assertThat(v.accepted()).isFalse();
+        assertThat(v.reason()).isEqualTo(ReasonCode.SEGMENT_MISMATCH);
+        assertThat(v.evidence()).isNotNull();
     }
 
     @Test

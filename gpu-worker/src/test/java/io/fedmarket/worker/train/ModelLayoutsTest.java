@@ -98,6 +98,65 @@ class ModelLayoutsTest {
         }
     }
 
+    /**
+     * Catalogue models with other inputs and classes, ResNet from DJL's model zoo among them: the plain-Java layout is the
+     * block's, tensor for tensor (batch-norm running statistics included, as parameters without gradient); the seeded
+     * start model sets a batch norm's gamma and running variance to 1; the block's output has the declared classes; one
+     * step on data of that shape trains and moves the running statistics.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"resnet:20", "resnet:8;input=3x16x16;classes=5", "resnet:18;input=3x32x32;classes=4",
+            "resnet:18;input=2x40x36;classes=3", "cnn;input=3x32x32;classes=5", "mlp:32;input=20;classes=3"})
+    void catalogueLayoutsAreDjlsAndTrain(String specText) {
+        ModelSpec spec = ModelSpec.parse(specText);
+        ModelLayouts.Layout plain = ModelLayouts.layout(specText);
+        assertThat(plain.spec()).isEqualTo(specText);
+        try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
+            SequentialBlock block = spec.newBlock();
+            block.initialize(m, DataType.FLOAT32, spec.inputShape(2));
+            List<String> names = new ArrayList<>();
+            for (Pair<String, Parameter> p : block.getParameters()) {
+                int i = names.size();
+                names.add(p.getKey());
+                assertThat(i).as("more DJL tensors than the plain layout: %s", p.getKey()).isLessThan(plain.tensorCount());
+                assertThat(p.getValue().getArray().getShape().getShape()).as(p.getKey()).isEqualTo(plain.shapes().get(i));
+                assertThat(p.getValue().requiresGradient()).as(p.getKey()).isEqualTo(!ModelLayouts.isBuffer(p.getKey()));
+            }
+            assertThat(names).isEqualTo(plain.names());
+            assertThat(block.getOutputShapes(new Shape[]{spec.inputShape(2)})[0]).isEqualTo(new Shape(2, plain.classes()));
+        }
+        ModelState init = ModelLayouts.initialState(specText, 5);
+        for (int i = 0; i < plain.tensorCount(); i++) {
+            String n = plain.names().get(i);
+            if (n.endsWith("_gamma") || n.endsWith("_runningVar")) {
+                assertThat(init.params()[i]).as(n).containsOnly(1f);
+            } else if (n.endsWith("_beta") || n.endsWith("_runningMean") || n.endsWith("_bias")) {
+                assertThat(init.params()[i]).as(n).containsOnly(0f);
+            }
+        }
+        String shape = plain.input().size() == 1 ? String.valueOf(plain.input().get(0)) : plain.inputText();
+        ImageData data = Datasets.load("synthetic:" + (plain.classes() * 20) + ":" + shape + ":" + plain.classes());
+        int[] shard = Partitions.shard(data, "iid", 1, 0, 1);
+        Engines.useThreads(1);
+        try (TrainingSession s = TrainingSession.open(spec, 8, init, init, 0.05, 0.9, 0)) {
+            assertThat(s.step(data, new BatchPlan(shard, 8, 3).batch(0))).isFinite().isPositive();
+            ModelState after = s.snapshot(true);
+            assertThat(after.names()).isEqualTo(plain.names());
+            for (int i : plain.bufferIndices()) {
+                assertThat(Arrays.equals(after.params()[i], init.params()[i])).as("running statistic %s moved", plain.names().get(i)).isFalse();
+                assertThat(after.velocity()[i]).as("no momentum for %s", plain.names().get(i)).containsOnly(0f);
+            }
+        }
+        // the data must fit the model
+        ImageData wrong = Datasets.load("synthetic:200");
+        if (wrong.pixelsPerImage() != plain.inputSize()) {
+            try (TrainingSession s = TrainingSession.open(spec, 8, init, init, 0.05, 0.9, 0)) {
+                assertThatThrownBy(() -> s.step(wrong, new BatchPlan(Partitions.shard(wrong, "iid", 1, 0, 1), 8, 3).batch(0)))
+                        .hasMessageContaining("values per sample, model " + plain.spec());
+            }
+        }
+    }
+
     @Test
     void theGoldenStartModelsOfSharedsTestAreDjls() {
         // the same values shared's io.fedmarket.fl.model.ModelLayoutsTest pins without DJL
@@ -115,12 +174,13 @@ class ModelLayoutsTest {
         assertThat(ModelLayouts.layout("cnn").architecture()).isEqualTo(ModelLayouts.Architecture.CNN);
         assertThat(ModelLayouts.names("mlp")).containsExactly("01Linear_weight", "01Linear_bias", "03Linear_weight", "03Linear_bias");
         assertThatThrownBy(() -> ModelLayouts.layout("transformer")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("unknown model spec 'transformer': use mlp, mlp:H1,H2 or cnn");
+                .hasMessageStartingWith("unknown model spec 'transformer': use mlp, mlp:H1,H2, cnn or resnet:D");
         assertThatThrownBy(() -> ModelLayouts.layout("mlp:0")).hasMessageContaining("hidden widths must be integers in 1..65536");
         assertThatThrownBy(() -> ModelLayouts.layout("mlp:a")).hasMessageContaining("e.g. mlp:256,128");
-        assertThatThrownBy(() -> ModelLayouts.layout("resnet18")).hasMessageContaining("ResNet is not supported");
-        assertThatThrownBy(() -> ModelLayouts.layout(null)).hasMessage("model spec is missing: use mlp, mlp:H1,H2 or cnn");
-        for (String bad : new String[]{"transformer", "mlp:0", "mlp:", "resnet50"}) {
+        assertThatThrownBy(() -> ModelLayouts.layout("resnet18")).hasMessageStartingWith("unknown model spec 'resnet18'");
+        assertThatThrownBy(() -> ModelLayouts.layout("resnet:21")).hasMessageContaining("6n+2");
+        assertThatThrownBy(() -> ModelLayouts.layout(null)).hasMessageStartingWith("model spec is missing: use mlp, mlp:H1,H2, cnn or resnet:D");
+        for (String bad : new String[]{"transformer", "mlp:0", "mlp:", "resnet50", "resnet:21", "cnn;input=20", "resnet:20;classes=1"}) {
             assertThatThrownBy(() -> ModelSpec.parse(bad)).hasMessage(catchMessage(() -> ModelLayouts.layout(bad)));
         }
     }

@@ -105,7 +105,7 @@ class TrainingSessionTest {
         ModelState mlp = TrainingSession.initialState(ModelSpec.parse("mlp"), 1);
         assertThatThrownBy(() -> TrainingSession.open(ModelSpec.parse("cnn"), 32, mlp, mlp, 0.1, 0, 0))
                 .hasMessageContaining("another model spec");
-        assertThatThrownBy(() -> ModelSpec.parse("transformer")).hasMessageContaining("use mlp, mlp:H1,H2 or cnn");
+        assertThatThrownBy(() -> ModelSpec.parse("transformer")).hasMessageContaining("use mlp, mlp:H1,H2, cnn or resnet:D");
     }
 
     @Test
@@ -129,6 +129,6 @@ class TrainingSessionTest {
             System.clearProperty("fedmarket.fashion.mnist.dir");
             Files.delete(empty);
         }
-        assertThatThrownBy(() -> Datasets.load("imagenet")).hasMessageContaining("use fashion-mnist, fashion-mnist-test or synthetic:N");
+        assertThatThrownBy(() -> Datasets.load("imagenet")).hasMessageContaining("use fashion-mnist, fashion-mnist-test, synthetic:N or synthetic:N:SHAPE:CLASSES");
     }
 }

@@ -15,8 +15,8 @@ import java.util.UUID;
  * How every task of a job is built and checked, fixed when the job is matched (stored with the job as JSON) so that
  * the functions that publish rounds, verify submissions and judge re-executions all read the same numbers.
  *
- * <p>Training: the model the workers build ({@link #modelSpec}: {@code mlp} or {@code cnn}, from the intent's
- * architecture and input shape), SGD with momentum, batch size, local steps per task (the intent's local epochs over
+ * <p>Training: the model the workers build ({@link #modelSpec}: a catalogue spec with the intent's input shape and
+ * classes, e.g. {@code mlp}, {@code cnn} or {@code resnet:20;input=3x32x32;classes=5}, see {@link #modelSpecFor}), SGD with momentum, batch size, local steps per task (the intent's local epochs over
  * each shard, or a fixed {@link #localSteps}), the intra-op thread count every worker must use (bit-exact
  * re-execution needs the same), FedProx's μ, client-side DP (clip, noise multiplier from the intent's ε, δ).
  *
@@ -170,20 +170,32 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
     }
 
     /**
-     * The worker's model for an intent's architecture and input shape; the workers train 28×28 grey images into 10 classes.
+     * The worker's model for an intent's architecture (or catalogue spec) and input shape: the spec the tasks carry, with
+     * the input shape and classes in it ({@link io.fedmarket.fl.model.ModelLayouts}; defaults, one 28×28 grey image and 10
+     * classes, left out, so an MLP on [784] or a CNN on [1, 28, 28] with 10 classes is {@code mlp} / {@code cnn} as before).
      *
+     * @param architectureOrSpec {@code MLP}, {@code CNN}, {@code RESNET} (depth 20) or a catalogue spec such as
+     *                           {@code mlp:256,128} or {@code resnet:20}
+     * @param inputShape         {@code [features]}, {@code [height, width]} (one channel) or {@code [channels, height, width]}
      * @throws IllegalArgumentException saying what the workers can train
      */
-    public static String modelSpecFor(String architecture, List<Integer> inputShape, int numClasses) {
-        String a = architecture == null ? "" : architecture.toUpperCase(Locale.ROOT);
-        if (numClasses == 10 && a.equals("MLP") && List.of(784).equals(inputShape)) {
-            return "mlp";
+    public static String modelSpecFor(String architectureOrSpec, List<Integer> inputShape, int numClasses) {
+        String a = architectureOrSpec == null ? "" : architectureOrSpec.trim().toLowerCase(Locale.ROOT);
+        String family = switch (a) {
+            case "mlp", "cnn" -> a;
+            case "resnet" -> "resnet:20";
+            default -> a;
+        };
+        if (family.contains(";")) {
+            throw new IllegalArgumentException("model.spec '" + architectureOrSpec + "': give the input shape and classes in model.inputShape "
+                    + "and model.numClasses, not in the spec");
         }
-        if (numClasses == 10 && a.equals("CNN") && (List.of(1, 28, 28).equals(inputShape) || List.of(28, 28).equals(inputShape))) {
-            return "cnn";
+        if (inputShape == null || inputShape.isEmpty() || inputShape.size() > 3 || inputShape.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new IllegalArgumentException("model.inputShape " + inputShape + ": give [features], [height, width] or [channels, height, width]");
         }
-        throw new IllegalArgumentException("the marketplace's workers train MLP with inputShape [784] or CNN with inputShape [1, 28, 28], "
-                + "10 classes; this intent asks for " + architecture + " " + inputShape + " with " + numClasses + " classes");
+        List<Integer> shape = inputShape.size() == 2 ? List.of(1, inputShape.get(0), inputShape.get(1)) : inputShape;
+        String text = family + ";input=" + String.join("x", shape.stream().map(String::valueOf).toList()) + ";classes=" + numClasses;
+        return io.fedmarket.fl.model.ModelLayouts.layout(text).spec();
     }
 
     /** The job's seed: the first 8 bytes of keccak256 of its id's string form (the initial model and every task seed). */

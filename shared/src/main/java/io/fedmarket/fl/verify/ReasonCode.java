@@ -20,7 +20,9 @@ public enum ReasonCode {
     NORM_OUT_OF_BOUNDS(false),
     LOW_SIMILARITY_TO_CENTRE(false),
     FAR_FROM_CENTRE(false),
-    HIGH_VALIDATION_LOSS(false);
+    HIGH_VALIDATION_LOSS(false),
+    /** The intent asks for the validation-loss check but no evaluator of the verifying process runs the model: q is escalated instead. */
+    VALIDATION_NOT_EVALUATED(false);
 
     private final boolean rejecting;
 

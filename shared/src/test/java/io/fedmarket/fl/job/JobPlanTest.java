@@ -79,7 +79,17 @@ class JobPlanTest {
                 .containsExactly("verification.targetDetection", "verification.fakedFraction", "verification.comparison");
         assertThat(new JobPlan.Verification(null, null, null, "tolerance", 2.0).problems().get(0)[1]).contains("calibrated relative L2 threshold");
         assertThat(new JobPlan.Verification(null, null, null, "tolerance", null).problems()).as("none: the shipped calibration").isEmpty();
-        assertThatThrownBy(() -> JobPlan.modelSpecFor("CNN", List.of(3, 32, 32), 10)).hasMessageContaining("CNN with inputShape [1, 28, 28]");
+        // the shape and classes travel in the spec; the defaults are left out (the specs of before)
+        assertThat(JobPlan.modelSpecFor("CNN", List.of(3, 32, 32), 10)).isEqualTo("cnn;input=3x32x32");
+        assertThat(JobPlan.modelSpecFor("CNN", List.of(28, 28), 10)).isEqualTo("cnn");
+        assertThat(JobPlan.modelSpecFor("MLP", List.of(1, 28, 28), 10)).isEqualTo("mlp");
+        assertThat(JobPlan.modelSpecFor("mlp:64,32", List.of(20), 3)).isEqualTo("mlp:64,32;input=20;classes=3");
+        assertThat(JobPlan.modelSpecFor("RESNET", List.of(1, 28, 28), 10)).isEqualTo("resnet:20");
+        assertThat(JobPlan.modelSpecFor("resnet:18", List.of(3, 64, 64), 100)).isEqualTo("resnet:18;input=3x64x64;classes=100");
+        assertThatThrownBy(() -> JobPlan.modelSpecFor("CNN", List.of(20), 10)).hasMessageContaining("needs an image input CxHxW");
+        assertThatThrownBy(() -> JobPlan.modelSpecFor("resnet:19", List.of(1, 28, 28), 10)).hasMessageContaining("6n+2");
+        assertThatThrownBy(() -> JobPlan.modelSpecFor("vit", List.of(1, 28, 28), 10)).hasMessageStartingWith("unknown model spec");
+        assertThatThrownBy(() -> JobPlan.modelSpecFor("MLP", List.of(1, 2, 3, 4), 10)).hasMessageContaining("give [features]");
         assertThat(JobPlan.modelSpecFor("CNN", List.of(1, 28, 28), 10)).isEqualTo("cnn");
         assertThat(JobPlan.modelSpecFor("MLP", List.of(784), 10)).isEqualTo("mlp");
     }
