@@ -467,7 +467,11 @@ class BadInputCorpusTest {
         for (String[] fv : new String[][] {{"rounds", "\"3\""}, {"rounds", "3.5"}, {"rounds", "-1"}, {"rounds", "99999999999"}, {"budget", "1000"},
                 {"budget", "\"-5\""}, {"budget", "\"0x10\""}, {"budget", "\"" + "9".repeat(79) + "\""}, {"aggregation", "\"fedmagic\""},
                 {"privacy", "{\"mode\":\"HOMOMORPHIC\"}"}, {"model", "{\"architecture\":\"RNN\",\"inputShape\":[784],\"numClasses\":10}"},
-                {"model", "{\"architecture\":\"MLP\",\"inputShape\":[784],\"numClasses\":1000}"}, {"requiredLabels", "[]"}, {"requiredLabels", "[\"0\",\"0\"]"},
+                {"model", "{\"architecture\":\"MLP\",\"inputShape\":[784],\"numClasses\":1}"},
+                {"model", "{\"architecture\":\"MLP\",\"inputShape\":[784],\"numClasses\":100001}"},
+                {"model", "{\"architecture\":\"MLP\",\"inputShape\":[100],\"numClasses\":10}"},
+                {"model", "{\"architecture\":\"CNN\",\"inputShape\":[3,32,32],\"numClasses\":10}"},
+                {"model", "{\"architecture\":\"CNN\",\"inputShape\":[1,28,28],\"numClasses\":5}"}, {"requiredLabels", "[]"}, {"requiredLabels", "[\"0\",\"0\"]"},
                 {"minParticipants", "50"}, {"deadline", "\"2001-01-01T00:00:00Z\""}, {"dataDomain", "\"Fashion MNIST\""}, {"training", "{\"batchSize\":0}"},
                 {"verification", "{\"comparison\":\"fuzzy\"}"}, {"aggregationParams", "{\"f\":1}"}}) {
             body("missing, wrong type, range", "/intents", withRaw("/intents", fv[0], fv[1]), 400, 422);
@@ -535,6 +539,7 @@ class BadInputCorpusTest {
     @org.junit.jupiter.api.Order(1) // first: the throttled address's challenges of the setup must be within the minute
     void everyBadInputGetsAClear4xxAndChangesNothing() throws Exception {
         Map<String, String> before = snapshot();
+        assertThat(before.get("queue " + Queues.get().byKey(Queues.MATCH).name())).as("the setup's intent is on the match queue").contains("=1");
         generate();
         Map<String, Integer> perClass = new TreeMap<>();
         Map<String, Integer> perRoute = new TreeMap<>();
@@ -698,7 +703,6 @@ class BadInputCorpusTest {
                 }
             }
         }
-        assertThat(out.get("queue " + Queues.get().byKey(Queues.MATCH).name())).as("the setup's intent is on the match queue").contains("=1");
         return out;
     }
 

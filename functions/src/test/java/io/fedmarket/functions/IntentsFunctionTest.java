@@ -226,7 +226,8 @@ class IntentsFunctionTest {
         assertThat(wrongShape.status()).isEqualTo(422);
         assertThat(wrongShape.body().get("code").asText()).isEqualTo("invalid_intent");
         assertThat(wrongShape.body().get("error").asText()).contains("fits none of the data offered in domain " + domain)
-                .contains("synthetic:600:3x16x16:5 (2 offer(s)): model cnn takes input 1x28x28, the data's samples are 3x16x16");
+                .contains("synthetic:600:3x16x16:5 (2 offer(s)): model cnn takes input 1x28x28, the data's samples are 3x16x16")
+                .contains("set model.inputShape to the data's sample shape");
         Api.Response fewClasses = Api.call("POST", "/intents", intent(domain, List.of("0", "1", "2"), Map.of("architecture", "RESNET", "spec", "resnet:8",
                 "inputShape", List.of(3, 16, 16), "numClasses", 3)), token);
         assertThat(fewClasses.status()).isEqualTo(422);

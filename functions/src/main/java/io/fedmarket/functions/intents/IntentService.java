@@ -100,7 +100,8 @@ public class IntentService {
         }
         Violations v = new Violations();
         v.check(false, "model", "fits none of the data offered in domain " + r.dataDomain() + ": " + misfits.stream()
-                .map(m -> m.get("dataset") + " (" + m.get("offers") + " offer(s)): " + m.get("problem")).toList());
+                .map(m -> m.get("dataset") + " (" + m.get("offers") + " offer(s)): " + m.get("problem")).toList()
+                + "; set model.inputShape to the data's sample shape and model.numClasses to at least its classes, or use a domain whose data fits");
         v.throwIfAny("intent");
     }
 
