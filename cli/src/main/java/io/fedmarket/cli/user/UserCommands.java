@@ -241,7 +241,7 @@ public final class UserCommands {
         }
 
         @Command(name = "data", mixinStandardHelpOptions = true,
-                description = "Register or update a data set from a JSON file: name, domain, region, sampleCount, labelHistogram, datasetRoot.")
+                description = "Register or update a data set from a JSON file: name, domain, region, sampleCount, labelHistogram, datasetRoot (mkt data commit writes it for a data set you keep).")
         static final class Data extends PostFile {
             @Override
             String route() {

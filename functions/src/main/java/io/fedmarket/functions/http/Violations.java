@@ -11,13 +11,11 @@ public final class Violations {
     public static final BigInteger UINT256_MAX = BigInteger.TWO.pow(256).subtract(BigInteger.ONE);
     private static final Pattern DIGITS = Pattern.compile("^[0-9]{1,78}$");
 
-    public static final String LABEL_RULE = "labels must be 1 to 64 characters, not blank, without control characters or leading/trailing spaces";
+    public static final String LABEL_RULE = io.fedmarket.model.Labels.RULE;
 
     /** A class label as intents and data offers name it: 1-64 printable characters, no padding. */
     public static boolean label(String l) {
-        return l != null && !l.isBlank() && l.length() <= 64 && l.strip().equals(l)
-                && l.codePoints().noneMatch(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
-                || Character.getType(c) == Character.SURROGATE);
+        return io.fedmarket.model.Labels.valid(l);
     }
 
     private final List<String> missing = new ArrayList<>();

@@ -95,6 +95,11 @@ public final class IdxImages {
      *                     truncated file ({@link EOFException})
      */
     public static Labelled read(String imagesName, InputStream images, String labelsName, InputStream labels) throws IOException {
+        return read(imagesName, images, labelsName, labels, 9);
+    }
+
+    /** As {@link #read(String, InputStream, String, InputStream)}, with labels allowed in 0..{@code maxLabel} (at most 255). */
+    public static Labelled read(String imagesName, InputStream images, String labelsName, InputStream labels, int maxLabel) throws IOException {
         DataInputStream in = open(images);
         int magic = in.readInt();
         if (magic != IMAGES_MAGIC) {
@@ -134,8 +139,8 @@ public final class IdxImages {
         int[] lab = new int[m];
         for (int i = 0; i < m; i++) {
             lab[i] = raw[i] & 0xff;
-            if (lab[i] > 9) {
-                throw new IOException(labelsName + ": label " + lab[i] + " at " + i + " is outside 0..9");
+            if (lab[i] > maxLabel) {
+                throw new IOException(labelsName + ": label " + lab[i] + " at " + i + " is outside 0.." + maxLabel);
             }
         }
         return new Labelled(pixels, lab, rows, cols);
