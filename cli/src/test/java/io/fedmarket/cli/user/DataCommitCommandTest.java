@@ -43,7 +43,7 @@ class DataCommitCommandTest {
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("committed 40 samples (csv, shape 3, 2 classes)").contains("offer it: mkt providers data");
         assertThat(r.err()).contains("read 40 of 40 samples");
-        JsonNode offer = new ObjectMapper().readTree(dir.resolve(".fedmarket/offer.json").toFile());
+        JsonNode offer = new ObjectMapper().readTree(dir.resolve(".fedmarket/patients.csv/offer.json").toFile());
         List<String> fields = new ArrayList<>();
         offer.fieldNames().forEachRemaining(fields::add);
         assertThat(fields).containsExactly("name", "domain", "region", "sampleCount", "labelHistogram", "datasetRoot");
@@ -51,9 +51,9 @@ class DataCommitCommandTest {
         assertThat(offer.get("sampleCount").asLong()).isEqualTo(40);
         assertThat(offer.get("labelHistogram").toString()).isEqualTo("{\"sick\":14,\"well\":26}");
         assertThat(offer.get("datasetRoot").asText()).matches("0x[0-9a-f]{64}")
-                .isEqualTo(new ObjectMapper().readTree(dir.resolve(".fedmarket/commitment.json").toFile()).get("datasetRoot").asText());
+                .isEqualTo(new ObjectMapper().readTree(dir.resolve(".fedmarket/patients.csv/commitment.json").toFile()).get("datasetRoot").asText());
         // no sample value is in the offer
-        assertThat(Files.readString(dir.resolve(".fedmarket/offer.json"))).doesNotContain("110").doesNotContain("4.55");
+        assertThat(Files.readString(dir.resolve(".fedmarket/patients.csv/offer.json"))).doesNotContain("110").doesNotContain("4.55");
     }
 
     @Test

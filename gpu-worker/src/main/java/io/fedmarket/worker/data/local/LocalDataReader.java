@@ -41,7 +41,10 @@ import java.util.zip.GZIPInputStream;
  */
 public final class LocalDataReader {
     /** What was read: the samples' shape, the class names in index order, how many samples, and notes (ignored hidden files). */
-    public record Result(LocalFormat format, List<Integer> shape, List<String> classes, long count, List<String> notes) {
+    public record Result(LocalFormat format, List<Integer> shape, List<String> classes, long count, List<String> notes, List<String> featureNames) {
+        Result(LocalFormat format, List<Integer> shape, List<String> classes, long count, List<String> notes) {
+            this(format, shape, classes, count, notes, null);
+        }
     }
 
     private LocalDataReader() {
@@ -350,7 +353,7 @@ public final class LocalDataReader {
             sink.accept(new LocalSample(index.get(rowLabels.get(i)), classes.size(), rowBytes.get(i), file + ":" + rowLine.get(i)));
             pr.step();
         }
-        return new Result(LocalFormat.CSV, List.of(featureNames.size()), classes, rowLabels.size(), List.of());
+        return new Result(LocalFormat.CSV, List.of(featureNames.size()), classes, rowLabels.size(), List.of(), featureNames);
     }
 
     /** The fields of one CSV line (RFC 4180: commas, double quotes around a field, "" for a quote); null after a problem. */

@@ -6,7 +6,6 @@ import io.fedmarket.crypto.Hashes;
 import io.fedmarket.crypto.MerkleTree;
 import io.fedmarket.worker.data.Datasets;
 import io.fedmarket.worker.data.ImageData;
-import io.fedmarket.worker.data.Partitions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,9 +82,9 @@ class LocalDataTest {
         assertThat(progress).last().asString().contains("read 5 of 5 samples");
         assertThat(c.sampleCount()).isEqualTo(5);
         assertThat(c.labelHistogram()).containsExactly(Map.entry("cat", 2L), Map.entry("dog", 3L));
-        List<byte[]> leaves = samples.stream().map(s -> DataCommitter.leaf(s.label(), 2, s.bytes())).toList();
+        List<byte[]> leaves = IntStream.range(0, samples.size()).mapToObj(i -> DataCommitter.leaf(i, samples.get(i).label(), 2, samples.get(i).bytes())).toList();
         assertThat(c.datasetRoot()).isEqualTo(MerkleTree.of(leaves).rootHex());
-        assertThat(leaves.get(0)).isEqualTo(Hashes.keccak256(new byte[] {0}, samples.get(0).bytes()));
+        assertThat(leaves.get(1)).isEqualTo(Hashes.keccak256(new byte[] {0, 0, 0, 1}, new byte[] {0}, samples.get(1).bytes()));
         // kept next to the data: the commitment and every leaf in order
         Path state = root.resolve(DataCommitter.STATE_DIR);
         byte[] kept = Files.readAllBytes(state.resolve("leaves.bin"));
@@ -174,8 +173,16 @@ class LocalDataTest {
         assertThat(c.sampleCount()).isEqualTo(10_000);
         assertThat(c.labelHistogram().values()).containsOnly(1000L);
         ImageData test = Datasets.load("fashion-mnist-test");
-        // the same leaves and tree as the marketplace's shard commitments of the public copy
-        assertThat(c.datasetRoot()).isEqualTo(Hashes.hex(Partitions.commitment(test, IntStream.range(0, 10_000).toArray())));
+        // the same samples, in the same order, as the worker's own IDX reader gives
+        List<byte[]> leaves = new ArrayList<>();
+        for (int i = 0; i < test.size(); i++) {
+            byte[] px = java.util.Arrays.copyOfRange(test.pixels(), i * 784, (i + 1) * 784);
+            leaves.add(DataCommitter.leaf(i, test.labels()[i], 10, px));
+        }
+        assertThat(c.datasetRoot()).isEqualTo(MerkleTree.of(leaves).rootHex());
+        // a position is part of its leaf: the same sample at another place is another leaf
+        byte[] first = java.util.Arrays.copyOfRange(test.pixels(), 0, 784);
+        assertThat(DataCommitter.leaf(1, test.labels()[0], 10, first)).isNotEqualTo(leaves.get(0));
 
         Path broken = dir.resolve("broken");
         Files.createDirectories(broken);
