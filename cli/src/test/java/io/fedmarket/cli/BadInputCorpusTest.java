@@ -356,6 +356,8 @@ class BadInputCorpusTest {
             m.put("rounds", dp[2]);
             body("plan cannot serve", "/intents", json(m), 422, "invalid_intent");
         }
+        // a cap on revealed samples below what detection needs (2q one-step segments of a batch each)
+        body("plan cannot serve", "/intents", json(with(intent(), "verification", Map.of("maxRevealedSamples", 100))), 422, "invalid_intent");
         for (String set : List.of("no-such-set", "fashion-mnist", "mnist-test", "fashion-mnist-train")) {
             body("plan cannot serve", "/intents", json(with(intent(), "verification", Map.of("validation", Map.of("dataset", set)))), 422, "invalid_intent");
         }

@@ -104,6 +104,16 @@ class MatchFunctionTest {
         assertThat(plan.rounds()).isEqualTo(2);
         assertThat(plan.targetDetection()).isEqualTo(0.99);
         assertThat(plan.seed()).isEqualTo(io.fedmarket.fl.job.JobPlan.jobSeed(UUID.fromString(job)));
+        // the privacy cost of verification per shard is in the job's explanation: samples shown per update, flagged, per job
+        com.fasterxml.jackson.databind.JsonNode reveals = io.fedmarket.functions.http.Json.parse(
+                Seed.one("select explanation from jobs where id = '" + job + "'"), com.fasterxml.jackson.databind.JsonNode.class).get("verificationReveals");
+        assertThat(reveals).isNotEmpty();
+        for (com.fasterxml.jackson.databind.JsonNode r : reveals) {
+            io.fedmarket.fl.job.JobPlan.TaskShape shape = plan.shape(r.get("samples").asLong());
+            assertThat(r.get("perUpdate").asLong()).isEqualTo(plan.revealedPerUpdate(shape, r.get("samples").asLong(), false)).isPositive();
+            assertThat(r.get("perFlaggedUpdate").asLong()).isGreaterThanOrEqualTo(r.get("perUpdate").asLong());
+            assertThat(r.get("perJobAtMost").asLong()).isLessThanOrEqualTo(r.get("samples").asLong());
+        }
         assertThat(Seed.one("select count(*) from tasks where job_id = '" + job + "'")).as("no task before the escrow").isEqualTo("0");
         // the same message again (SQS is at-least-once): no second job, no failure
         assertThat(SqsEvents.invoke(QUEUE, List.of(new SqsEvents.Rec(rec.messageId(), rec.body(), 2)))).isEmpty();

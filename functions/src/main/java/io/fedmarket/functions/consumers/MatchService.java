@@ -203,6 +203,7 @@ public class MatchService {
         explanation.put("assignments", match.assignments().stream().map(a -> Map.of("dataProvider", a.dataProviderId(),
                 "gpuProvider", a.gpuProviderId(), "why", a.explanation())).toList());
         explanation.put("plan", plan);
+        explanation.put("verificationReveals", reveals(plan, match, c.data()));
         Uni<Integer> chain = s.createNativeQuery("insert into jobs (id, intent_id, builder, status, clearing_price_per_gpu_second, explanation, current_round, "
                         + "created_at, updated_at, plan) values (:id, :i, :b, 'OPEN', :p, :e, 1, :t, :t, :plan)")
                 .setParameter("id", jobId).setParameter("i", intentId).setParameter("b", r[10])
@@ -219,6 +220,36 @@ public class MatchService {
                         .setParameter("r", match.assignments().size() + " participants at " + match.clearingPricePerGpuSecond() + " per GPU-second")
                         .setParameter("t", now).setParameter("id", intentId).executeUpdate())
                 .replaceWith(new Outcome("MATCHED", jobId, match.priceExplanation()));
+    }
+
+    /**
+     * The privacy cost of verification per data shard: how many of its samples verifying one update shows the drawn
+     * re-executors (q segments; 2q after a cheap-check flag), and over the job's rounds at most; the intent's cap, if any.
+     */
+    static List<Map<String, Object>> reveals(io.fedmarket.fl.job.JobPlan plan, Match match, List<io.fedmarket.matching.DataCandidate> data) {
+        Map<String, Long> samples = new java.util.HashMap<>();
+        for (io.fedmarket.matching.DataCandidate d : data) {
+            samples.put(d.id(), d.sampleCount());
+        }
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Assignment a : match.assignments()) {
+            Long n = samples.get(a.dataProviderId());
+            if (n == null) {
+                continue;
+            }
+            io.fedmarket.fl.job.JobPlan.TaskShape shape = plan.shape(n);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("dataProvider", a.dataProviderId());
+            m.put("samples", n);
+            m.put("segmentSteps", shape.checkpointEvery());
+            m.put("q", shape.q());
+            m.put("perUpdate", plan.revealedPerUpdate(shape, n, false));
+            m.put("perFlaggedUpdate", plan.revealedPerUpdate(shape, n, true));
+            m.put("perJobAtMost", Math.min(n, plan.revealedPerUpdate(shape, n, true) * plan.rounds()));
+            m.put("cap", plan.maxRevealedSamples());
+            out.add(m);
+        }
+        return out;
     }
 
     /** Jackson target for the stored input shape. */

@@ -33,7 +33,17 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
                       Integer localSteps, int threads, double targetDetection, double fakedFraction, double maxReexecShare,
                       String comparison, Double tolerance, Double dpClip, Double dpNoiseMultiplier, long seed,
                       String aggregation, int rounds, long roundSeconds, Integer minUpdates, java.util.Map<String, Object> aggregationParams,
-                      ValidationSplit validation) {
+                      ValidationSplit validation, Integer maxRevealedSamples) {
+
+    /** A plan without a cap on the samples a verification reveals. */
+    public JobPlan(String modelSpec, int batchSize, double lr, double momentum, double proxMu, int localEpochs,
+                   Integer localSteps, int threads, double targetDetection, double fakedFraction, double maxReexecShare,
+                   String comparison, Double tolerance, Double dpClip, Double dpNoiseMultiplier, long seed,
+                   String aggregation, int rounds, long roundSeconds, Integer minUpdates, java.util.Map<String, Object> aggregationParams,
+                   ValidationSplit validation) {
+        this(modelSpec, batchSize, lr, momentum, proxMu, localEpochs, localSteps, threads, targetDetection, fakedFraction, maxReexecShare,
+                comparison, tolerance, dpClip, dpNoiseMultiplier, seed, aggregation, rounds, roundSeconds, minUpdates, aggregationParams, validation, null);
+    }
 
     /** A plan without a round quorum, rule parameters or validation split (every task must be decided; the rule's defaults). */
     public JobPlan(String modelSpec, int batchSize, double lr, double momentum, double proxMu, int localEpochs,
@@ -128,11 +138,16 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
     /** The intent's optional {@code verification} object. */
     @JsonIgnoreProperties(ignoreUnknown = false)
     public record Verification(Double targetDetection, Double fakedFraction, Double maxReexecShare, String comparison,
-                               Double tolerance, ValidationSplit validation) {
-        public static final Verification DEFAULTS = new Verification(null, null, null, null, null, null);
+                               Double tolerance, ValidationSplit validation, Integer maxRevealedSamples) {
+        public static final Verification DEFAULTS = new Verification(null, null, null, null, null, null, null);
 
         public Verification(Double targetDetection, Double fakedFraction, Double maxReexecShare, String comparison, Double tolerance) {
-            this(targetDetection, fakedFraction, maxReexecShare, comparison, tolerance, null);
+            this(targetDetection, fakedFraction, maxReexecShare, comparison, tolerance, null, null);
+        }
+
+        public Verification(Double targetDetection, Double fakedFraction, Double maxReexecShare, String comparison, Double tolerance,
+                            ValidationSplit validation) {
+            this(targetDetection, fakedFraction, maxReexecShare, comparison, tolerance, validation, null);
         }
 
         public List<String[]> problems() {
@@ -157,6 +172,10 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
             }
             if (validation != null) {
                 p.addAll(validation.problems());
+            }
+            if (maxRevealedSamples != null && (maxRevealedSamples < 1 || maxRevealedSamples > 1_000_000_000)) {
+                p.add(new String[] {"verification.maxRevealedSamples", "must be 1 to 10^9: the most samples of a private shard one update's "
+                        + "verification may show its re-executors (left out: no cap)"});
             }
             return p;
         }
@@ -239,11 +258,26 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
                     .orElseThrow(() -> new IllegalArgumentException("verification.tolerance: no calibration is shipped for model " + modelSpec
                             + " (measure one with ./mkt bench calibrate) : set a relative L2 threshold in (0, 1)"));
         }
+        int batch = or(tr.batchSize(), DEFAULT_BATCH);
+        double target = or(ve.targetDetection(), DEFAULT_TARGET_DETECTION);
+        double faked = or(ve.fakedFraction(), DEFAULT_FAKED_FRACTION);
+        if (ve.maxRevealedSamples() != null) {
+            int q0 = faked >= 1 ? 1 : DetectionPlanner.segmentsFor(faked, target);
+            long least = 2L * q0 * batch;
+            if (ve.maxRevealedSamples() < least) {
+                throw new IllegalArgumentException("verification.maxRevealedSamples " + ve.maxRevealedSamples() + " cannot be met: detecting a cheater "
+                        + "who fakes " + faked + " of its segments with probability " + target + " re-executes q = " + q0 + " segments (2q = " + 2 * q0
+                        + " once a cheap check flags the update), and even one-step segments reveal a batch of " + batch + " samples each: " + least
+                        + " at least. Raise maxRevealedSamples to " + least + ", lower training.batchSize to " + Math.max(1, ve.maxRevealedSamples() / (2 * q0))
+                        + ", or lower verification.targetDetection / raise verification.fakedFraction (fewer segments to re-execute)");
+            }
+        }
         return new JobPlan(modelSpec, or(tr.batchSize(), DEFAULT_BATCH), or(tr.learningRate(), DEFAULT_LR), or(tr.momentum(), DEFAULT_MOMENTUM),
                 mu, localEpochs, tr.localSteps(), or(tr.threads(), 1), or(ve.targetDetection(), DEFAULT_TARGET_DETECTION),
                 or(ve.fakedFraction(), DEFAULT_FAKED_FRACTION), or(ve.maxReexecShare(), DEFAULT_MAX_REEXEC_SHARE), cmp,
                 tolerance, clip, sigma, jobSeed(jobId), agg, rounds, roundSeconds, tr.minUpdates(),
-                aggregationParams == null || aggregationParams.isEmpty() ? null : java.util.Map.copyOf(aggregationParams), ve.validation());
+                aggregationParams == null || aggregationParams.isEmpty() ? null : java.util.Map.copyOf(aggregationParams), ve.validation(),
+                ve.maxRevealedSamples());
     }
 
     /** How many verified updates close a round of a job with {@code tasks} tasks: the intent's minUpdates (at most tasks), else every task. */
@@ -295,12 +329,26 @@ public record JobPlan(String modelSpec, int batchSize, double lr, double momentu
         int raw = localSteps != null ? localSteps : (int) Math.min(1_000_000, (long) localEpochs * perEpoch);
         int q0 = fakedFraction >= 1 ? 1 : DetectionPlanner.segmentsFor(fakedFraction, targetDetection);
         int wanted = (int) Math.ceil(q0 / maxReexecShare - 1e-9);
+        if (maxRevealedSamples != null) {
+            // segments short enough that 2q of them (a flagged update) reveal at most the cap
+            long kMax = Math.max(1, maxRevealedSamples / (2L * q0 * batchSize));
+            wanted = (int) Math.max(wanted, Math.min(raw, (raw + kMax - 1) / kMax));
+        }
         int n = Math.max(1, Math.min(raw, wanted));
         int k = Math.max(1, raw / n);
         int steps = Math.max(k, raw - raw % k);
         int segments = steps / k;
         int q = fakedFraction >= 1 ? 1 : DetectionPlanner.segmentsFor(fakedFraction, targetDetection, segments);
         return new TaskShape(steps, k, segments, q, Math.min(segments, 2 * q));
+    }
+
+    /**
+     * The most samples of a shard of {@code sampleCount} samples that verifying one update shows its re-executors: the distinct
+     * samples of q segments' batches ({@code flagged}: of 2q, after a cheap-check flag), at most the shard. Public shards' samples
+     * are public anyway; for a private shard this is its privacy cost per update.
+     */
+    public long revealedPerUpdate(TaskShape s, long sampleCount, boolean flagged) {
+        return Math.min(sampleCount, (long) (flagged ? s.escalatedQ() : s.q()) * s.checkpointEvery() * batchSize);
     }
 
     /** A task's seed: batch order, initialisation and DP noise; distinct per (round, shard). */

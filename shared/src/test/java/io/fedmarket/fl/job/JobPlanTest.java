@@ -39,6 +39,35 @@ class JobPlanTest {
     }
 
     @Test
+    void aCapOnRevealedSamplesShortensSegmentsAndTermsThatCannotMeetItAreRefusedSayingWhatToRelax() {
+        JobPlan.Training t = new JobPlan.Training(null, null, null, 600, null, null, null);
+        JobPlan open = plan(t, null, 1);
+        JobPlan.TaskShape free = open.shape(10_000);
+        // f = 0.5, p = 0.99: q = 7; 140 segments of 4 steps: a flagged update shows 14 × 4 × 64 = 3,584 samples
+        assertThat(open.revealedPerUpdate(free, 10_000, true)).isEqualTo(3584);
+        assertThat(open.revealedPerUpdate(free, 10_000, false)).isEqualTo((long) free.q() * 4 * 64);
+        assertThat(open.revealedPerUpdate(free, 1_000, true)).as("at most the shard").isEqualTo(1_000);
+
+        JobPlan capped = plan(t, new JobPlan.Verification(null, null, null, null, null, null, 2000), 1);
+        assertThat(capped.maxRevealedSamples()).isEqualTo(2000);
+        JobPlan.TaskShape s = capped.shape(10_000);
+        assertThat(s.checkpointEvery()).isEqualTo(2);
+        assertThat(capped.revealedPerUpdate(s, 10_000, true)).isLessThanOrEqualTo(2000).isEqualTo(2L * s.q() * 2 * 64);
+        assertThat(s.reexecShare()).isLessThanOrEqualTo(0.05);
+        assertThat(DetectionPlanner.detectionProbability(s.segments(), s.segments() / 2, s.q())).isGreaterThanOrEqualTo(0.99);
+        // the tightest cap that one-step segments meet: 2q batches
+        JobPlan.TaskShape tight = plan(t, new JobPlan.Verification(null, null, null, null, null, null, 896), 1).shape(10_000);
+        assertThat(tight.checkpointEvery()).isEqualTo(1);
+
+        assertThatThrownBy(() -> plan(t, new JobPlan.Verification(null, null, null, null, null, null, 500), 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("verification.maxRevealedSamples 500 cannot be met")
+                .hasMessageContaining("Raise maxRevealedSamples to 896, lower training.batchSize to 35, or lower verification.targetDetection");
+        assertThat(new JobPlan.Verification(null, null, null, null, null, null, 0).problems()).extracting(x -> x[0])
+                .containsExactly("verification.maxRevealedSamples");
+    }
+
+    @Test
     void catchingAWholeFakedTaskNeedsOneSegmentOfTwenty() {
         JobPlan p = plan(new JobPlan.Training(null, null, null, 60, null, null, null), new JobPlan.Verification(0.99, 1.0, 0.05, null, null), 1);
         JobPlan.TaskShape s = p.shape(5000);
