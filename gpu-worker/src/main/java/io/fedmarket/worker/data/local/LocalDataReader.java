@@ -131,7 +131,6 @@ public final class LocalDataReader {
             try {
                 img = ImageIO.read(e.file().toFile());
             } catch (IOException | RuntimeException ex) {
-                img = null;
                 problems.add(e.file() + ": not a readable PNG or JPEG (" + ex.getMessage() + "); replace or remove it");
                 continue;
             }
