@@ -6,6 +6,8 @@ import io.fedmarket.fl.job.JobPlan;
 import io.fedmarket.functions.http.Json;
 import io.fedmarket.functions.rounds.Verification;
 import io.fedmarket.messages.ReexecResult;
+import io.fedmarket.messages.RevealRequest;
+import io.fedmarket.messages.VerdictReached;
 import io.fedmarket.pol.ReexecSigner;
 import io.fedmarket.pol.TrailManifest;
 import io.quarkus.test.common.WithTestResource;
@@ -353,6 +355,49 @@ class JudgeFunctionTest {
         assertThat(Seed.one("select answered_at from reexec_requests where id = '" + s.reexecId() + "'")).isEqualTo(answeredAt);
         assertThat(Seed.one("select count(*) from reexec_requests where task_id = '" + s.taskId() + "'")).isEqualTo("1");
         assertThat(Seed.one("select count(*) from outbox where dedup_key like 'reexec%" + s.taskId() + "%'")).isEqualTo("0");
+    }
+
+    /** The seeded task as a task of the submitter's private shard (only it holds the data). */
+    static String makePrivate(Sub s) throws Exception {
+        String root = hex32("root " + s.taskId());
+        Seed.exec("update tasks set hyper_params = '{\"taskId\":\"" + s.taskId() + "\",\"jobId\":\"" + s.jobId()
+                + "\",\"round\":1,\"modelSpec\":\"mlp\",\"dataset\":\"private:1x28x28:10\",\"partition\":\"iid\",\"clients\":1,\"client\":0,"
+                + "\"shardCommitment\":\"" + root + "\",\"batchSize\":8,\"steps\":80,\"checkpointEvery\":20,\"threads\":1,\"trainers\":[\""
+                + s.submitter() + "\"]}' where id = '" + s.taskId() + "'");
+        return root;
+    }
+
+    @Test
+    void anOwnerThatDoesNotRevealTheDrawnSamplesIsLeftOutUnpaidAndNotSlashed() throws Exception {
+        Sub s = seed();
+        makePrivate(s);
+        String error = "REVEAL_NOT_SERVED: the data owner's workers [" + s.submitter() + "] did not reveal segment " + SEGMENT + " within 60 s";
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, s.reexecId(), s.assignee(), null, error)))).isEmpty();
+        assertThat(stage(s)).isEqualTo("DECIDED");
+        assertThat(verdict(s)).contains("\"accepted\":false").contains("\"reason\":\"REVEAL_NOT_SERVED: segment " + SEGMENT);
+        VerdictReached v = Json.parse(verdict(s), VerdictReached.class);
+        assertThat(io.fedmarket.functions.consumers.AggregateFunction.slashable(v)).as("a refusal is not slashable").isFalse();
+        assertThat(Seed.one("select count(*) from reexec_requests where task_id = '" + s.taskId() + "'")).as("nobody else is asked").isEqualTo("1");
+    }
+
+    @Test
+    void aReExecutorThatClaimsAnUnservedRevealWhenTheOwnerSealedItIsNotBelievedAndAnotherIsDrawn() throws Exception {
+        Sub s = seed();
+        String root = makePrivate(s);
+        // the owner's worker sealed the segment to the drawn re-executor (its own prefix: only it writes there)
+        BucketStack.put(RevealRequest.sealedKey(s.submitter(), s.reexecId(), s.assignee()), new byte[] {1, 2, 3});
+        String error = "REVEAL_NOT_SERVED: the data owner's workers [" + s.submitter() + "] did not reveal segment " + SEGMENT + " within 60 s";
+        assertThat(SqsEvents.invoke(QUEUE, List.of(answer(s, s.reexecId(), s.assignee(), null, error)))).isEmpty();
+        assertThat(stage(s)).as("not decided on the re-executor's word").isEqualTo("DRAWN");
+        assertThat(verdicts(s)).isZero();
+        String retry = Verification.reexecId(s.taskId(), SEGMENT, "RETRY", 1);
+        String next = Seed.one("select assignee from reexec_requests where id = '" + retry + "'");
+        assertThat(next).isNotNull().isNotEqualTo(s.assignee());
+        // the retry's reveal request is the marketplace's word to the owner, keyed by the shard's root, naming the new draw
+        byte[] doc = BucketStack.find(RevealRequest.key(root, retry)).orElseThrow();
+        RevealRequest q = Json.parse(new String(doc, StandardCharsets.UTF_8), RevealRequest.class);
+        assertThat(q.reexec().assignee()).isEqualTo(next);
+        assertThat(q.reexec().task().trainers()).containsExactly(s.submitter());
     }
 
     @Test

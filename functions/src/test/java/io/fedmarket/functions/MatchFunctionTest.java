@@ -151,6 +151,28 @@ class MatchFunctionTest {
     }
 
     @Test
+    void aPrivateShardIsMatchedWithAGpuOfAWorkerThatHoldsItAndOneWhoseWorkersOfferNoGpuIsLeftOut() throws Exception {
+        UUID intent = seed(true);
+        String domain = Seed.one("select data_domain from intents where id = '" + intent + "'");
+        // every offer private, held by its owner's own worker key; the first one's holder offers no GPU at all
+        Seed.exec("update data_providers set source = '{\"dataset\":\"private:1x28x28:10\",\"partition\":\"iid\",\"clients\":1,\"client\":0,"
+                + "\"partitionSeed\":0,\"workers\":[\"' || owner || '\"]}' where domain = '" + domain + "'");
+        String stray = Seed.one("select id from data_providers where domain = '" + domain + "' order by id limit 1");
+        String nobody = Api.address(Api.newKey()).toLowerCase();
+        Seed.exec("update data_providers set source = '{\"dataset\":\"private:1x28x28:10\",\"partition\":\"iid\",\"clients\":1,\"client\":0,"
+                + "\"partitionSeed\":0,\"workers\":[\"" + nobody + "\"]}' where id = '" + stray + "'");
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(msg(intent))))).isEmpty();
+        assertThat(status(intent)).startsWith("MATCHED");
+        String job = Seed.one("select id from jobs where intent_id = '" + intent + "'");
+        assertThat(Seed.one("select count(*) from job_participants where job_id = '" + job + "' and provider_id = '" + stray + "'"))
+                .as("its workers offer no GPU: nobody may train it").isEqualTo("0");
+        // each matched private shard's holder is among the job's GPU participants
+        assertThat(Seed.one("select count(*) from job_participants d where d.job_id = '" + job + "' and d.kind = 'DATA' and not exists (select 1 "
+                + "from job_participants g where g.job_id = d.job_id and g.kind = 'GPU' and g.address = d.address)")).isEqualTo("0");
+        assertThat(Seed.one("select count(*) from job_participants where job_id = '" + job + "' and kind = 'DATA'")).isEqualTo("2");
+    }
+
+    @Test
     void noProvidersLeavesTheIntentUnmatchedWithTheReason() throws Exception {
         UUID intent = seed(false);
         assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(msg(intent))))).isEmpty();

@@ -122,4 +122,36 @@ class ProvidersFunctionTest {
         assertThat(Seed.one("select count(*) from gpu_providers where owner = '" + me + "'")).isEqualTo("0");
         assertThat(Seed.one("select count(*) from data_providers where owner = '" + me + "'")).isEqualTo("0");
     }
+
+    @Test
+    void aPrivateDataOfferNamesTheWorkersThatHoldItAndNothingElseOfTheData() throws Exception {
+        String me = Api.address(Api.newKey()).toLowerCase();
+        String token = Api.token(me, Role.PROVIDER);
+        String w = Api.address(Api.newKey());
+        Map<String, Object> offer = data();
+        offer.put("source", Map.of("dataset", "private:1x28x28:10", "workers", List.of(w)));
+        Api.Response ok = Api.call("POST", "/providers/data", Api.json(offer), token);
+        assertThat(ok.status()).as(ok.body().toString()).isEqualTo(201);
+        assertThat(ok.body().get("source").get("workers").get(0).asText()).isEqualTo(w.toLowerCase());
+        assertThat(ok.body().get("source").get("partition").asText()).as("one whole shard").isEqualTo("iid");
+        assertThat(Seed.one("select source from data_providers where owner = '" + me + "'")).contains("\"workers\":[\"" + w.toLowerCase() + "\"]")
+                .contains("private:1x28x28:10");
+
+        record Bad(Map<String, Object> source, String field) {
+        }
+        for (Bad b : List.of(new Bad(Map.of("dataset", "private:1x28x28:10"), "source.workers"),
+                new Bad(Map.of("dataset", "private:1x28x28:10", "workers", List.of("alice")), "source.workers"),
+                new Bad(Map.of("dataset", "private:1x28x28:10", "workers", List.of(w, w.toLowerCase())), "source.workers"),
+                new Bad(Map.of("dataset", "private:1x28x28:10", "workers", List.of(w), "partition", "shards:2"), "source.partition"),
+                new Bad(Map.of("dataset", "private:28x28:10", "workers", List.of(w)), "source.dataset"),
+                new Bad(Map.of("dataset", "fashion-mnist", "partition", "iid", "clients", 5, "client", 0, "partitionSeed", 1, "workers", List.of(w)), "source.workers"))) {
+            Map<String, Object> o = data();
+            o.put("name", "bad-" + Math.abs(b.hashCode()));
+            o.put("source", b.source());
+            Api.Response r = Api.call("POST", "/providers/data", Api.json(o), token);
+            assertThat(r.status()).as(b.toString()).isEqualTo(422);
+            assertThat(r.body().toString()).as(b.toString()).contains(b.field());
+        }
+        assertThat(Seed.one("select count(*) from data_providers where owner = '" + me + "'")).as("only the good offer").isEqualTo("1");
+    }
 }

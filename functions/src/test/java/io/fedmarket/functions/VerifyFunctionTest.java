@@ -122,6 +122,26 @@ class VerifyFunctionTest {
         assertThat(SqsEvents.invoke(QUEUE, List.of(wrongJob))).containsExactly(wrongJob.messageId());
     }
 
+    @Test
+    void aPrivateShardsTaskIsTakenOnlyByAWorkerThatHoldsItAnyOtherUpdateIsIgnoredAndTheTaskReoffered() throws Exception {
+        Seed.Job j = Seed.job(2, false);
+        org.web3j.crypto.Credentials holder = worker(j, 0, false);
+        org.web3j.crypto.Credentials other = worker(j, 1, false);
+        String t0 = j.taskIds().get(0);
+        Seed.exec("update tasks set hyper_params = '{\"taskId\":\"" + t0 + "\",\"jobId\":\"" + j.jobId() + "\",\"round\":1,\"modelSpec\":\"mlp\","
+                + "\"dataset\":\"private:1x28x28:10\",\"partition\":\"iid\",\"clients\":1,\"client\":0,\"shardCommitment\":\"0x" + "ab".repeat(32)
+                + "\",\"steps\":200,\"checkpointEvery\":20,\"threads\":1,\"budgetSeconds\":600,\"trainers\":[\"" + holder.getAddress().toLowerCase()
+                + "\"]}' where id = '" + t0 + "'");
+        // a live, bonded-or-not GPU participant of the job that does not hold the shard: its update is not of that data
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(signed(j, 0, other.getAddress(), other))))).isEmpty();
+        assertThat(Seed.one("select count(*) from submissions where task_id = '" + t0 + "'")).isEqualTo("0");
+        assertThat(Seed.one("select count(*) from outbox where dedup_key = 'task-reoffer:" + t0 + ":" + other.getAddress().toLowerCase() + "'"))
+                .as("back on the queue for its holders").isEqualTo("1");
+        // the holder's is recorded (and, unbonded here, rejected at intake like any other)
+        assertThat(SqsEvents.invoke(QUEUE, List.of(SqsEvents.Rec.of(signed(j, 0, holder.getAddress(), holder))))).isEmpty();
+        assertThat(Seed.one("select worker from submissions where task_id = '" + t0 + "'")).isEqualTo(holder.getAddress().toLowerCase());
+    }
+
     // --- end to end through the Lambda with real artifacts in the bucket (VerifyFixture): intake → checks → draw → timeouts
 
     static String sub(String taskId, String columns) throws Exception {

@@ -27,13 +27,49 @@ import java.util.UUID;
  * @param dpNoiseMultiplier client-side DP: Gaussian noise σ = multiplier × clip
  * @param budgetSeconds    most GPU-seconds billed for this task
  * @param deadlineEpochSeconds round deadline (UTC epoch seconds); 0 = none
+ * @param trainers         private data ({@code dataset} {@code private:SHAPE:K}): the lower-case 0x addresses of the only workers
+ *                         that hold the shard and may take this task (every other worker leaves the message alone); null for
+ *                         open data, which any worker of the job trains
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record TrainTask(String taskId, UUID jobId, int round, String modelSpec, String globalModelUri,
                         String globalModelHash, String dataset, String partition, int clients, int client,
                         long partitionSeed, String shardCommitment, long seed, double lr, double momentum,
                         double proxMu, int batchSize, int epochs, int steps, int checkpointEvery, int threads,
-                        Double dpClip, Double dpNoiseMultiplier, long budgetSeconds, long deadlineEpochSeconds) {
+                        Double dpClip, Double dpNoiseMultiplier, long budgetSeconds, long deadlineEpochSeconds,
+                        @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL) java.util.List<String> trainers) {
+
+    /** A task of open data: any worker of the job may take it. */
+    public TrainTask(String taskId, UUID jobId, int round, String modelSpec, String globalModelUri,
+                     String globalModelHash, String dataset, String partition, int clients, int client,
+                     long partitionSeed, String shardCommitment, long seed, double lr, double momentum,
+                     double proxMu, int batchSize, int epochs, int steps, int checkpointEvery, int threads,
+                     Double dpClip, Double dpNoiseMultiplier, long budgetSeconds, long deadlineEpochSeconds) {
+        this(taskId, jobId, round, modelSpec, globalModelUri, globalModelHash, dataset, partition, clients, client, partitionSeed, shardCommitment,
+                seed, lr, momentum, proxMu, batchSize, epochs, steps, checkpointEvery, threads, dpClip, dpNoiseMultiplier, budgetSeconds,
+                deadlineEpochSeconds, null);
+    }
+
+    /** This task with another id and seed (a re-offer), everything else, the trainers too, the same. */
+    public TrainTask reoffered(String id, long newSeed) {
+        return new TrainTask(id, jobId, round, modelSpec, globalModelUri, globalModelHash, dataset, partition, clients, client, partitionSeed,
+                shardCommitment, newSeed, lr, momentum, proxMu, batchSize, epochs, steps, checkpointEvery, threads, dpClip, dpNoiseMultiplier,
+                budgetSeconds, deadlineEpochSeconds, trainers);
+    }
+
+    /** Whether the shard is private: only {@link #trainers} hold it. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isPrivate() {
+        return DataSource.isPrivate(dataset);
+    }
+
+    /** Whether the worker {@code address} may take this task: anyone for open data, one of {@link #trainers} for private data. */
+    public boolean trainableBy(String address) {
+        if (trainers == null) {
+            return true;
+        }
+        return address != null && trainers.stream().anyMatch(address::equalsIgnoreCase);
+    }
 
     /** Throws a message naming the bad field and what to send instead. */
     public TrainTask validate() {
@@ -54,6 +90,9 @@ public record TrainTask(String taskId, UUID jobId, int round, String modelSpec, 
         require((dpClip == null) == (dpNoiseMultiplier == null), "dpClip and dpNoiseMultiplier go together");
         require(dpClip == null || (dpClip > 0 && dpNoiseMultiplier >= 0), "dpClip must be > 0 and dpNoiseMultiplier >= 0");
         require((globalModelUri == null) == (globalModelHash == null), "globalModelUri and globalModelHash go together");
+        require(!isPrivate() || (trainers != null && !trainers.isEmpty()), "a task of private data (" + dataset + ") names its trainers");
+        require(!isPrivate() || (shardCommitment != null), "a task of private data names the committed root of its data set (shardCommitment)");
+        require(isPrivate() || trainers == null, "only a task of private data names trainers");
         return this;
     }
 

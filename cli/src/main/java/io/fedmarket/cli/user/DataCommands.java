@@ -49,6 +49,9 @@ public final class DataCommands extends UserCommands.Group {
         String domain;
         @Option(names = "--region", defaultValue = "eu-west-1", description = "where the data is (default: ${DEFAULT-VALUE})")
         String region;
+        @Option(names = "--worker", description = "the address of a worker key that holds this data set and may train it (repeat for each; "
+                + "default: left for you to set in the offer)")
+        List<String> workers;
         @Option(names = "--out", description = "where to write the data offer (default: offer.json in the commitment's folder)")
         Path out;
 
@@ -73,6 +76,11 @@ public final class DataCommands extends UserCommands.Group {
             offer.put("sampleCount", c.sampleCount());
             offer.put("labelHistogram", c.labelHistogram());
             offer.put("datasetRoot", c.datasetRoot());
+            Map<String, Object> source = new LinkedHashMap<>();
+            String shapeText = String.join("x", c.shape().stream().map(String::valueOf).toList());
+            source.put("dataset", "private:" + shapeText + ":" + c.classes().size());
+            source.put("workers", workers == null || workers.isEmpty() ? List.of("set-me: the 0x address of each worker key that holds this data set") : workers);
+            offer.put("source", source);
             Path offerFile = out != null ? out : state.resolve("offer.json");
             Files.writeString(offerFile, JSON.writeValueAsString(offer) + "\n");
             out(String.format(Locale.ROOT, "committed %,d samples (%s, shape %s, %d classes) in %.1f s", c.sampleCount(), c.format(),
@@ -80,7 +88,11 @@ public final class DataCommands extends UserCommands.Group {
             out("datasetRoot " + c.datasetRoot() + "  (leaf = " + c.leafRule() + ", Merkle tree in the order above)");
             out("labels " + c.labelHistogram());
             out("kept here: " + state.resolve("commitment.json") + " and the " + c.sampleCount() + " leaves in " + state.resolve("leaves.bin"));
-            out("offer written to " + offerFile + ": name, domain, region, sampleCount, labelHistogram and datasetRoot are all that leave this machine");
+            out("offer written to " + offerFile + ": name, domain, region, sampleCount, labelHistogram, datasetRoot and the private source "
+                    + "(shape, classes, the workers that hold it) are all that leave this machine");
+            if (workers == null || workers.isEmpty()) {
+                out("set its source.workers to the worker keys that hold this data set (or pass --worker ADDRESS): only they train it");
+            }
             if (domain == null) {
                 out("set its \"domain\" (or pass --domain), then offer it: mkt providers data " + offerFile);
             } else {

@@ -39,14 +39,17 @@ class DataCommitCommandTest {
             b.append(30 + i).append(',').append(110 + i % 7).append(',').append(4.5 + i * 0.05).append(',').append(i % 3 == 0 ? "sick" : "well").append('\n');
         }
         Files.writeString(csv, b);
-        Run r = mkt("data", "commit", csv.toString(), "--format", "csv", "--label", "outcome", "--domain", "cardiology");
+        String worker = "0x" + "12".repeat(20);
+        Run r = mkt("data", "commit", csv.toString(), "--format", "csv", "--label", "outcome", "--domain", "cardiology", "--worker", worker);
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("committed 40 samples (csv, shape 3, 2 classes)").contains("offer it: mkt providers data");
         assertThat(r.err()).contains("read 40 of 40 samples");
         JsonNode offer = new ObjectMapper().readTree(dir.resolve(".fedmarket/patients.csv/offer.json").toFile());
         List<String> fields = new ArrayList<>();
         offer.fieldNames().forEachRemaining(fields::add);
-        assertThat(fields).containsExactly("name", "domain", "region", "sampleCount", "labelHistogram", "datasetRoot");
+        assertThat(fields).containsExactly("name", "domain", "region", "sampleCount", "labelHistogram", "datasetRoot", "source");
+        // a private source: the samples' shape and classes and the worker keys that hold the data, nothing of the data itself
+        assertThat(offer.get("source").toString()).isEqualTo("{\"dataset\":\"private:3:2\",\"workers\":[\"" + worker + "\"]}");
         assertThat(offer.get("name").asText()).isEqualTo("patients");
         assertThat(offer.get("sampleCount").asLong()).isEqualTo(40);
         assertThat(offer.get("labelHistogram").toString()).isEqualTo("{\"sick\":14,\"well\":26}");

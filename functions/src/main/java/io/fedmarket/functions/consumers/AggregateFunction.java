@@ -51,7 +51,7 @@ public class AggregateFunction {
     Duration disputeWindow;
 
     /** A rejection the worker can be slashed for: a rejecting reason code (optionally ": detail") and a 32-byte evidence hash. */
-    static boolean slashable(VerdictReached v) {
+    public static boolean slashable(VerdictReached v) {
         if (v.accepted() || v.evidenceHash() == null || !v.evidenceHash().matches("^0x[0-9a-fA-F]{64}$") || v.reason() == null) {
             return false;
         }

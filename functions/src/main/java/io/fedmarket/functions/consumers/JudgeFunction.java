@@ -12,6 +12,7 @@ import io.fedmarket.functions.http.Json;
 import io.fedmarket.functions.outbox.Outbox;
 import io.fedmarket.functions.rounds.Verification;
 import io.fedmarket.messages.ReexecResult;
+import io.fedmarket.messages.RevealRequest;
 import io.fedmarket.pol.ReexecSigner;
 import io.fedmarket.pol.TrailManifest;
 import io.quarkus.funqy.Funq;
@@ -170,8 +171,10 @@ public class JudgeFunction {
                 : s.createNativeQuery("update reexec_requests set status = :st, verifier = :w, end_hash = :h, distance = :d, error = :e, signature = :sig, "
                                 + "wall_millis = :ms, answered_at = :now, end_uri = :eu where id = :id and status in ('SENT', 'TIMED_OUT')")
                         .setParameter("eu", r.endUri())
-                        .setParameter("st", cmp.status().equals("UNVERIFIABLE") ? "ERROR" : cmp.status()).setParameter("w", worker).setParameter("h", r.endHash()).setParameter("d", cmp.distance())
-                        .setParameter("e", cmp.status().equals("ERROR") || cmp.status().equals("UNVERIFIABLE") ? cmp.detail() : null).setParameter("sig", r.signature())
+                        .setParameter("st", cmp.status().equals("UNVERIFIABLE") || cmp.status().equals("REVEAL_NOT_SERVED") ? "ERROR" : cmp.status())
+                        .setParameter("w", worker).setParameter("h", r.endHash()).setParameter("d", cmp.distance())
+                        .setParameter("e", cmp.status().equals("ERROR") || cmp.status().equals("UNVERIFIABLE") || cmp.status().equals("REVEAL_NOT_SERVED")
+                                ? cmp.detail() : null).setParameter("sig", r.signature())
                         .setParameter("ms", r.wallMillis()).setParameter("now", Instant.now()).setParameter("id", r.reexecId()).executeUpdate()
                         .chain(n -> n == 0 ? Uni.createFrom().item("answer recorded by another delivery") : next(s, locked, tm, req, worker, cmp, proven))));
         LOG.infof("answer %s from %s on segment %d of %s: %s -> %s", r.reexecId(), worker, req.segment(), c.taskId(), cmp.status(), outcome);
@@ -241,6 +244,15 @@ public class JudgeFunction {
         // only the hashes are signed: an answer with a signed end hash is judged by it, whatever unsigned error text rides along
         // (anyone could copy an honest answer and add one); an answer without an end hash is the re-executor's own failure
         if (r.endHash() == null) {
+            if (r.error() != null && r.error().startsWith("REVEAL_NOT_SERVED") && c.task().isPrivate()) {
+                // the drawn re-executor says the data owner did not reveal the segment's samples to it: the bucket says whether
+                // that is so (only the owner's workers write their seals), so the claim alone never leaves an honest owner out
+                String me = r.worker() == null ? "" : r.worker().toLowerCase();
+                boolean sealed = c.task().trainers().stream().anyMatch(o -> artifacts.exists(RevealRequest.sealedKey(o, r.reexecId(), me)));
+                return sealed ? new Comparison("ERROR", null, "the re-executor says the reveal was not served, but the owner's workers sealed it: "
+                        + "another re-executor is drawn")
+                        : new Comparison("REVEAL_NOT_SERVED", null, r.error());
+            }
             return new Comparison("ERROR", null, r.error() == null ? "no end hash" : r.error());
         }
         if (r.startHash() != null && !r.startHash().equalsIgnoreCase(committedStart)) {
@@ -293,6 +305,14 @@ public class JudgeFunction {
         switch (cmp.status()) {
             case "UNVERIFIABLE" -> {
                 return verification.decide(s, c, false, "INCONCLUSIVE: " + cmp.detail(), null).replaceWith("inconclusive");
+            }
+            case "REVEAL_NOT_SERVED" -> {
+                // a private shard's owner that does not show the drawn samples cannot have its update verified: left out and
+                // unpaid, not slashed (a refusal is indistinguishable from an owner's machine being down, and costs it the
+                // round's pay every time; the bond answers for provably false work only)
+                return verification.decide(s, c, false, "REVEAL_NOT_SERVED: segment " + req.segment() + " of the private shard was not revealed to the drawn "
+                        + "re-executor " + worker + " in time (" + cmp.detail() + "): the update cannot be verified and is left out unpaid", null)
+                        .replaceWith("left out: the owner did not reveal the drawn samples");
             }
             case "ERROR" -> {
                 if (req.attempt() + 1 >= Verification.MAX_ATTEMPTS) {

@@ -89,7 +89,39 @@ public class MatchService {
         return out;
     }
 
-    record Candidates(List<DataCandidate> data, List<GpuCandidate> gpus, Map<String, String> owners, long withoutSource, List<String> misfits) {
+    /**
+     * @param trainers per private data offer (by id): the worker keys that hold it (only they may train it)
+     */
+    record Candidates(List<DataCandidate> data, List<GpuCandidate> gpus, Map<String, String> owners, long withoutSource, List<String> misfits,
+                      Map<String, List<String>> trainers) {
+    }
+
+    /**
+     * A private shard is trained by the workers that hold it: each private offer's assignment gets a GPU of one of its
+     * workers (the one the solver chose if it is, else that worker's GPU offer, preferring one already in the match). Null
+     * when an offer's workers have no GPU offer under the price cap (candidates leaves such offers out beforehand).
+     */
+    static Match routePrivate(Match m, Candidates c) {
+        List<Assignment> out = new ArrayList<>();
+        java.util.Set<String> chosen = new java.util.HashSet<>();
+        m.assignments().forEach(a -> chosen.add(a.gpuProviderId()));
+        for (Assignment a : m.assignments()) {
+            List<String> holders = c.trainers().get(a.dataProviderId());
+            if (holders == null || holders.contains(String.valueOf(c.owners().get(a.gpuProviderId())).toLowerCase())) {
+                out.add(a);
+                continue;
+            }
+            GpuCandidate g = c.gpus().stream().filter(x -> holders.contains(String.valueOf(c.owners().get(x.id())).toLowerCase()))
+                    .sorted(java.util.Comparator.comparing((GpuCandidate x) -> !chosen.contains(x.id())).thenComparing(GpuCandidate::id)).findFirst().orElse(null);
+            if (g == null) {
+                return null;
+            }
+            out.add(new Assignment(a.dataProviderId(), g.id(), a.samplesPerRound(), a.gpuSecondsPerRound(), a.gpuSecondsTotal(), a.expectedPayment(),
+                    a.expectedCompletion(), a.regionFit(), a.coverageGain(), a.explanation() + "; private data: trained on the GPU of a worker that holds it ("
+                    + c.owners().get(g.id()) + ")"));
+        }
+        return new Match(m.intentId(), out, m.clearingPricePerGpuSecond(), m.priceSetterId(), m.totalGpuSeconds(), m.expectedCost(), m.objective(),
+                m.priceExplanation());
     }
 
     /** The intent's model as the plan will build it, or null when it cannot be built (decide says why). */
@@ -133,11 +165,25 @@ public class MatchService {
                         .map(gpuRows -> {
                             List<DataCandidate> data = new ArrayList<>();
                             List<String> misfits = new ArrayList<>();
+                            Map<String, List<String>> trainers = new HashMap<>();
+                            java.util.Set<String> gpuOwners = new java.util.HashSet<>();
+                            for (Object[] g : gpuRows) {
+                                gpuOwners.add(String.valueOf(g[11]).toLowerCase());
+                            }
                             for (Object[] d : dataRows) {
                                 String why = misfit(layout, (String) d[10]);
                                 if (why != null) {
                                     misfits.add(why); // data the model cannot take is never matched
                                     continue;
+                                }
+                                List<String> holders = Json.parse((String) d[10], io.fedmarket.messages.DataSource.class).trainers();
+                                if (holders != null) {
+                                    if (holders.stream().noneMatch(gpuOwners::contains)) {
+                                        // nobody else may train a private shard: without a GPU of its own workers it cannot be trained
+                                        misfits.add("private data offer " + d[0] + ": none of its workers " + holders + " offers a GPU at or under the intent's price cap");
+                                        continue;
+                                    }
+                                    trainers.put(d[0].toString(), holders);
                                 }
                                 Map<String, Long> hist = Json.parse((String) d[4], LabelHistogram.class);
                                 data.add(new DataCandidate(d[0].toString(), (String) d[1], (String) d[2], Sql.lng(d[3]), hist, Sql.big(d[5]),
@@ -150,10 +196,10 @@ public class MatchService {
                                         Sql.big(g[5]), Sql.instant(g[6]), new ReliabilityStats(Sql.lng(g[7]), Sql.lng(g[8]), Sql.lng(g[9]), Sql.lng(g[10]))));
                                 owners.put(g[0].toString(), (String) g[11]);
                             }
-                            return new Candidates(data, gpus, owners, 0, misfits);
+                            return new Candidates(data, gpus, owners, 0, misfits, trainers);
                         }))
                 .chain(c -> s.createNativeQuery("select count(*) from data_providers where domain = :d and source is null", Long.class)
-                        .setParameter("d", domain).getSingleResult().map(n -> new Candidates(c.data(), c.gpus(), c.owners(), n, c.misfits())));
+                        .setParameter("d", domain).getSingleResult().map(n -> new Candidates(c.data(), c.gpus(), c.owners(), n, c.misfits(), c.trainers())));
     }
 
     /** Jackson target for the stored label histogram. */
@@ -180,7 +226,10 @@ public class MatchService {
                     + (c.misfits().isEmpty() ? "" : " (" + c.misfits().size() + " data offer(s) do not fit the model and were left out: "
                     + new java.util.TreeSet<>(c.misfits()) + ")"));
         }
-        Match match = (Match) result;
+        Match match = routePrivate((Match) result, c);
+        if (match == null) {
+            return unmatched(s, intentId, now, "a private data offer of the match has no GPU of its own workers to train on");
+        }
         UUID jobId = UUID.nameUUIDFromBytes(("job:" + intentId).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         long roundSeconds = Math.max(60, Duration.between(now, deadline).dividedBy(rounds).toSeconds());
         io.fedmarket.fl.job.JobPlan plan;

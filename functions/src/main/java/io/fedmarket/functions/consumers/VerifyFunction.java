@@ -189,6 +189,14 @@ public class VerifyFunction {
                                 : Uni.createFrom().item("")).map(x -> "ignored: " + worker + " is not a GPU participant of job " + m.jobId()
                                 + " (or was removed from it)" + x);
                     }
+                    io.fedmarket.messages.TrainTask offered = Json.parse((String) t[8], io.fedmarket.messages.TrainTask.class);
+                    if (!offered.trainableBy(worker)) {
+                        // a private shard is trained by the workers that hold it: anybody else's update is not of that data
+                        boolean reoffer = "OPEN".equals(t[3]) && ("OFFERED".equals(t[2]) || "RUNNING".equals(t[2]));
+                        return (reoffer ? outbox.add(s, Queues.TASKS, "task-reoffer:" + m.taskId() + ":" + worker, (String) t[8]).replaceWith(" (task re-offered)")
+                                : Uni.createFrom().item("")).map(x -> "ignored: " + worker + " does not hold the private shard of task " + m.taskId()
+                                + " (only " + offered.trainers() + " train it)" + x);
+                    }
                     if (!"OPEN".equals(t[3]) || "DROPPED".equals(t[2])) {
                         return Uni.createFrom().item("ignored: round " + m.round() + " is " + t[3] + " and the task " + t[2]
                                 + " (a late update is not verified, aggregated or paid)");
@@ -196,7 +204,7 @@ public class VerifyFunction {
                     // the weight FedAvg gives the update is the shard's as offered, not what the worker says; the GPU-seconds billed
                     // are at most the task's budget and the time since the task was published (plus a minute of clock skew)
                     long samples = Math.max(1, ((Number) t[6]).longValue());
-                    long budget = Json.parse((String) t[8], io.fedmarket.messages.TrainTask.class).budgetSeconds();
+                    long budget = offered.budgetSeconds();
                     long billed = Math.min(m.gpuSeconds(), Math.min(((Number) t[7]).longValue(), budget > 0 ? budget : Long.MAX_VALUE));
                     if (billed < m.gpuSeconds()) {
                         LOG.warnf("task %s: %d GPU-seconds claimed, %d billed (the task's budget and the time since it was published)", m.taskId(),

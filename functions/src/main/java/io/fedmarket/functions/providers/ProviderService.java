@@ -104,6 +104,7 @@ public class ProviderService {
             }
         }
         v.throwIfAny("data provider");
+        io.fedmarket.messages.DataSource source = r.source() == null ? null : r.source().normalized();
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         String root = r.datasetRoot().toLowerCase();
         String hist = Json.write(new LinkedHashMap<>(r.labelHistogram()));
@@ -113,10 +114,10 @@ public class ProviderService {
                         + "source = excluded.source, updated_at = excluded.updated_at returning id", Object.class)
                 .setParameter("id", UUID.randomUUID()).setParameter("o", caller.address()).setParameter("n", r.name()).setParameter("d", r.domain())
                 .setParameter("r", r.region()).setParameter("c", r.sampleCount()).setParameter("h", hist).setParameter("root", root)
-                .setParameter("src", r.source() == null ? null : Json.write(r.source())).setParameter("t", now)
+                .setParameter("src", source == null ? null : Json.write(source)).setParameter("t", now)
                 .getSingleResult());
         return new DataProviderView(id.toString(), Addresses.checksummed(caller.address()), r.name(), r.domain(), r.region(), r.sampleCount(),
-                r.labelHistogram(), root, r.source(), now.toString());
+                r.labelHistogram(), root, source, now.toString());
     }
 
     @SuppressWarnings("unchecked")

@@ -137,7 +137,7 @@ public class RoundPublisher {
             tasks.add(new TrainTask(taskId(jobId, round, i), jobId, round, plan.modelSpec(), startUri, startHash, src.dataset(), src.partition(),
                     src.clients(), src.client(), src.partitionSeed(), sh.root(), plan.taskSeed(round, i), plan.lr(), plan.momentum(), plan.proxMu(),
                     plan.batchSize(), 0, shape.steps(), shape.checkpointEvery(), plan.threads(), plan.dpClip(), plan.dpNoiseMultiplier(),
-                    plan.roundSeconds(), due.getEpochSecond()).validate());
+                    plan.roundSeconds(), due.getEpochSecond(), src.trainers()).validate());
         }
         Uni<Integer> chain = s.createNativeQuery("insert into rounds (job_id, round_no, status, min_updates, deadline, start_model_uri, global_model_hash) "
                         + "values (:j, :r, 'OPEN', :m, :d, :u, null) on conflict (job_id, round_no) do update set start_model_uri = excluded.start_model_uri, "
@@ -148,7 +148,8 @@ public class RoundPublisher {
             TrainTask t = tasks.get(i);
             Shard sh = shards.get(i);
             int index = i;
-            String worker = workers.get(i % workers.size());
+            String worker = t.trainers() == null ? workers.get(i % workers.size())
+                    : workers.stream().filter(t::trainableBy).findFirst().orElse(t.trainers().get(0));
             String body = Json.write(t);
             chain = chain.chain(() -> s.createNativeQuery("insert into tasks (id, job_id, round_no, worker, shard, seed, hyper_params, status, created_at, "
                                     + "data_provider, data_owner, shard_index) values (:id, :j, :r, :w, :sh, :seed, :hp, 'OFFERED', :t, :dp, :do, :i) on conflict do nothing")
@@ -196,18 +197,21 @@ public class RoundPublisher {
                     TrainTask old = Json.parse((String) r[2], TrainTask.class);
                     String base = old.taskId().replaceAll("-a[0-9]+$", "");
                     String id = base + "-a" + (offers + 1);
-                    TrainTask t = new TrainTask(id, old.jobId(), old.round(), old.modelSpec(), old.globalModelUri(), old.globalModelHash(), old.dataset(),
-                            old.partition(), old.clients(), old.client(), old.partitionSeed(), old.shardCommitment(), old.seed() + 1_000_000L * offers,
-                            old.lr(), old.momentum(), old.proxMu(), old.batchSize(), old.epochs(), old.steps(), old.checkpointEvery(), old.threads(),
-                            old.dpClip(), old.dpNoiseMultiplier(), old.budgetSeconds(), old.deadlineEpochSeconds()).validate();
+                    TrainTask t = old.reoffered(id, old.seed() + 1_000_000L * offers).validate();
                     String body = Json.write(t);
-                    return s.createNativeQuery("insert into tasks (id, job_id, round_no, worker, shard, seed, hyper_params, status, created_at, "
+                    // a private shard is held by its trainers only: re-offered only while one of them is still in the job
+                    Uni<String> liveTrainer = old.trainers() == null ? Uni.createFrom().item((String) r[9])
+                            : s.createNativeQuery("select address from job_participants where job_id = :j and kind = 'GPU' and removed_at is null "
+                                    + "and lower(address) in (:ws) order by provider_id limit 1", String.class)
+                            .setParameter("j", r[0]).setParameter("ws", old.trainers()).getResultList().map(l -> l.isEmpty() ? null : l.get(0));
+                    return liveTrainer.chain(w -> w == null ? Uni.createFrom().item("shard not re-offered: it is private and none of its workers "
+                            + old.trainers() + " is left in the job") : s.createNativeQuery("insert into tasks (id, job_id, round_no, worker, shard, seed, hyper_params, status, created_at, "
                                     + "data_provider, data_owner, shard_index) values (:id, :j, :r, :w, :sh, :seed, :hp, 'OFFERED', :t, :dp, :do, :i) on conflict do nothing")
-                            .setParameter("id", id).setParameter("j", r[0]).setParameter("r", r[1]).setParameter("w", r[9]).setParameter("sh", r[6])
+                            .setParameter("id", id).setParameter("j", r[0]).setParameter("r", r[1]).setParameter("w", w).setParameter("sh", r[6])
                             .setParameter("seed", t.seed()).setParameter("hp", body).setParameter("t", Instant.now()).setParameter("dp", r[3])
                             .setParameter("do", r[4]).setParameter("i", r[5]).executeUpdate()
                             .chain(n -> n == 0 ? Uni.createFrom().item("re-offered before")
-                                    : outbox.add(s, Queues.TASKS, "task:" + id, body).replaceWith("shard re-offered as " + id));
+                                    : outbox.add(s, Queues.TASKS, "task:" + id, body).replaceWith("shard re-offered as " + id)));
                 });
     }
 

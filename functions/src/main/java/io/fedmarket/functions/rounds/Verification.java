@@ -10,6 +10,7 @@ import io.fedmarket.functions.artifacts.Artifacts;
 import io.fedmarket.functions.http.Json;
 import io.fedmarket.functions.outbox.Outbox;
 import io.fedmarket.messages.ReexecTask;
+import io.fedmarket.messages.RevealRequest;
 import io.fedmarket.messages.TrainTask;
 import io.fedmarket.messages.VerdictReached;
 import io.fedmarket.pol.TrailManifest;
@@ -131,8 +132,26 @@ public class Verification {
                             + "values (:id, :t, :seg, :p, :a, :k, :x, 'SENT', :now, :as) on conflict do nothing")
                     .setParameter("id", id).setParameter("t", c.taskId()).setParameter("seg", segment).setParameter("p", purpose).setParameter("a", attempt)
                     .setParameter("k", k).setParameter("x", Json.write(exclude)).setParameter("now", Instant.now()).setParameter("as", assignee).executeUpdate()
-                    .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec:" + id, body));
+                    .chain(n -> n == 0 ? Uni.createFrom().item(0) : revealRequest(s, c, r).chain(() -> outbox.add(s, Queues.REEXEC, "reexec:" + id, body)));
         });
+    }
+
+    /**
+     * For a segment of a private shard drawn for a re-executor: the marketplace's word to the data owner's workers that this
+     * segment's samples are to be sealed to that re-executor ({@link RevealRequest}, under {@code reveal-requests/<root>/},
+     * which only the functions write). Nothing for open data, or when nobody was drawn (there is nobody to seal to: the
+     * request waits for a draw). Written before the request's message is queued, so the re-executor finds it.
+     */
+    Uni<Void> revealRequest(Mutiny.Session s, Ctx c, ReexecTask r) {
+        if (!c.task().isPrivate() || r.assignee() == null) {
+            return Uni.createFrom().voidItem();
+        }
+        return s.createNativeQuery("select coalesce((select d.sample_count from tasks t join data_providers d on d.id = t.data_provider where t.id = :t), 0)", Long.class)
+                .setParameter("t", c.taskId()).getSingleResult()
+                .map(n -> {
+                    artifacts.putJson(RevealRequest.key(c.task().shardCommitment(), r.reexecId()), Json.write(new RevealRequest(r, (int) Math.min(Integer.MAX_VALUE, n))));
+                    return null;
+                });
     }
 
     /**
@@ -208,8 +227,8 @@ public class Verification {
                         // once per exclusion set (and occasion): a replayed bogus answer puts nothing on the queue again
                         return s.createNativeQuery("update reexec_requests set exclude = :x, assignee = :as where id = :id and status = 'SENT'")
                                 .setParameter("x", Json.write(exclude)).setParameter("as", a).setParameter("id", id).executeUpdate()
-                                .chain(n -> n == 0 ? Uni.createFrom().item(0) : outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":" + String.join(",", exclude)
-                                        + (occasion == null ? "" : ":" + occasion), Json.write(r)));
+                                .chain(n -> n == 0 ? Uni.createFrom().item(0) : revealRequest(s, c, r).chain(() -> outbox.add(s, Queues.REEXEC, "reexec-again:" + id + ":"
+                                        + String.join(",", exclude) + (occasion == null ? "" : ":" + occasion), Json.write(r))));
                     });
                 });
     }

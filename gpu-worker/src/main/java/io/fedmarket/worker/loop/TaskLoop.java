@@ -63,10 +63,43 @@ public final class TaskLoop implements AutoCloseable {
         this.sqs = sqsB.build();
         this.s3 = s3B.build();
         this.store = new ArtifactStore(s3, ep.bucket());
-        this.runner = new TaskRunner(store, cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()), cfg.workerId(), cfg.fault(), cfg.hold());
-        this.reexecutor = new Reexecutor(runner, store, cfg.key(), new ReexecSigner(cfg.chainId(), cfg.marketplace()));
+        this.local = io.fedmarket.worker.data.local.LocalShards.load(cfg.localData(), m -> System.err.println(cfg.workerId() + ": " + m));
+        this.runner = new TaskRunner(store, cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()), cfg.workerId(), cfg.fault(), cfg.hold())
+                .localData(local);
+        this.reexecutor = new Reexecutor(runner, store, cfg.key(), new ReexecSigner(cfg.chainId(), cfg.marketplace()))
+                .revealWait(cfg.revealWaitSeconds() * 1000L);
         this.notice = new SpotNotice(cfg.spotNotice());
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("heartbeat").unstarted(r));
+        // a reveal is sealed to this worker's key, which its address is the hash of: published where only it writes
+        io.fedmarket.worker.reveal.RevealServer.publishKey(store, cfg.key());
+        if (!local.roots().isEmpty() && !cfg.fault().refusesReveals()) {
+            this.reveals = new io.fedmarket.worker.reveal.RevealServer(store, cfg.key(), local, m -> System.err.println(cfg.workerId() + ": " + m));
+            this.revealPasses = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("reveals").unstarted(r));
+            revealPasses.scheduleWithFixedDelay(() -> {
+                try {
+                    reveals.serveOnce();
+                } catch (RuntimeException e) {
+                    System.err.println(cfg.workerId() + ": reveal pass failed (tried again): " + e.getMessage());
+                }
+            }, 0, REVEAL_POLL_MILLIS, TimeUnit.MILLISECONDS);
+        } else {
+            this.reveals = null;
+            this.revealPasses = null;
+            if (!local.roots().isEmpty()) {
+                System.err.println("FAULT INJECTION refuse-reveal: " + cfg.workerId() + " never reveals a drawn segment of its private data");
+            }
+        }
+    }
+
+    /** How often the owner's worker looks for reveal requests of its private data sets. */
+    static final long REVEAL_POLL_MILLIS = 300;
+    private final io.fedmarket.worker.data.local.LocalShards local;
+    private final io.fedmarket.worker.reveal.RevealServer reveals;
+    private final ScheduledExecutorService revealPasses;
+
+    /** This worker's reveal server (null when it holds no private data). */
+    public io.fedmarket.worker.reveal.RevealServer reveals() {
+        return reveals;
     }
 
     public ArtifactStore store() {
@@ -118,7 +151,7 @@ public final class TaskLoop implements AutoCloseable {
                 }
                 continue;
             }
-            Optional<Message> task = receive(cfg.endpoints().tasksQueueUrl(), cfg.pollSeconds());
+            Optional<Message> task = receiveTask(cfg.endpoints().tasksQueueUrl(), cfg.pollSeconds());
             if (task.isPresent()) {
                 boolean interrupted = handleTask(task.get());
                 idleSince = System.nanoTime();
@@ -141,10 +174,39 @@ public final class TaskLoop implements AutoCloseable {
         }
     }
 
-    private Optional<Message> receive(String queueUrl, int waitSeconds) {
-        List<Message> ms = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(1).waitTimeSeconds(waitSeconds)
+
+    /**
+     * A task this worker may take: open data, or private data it holds (a task of someone else's private shard is left on the
+     * queue, released at once, for the workers that hold it). Looks at up to 10 messages a receive, keeps the first it may
+     * take and releases the rest; a message that does not parse is kept (handleTask sends it on its way to the DLQ).
+     */
+    private Optional<Message> receiveTask(String queueUrl, int waitSeconds) {
+        List<Message> ms = sqs.receiveMessage(b -> b.queueUrl(queueUrl).maxNumberOfMessages(10).waitTimeSeconds(waitSeconds)
                 .visibilityTimeout(cfg.visibilitySeconds())).messages();
-        return ms.isEmpty() ? Optional.empty() : Optional.of(ms.get(0));
+        Message picked = null;
+        List<Message> others = new java.util.ArrayList<>();
+        for (Message m : ms) {
+            if (picked == null && mayTake(m)) {
+                picked = m;
+            } else {
+                others.add(m);
+            }
+        }
+        releaseAll(queueUrl, others);
+        if (picked == null && !others.isEmpty()) {
+            sleepQuietly(200); // only others' private tasks: give their holders the next receive
+        }
+        return Optional.ofNullable(picked);
+    }
+
+    private boolean mayTake(Message m) {
+        TrainTask t;
+        try {
+            t = ArtifactStore.JSON.readValue(m.body(), TrainTask.class);
+        } catch (JsonProcessingException | RuntimeException e) {
+            return true;
+        }
+        return t.trainableBy(cfg.key().getAddress()) && local.holds(t);
     }
 
     private ScheduledFuture<?> heartbeat(String queueUrl, Message m) {
@@ -361,6 +423,9 @@ public final class TaskLoop implements AutoCloseable {
     @Override
     public void close() {
         notice.close();
+        if (revealPasses != null) {
+            revealPasses.shutdownNow();
+        }
         heartbeats.shutdownNow();
         try {
             heartbeats.awaitTermination(2, TimeUnit.SECONDS);

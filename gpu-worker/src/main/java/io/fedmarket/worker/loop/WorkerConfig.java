@@ -30,6 +30,11 @@ import java.util.function.Function;
  *                                         (re-executions only: a bonded verifier node that never takes a training task)
  * FEDMARKET_FAULT                         FAULT INJECTION for demos: free-ride | noise | partial:F | scaled-copy |
  *                                         forged-trail | wrong-shard | slow:MS | nondeterministic | crash-after:N
+ * FEDMARKET_LOCAL_DATA                    private data sets this worker holds (paths committed with mkt data commit, separated
+ *                                         by ':'): it trains the private tasks of their roots, and reveals a drawn segment's
+ *                                         samples, sealed, to the drawn re-executor only
+ * FEDMARKET_REVEAL_WAIT_SECONDS (60)     how long a re-executor waits for a private segment's reveal before it answers that
+ *                                         the owner did not serve it
  * FEDMARKET_FAULT_HOLD                    FAULT INJECTION for the demo's attrition fault: file:/path (a file holding a round
  *                                         number: tasks of that round pause at their first durable checkpoint while it
  *                                         exists) | none
@@ -37,7 +42,8 @@ import java.util.function.Function;
  */
 public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key, long chainId, String marketplace,
                            String spotNotice, int pollSeconds, int visibilitySeconds, int maxTasks, int idleExitSeconds,
-                           Fault fault, boolean verifierOnly, CheckpointHold hold) {
+                           Fault fault, boolean verifierOnly, CheckpointHold hold, java.util.List<Path> localData,
+                           int revealWaitSeconds) {
 
     /** Where the worker talks to: AWS (endpoint null) or the local stand-ins. */
     public record Endpoints(String tasksQueueUrl, String reexecQueueUrl, String submissionsQueueUrl, Map<String, String> queueUrls,
@@ -93,7 +99,9 @@ public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key
                 Integer.parseInt(orDefault(settings, "FEDMARKET_MAX_TASKS", "0")),
                 Integer.parseInt(orDefault(settings, "FEDMARKET_IDLE_EXIT_SECONDS", "0")),
                 Fault.parse(settings.apply("FEDMARKET_FAULT")), role(orDefault(settings, "FEDMARKET_WORKER_ROLE", "trainer")),
-                CheckpointHold.parse(settings.apply("FEDMARKET_FAULT_HOLD")));
+                CheckpointHold.parse(settings.apply("FEDMARKET_FAULT_HOLD")),
+                io.fedmarket.worker.data.local.LocalShards.parsePaths(settings.apply("FEDMARKET_LOCAL_DATA")),
+                Integer.parseInt(orDefault(settings, "FEDMARKET_REVEAL_WAIT_SECONDS", "60")));
     }
 
     private static boolean role(String r) {

@@ -54,6 +54,20 @@ public final class ArtifactStore {
         }
     }
 
+    /** The object at {@code key}, or empty when there is none. */
+    public Optional<byte[]> find(String key) {
+        try {
+            return Optional.of(s3.getObjectAsBytes(b -> b.bucket(bucket).key(key)).asByteArray());
+        } catch (NoSuchKeyException e) {
+            return Optional.empty();
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     /** A content-addressed blob, checked against the keccak in its key. */
     public byte[] getVerified(String key) {
         byte[] b = get(key);

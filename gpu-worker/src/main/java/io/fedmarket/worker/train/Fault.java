@@ -38,6 +38,8 @@ import java.util.SplittableRandom;
  * Honest ones:
  * <ul>
  *   <li>{@code crash-after:N}: halts the JVM (like a kill -9) before step N</li>
+ *   <li>{@code refuse-reveal}: trains its private shard honestly, but never reveals a drawn segment's samples to the
+ *       re-executor: its update cannot be verified, so it is left out unpaid (not slashed)</li>
  *   <li>{@code slow:MS}: a straggler, sleeps MS milliseconds after every step (counted as step time, as on a
  *       slower device)</li>
  *   <li>{@code nondeterministic}: trains with task.threads + 1 intra-op threads but reports task.threads in its
@@ -63,7 +65,7 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
     public static final Fault NONE = new Fault("none", 1, -1, 0);
 
     private static final String USAGE = "free-ride, noise, partial:F (0<F<1), scaled-copy, forged-trail, wrong-shard, fake-buffers, "
-            + "slow:MS, nondeterministic, lying-verifier or crash-after:N";
+            + "slow:MS, nondeterministic, lying-verifier, refuse-reveal or crash-after:N";
 
     public static Fault parse(String text) {
         if (text == null || text.isBlank() || text.equals("none")) {
@@ -74,7 +76,7 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
                 case "free-ride", "noise", "scaled-copy", "forged-trail", "fake-buffers" -> {
                     return new Fault(text, 0, -1, 0);
                 }
-                case "wrong-shard", "nondeterministic", "lying-verifier" -> {
+                case "wrong-shard", "nondeterministic", "lying-verifier", "refuse-reveal" -> {
                     return new Fault(text, 1, -1, 0);
                 }
                 default -> {
@@ -148,6 +150,11 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
         return kind.equals("lying-verifier");
     }
 
+    /** {@code refuse-reveal}: a data owner's worker that trains its private shard honestly but never reveals a drawn segment. */
+    public boolean refusesReveals() {
+        return kind.equals("refuse-reveal");
+    }
+
     int trainedSteps(int steps, int k) {
         return switch (kind) {
             case "free-ride", "noise", "scaled-copy" -> 0;
@@ -163,6 +170,18 @@ public record Fault(String kind, double fraction, int crashStep, long sleepMilli
 
     /** The shard trained on: the task's own, except for {@code wrong-shard} (the next client's, no commitment check). */
     ShardResolver.Shard trainingShard(TrainTask t, ShardResolver.Shard own) {
+        if (kind.equals("wrong-shard") && t.isPrivate()) {
+            // a private shard has no other client to take: the samples trained on are the held ones with every label moved
+            // to the next class (other data than the committed set, as a worker that trains on something else would)
+            io.fedmarket.worker.data.ImageData d = own.data();
+            int classes = io.fedmarket.messages.DataSource.classes(t.dataset()).getAsInt();
+            int[] moved = new int[d.labels().length];
+            for (int i = 0; i < moved.length; i++) {
+                moved[i] = (d.labels()[i] + 1) % classes;
+            }
+            return new ShardResolver.Shard(new io.fedmarket.worker.data.ImageData(d.name() + "-relabelled", d.pixels(), moved, d.rows(), d.cols(), d.floats()),
+                    own.indices(), own.commitment());
+        }
         if (!kind.equals("wrong-shard") || t.clients() < 2) {
             return own;
         }

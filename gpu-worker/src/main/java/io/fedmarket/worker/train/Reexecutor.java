@@ -52,8 +52,117 @@ public final class Reexecutor {
                         + ": need segment >= 0, steps > 0, startStep >= 0");
             }
             Engines.useThreads(task.threads());
-            ModelSpec spec = ModelSpec.parse(task.modelSpec());
-            ShardResolver.Shard shard = ShardResolver.resolve(task);
+            ShardResolver.Shard shard;
+            io.fedmarket.worker.reveal.SegmentReveal.Opened opened = null;
+            if (task.isPrivate() && !runner.localData().holds(task)) {
+                // a private shard: only the drawn segment's samples, sealed to this worker by the data owner's worker
+                Object got = revealed(r);
+                if (got instanceof String error) {
+                    return result(r, null, null, null, t0, error);
+                }
+                opened = (io.fedmarket.worker.reveal.SegmentReveal.Opened) got;
+                shard = revealedShard(task, opened);
+            } else {
+                shard = ShardResolver.resolve(task, runner.localData());
+            }
+            try {
+                return replay(r, task, shard, t0);
+            } finally {
+                if (opened != null) {
+                    opened.wipe(); // the revealed samples are forgotten as soon as the segment is replayed
+                    java.util.Arrays.fill(shard.data().pixels(), (byte) 0);
+                }
+            }
+        } catch (RuntimeException e) {
+            return result(r, null, null, null, t0, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    /** How long a re-executor waits for the data owner's reveal of a private segment before it answers REVEAL_NOT_SERVED (default). */
+    public static final long REVEAL_WAIT_MILLIS = 60_000L;
+    private long revealWaitMillis = REVEAL_WAIT_MILLIS;
+
+    /** How long to wait for a private segment's reveal (FEDMARKET_REVEAL_WAIT_SECONDS in the worker). */
+    public Reexecutor revealWait(long millis) {
+        this.revealWaitMillis = millis;
+        return this;
+    }
+
+    /**
+     * The opened reveal of a private segment drawn for this worker, or the error to answer: the marketplace's request must
+     * name this worker, the owner's workers ({@code task.trainers}) must have sealed the samples to it within the reveal wait,
+     * and every sample must be the committed one at the position the batch plan uses.
+     */
+    private Object revealed(ReexecTask r) {
+        TrainTask task = r.task();
+        String me = key.getAddress().toLowerCase(java.util.Locale.ROOT);
+        String reqKey = io.fedmarket.messages.RevealRequest.key(task.shardCommitment(), r.reexecId());
+        long until = System.currentTimeMillis() + revealWaitMillis;
+        io.fedmarket.messages.RevealRequest req = null;
+        while (true) {
+            if (req == null) {
+                req = store.getJson(reqKey, io.fedmarket.messages.RevealRequest.class)
+                        .filter(q -> q.reexec() != null && me.equalsIgnoreCase(q.reexec().assignee())).orElse(null);
+            }
+            if (req != null) {
+                for (String owner : task.trainers()) {
+                    java.util.Optional<byte[]> sealed = store.find(io.fedmarket.messages.RevealRequest.sealedKey(owner, r.reexecId(), me));
+                    if (sealed.isPresent()) {
+                        io.fedmarket.worker.reveal.SegmentReveal.Header h = io.fedmarket.worker.reveal.RevealServer.header(req.reexec(), req.sampleCount(),
+                                io.fedmarket.worker.reveal.RevealServer.publicKeyHex(key));
+                        if (h.fromStep() != r.startStep() || h.toStep() != r.startStep() + r.steps() || h.segment() != r.segment()) {
+                            return "REVEAL_REJECTED: the marketplace's reveal request names steps [" + h.fromStep() + ", " + h.toStep()
+                                    + "), this re-execution request [" + r.startStep() + ", " + (r.startStep() + r.steps()) + ")";
+                        }
+                        try {
+                            return io.fedmarket.worker.reveal.SegmentReveal.open(sealed.get(), h, key.getEcKeyPair().getPrivateKey());
+                        } catch (io.fedmarket.worker.reveal.SegmentReveal.Rejected e) {
+                            return "REVEAL_REJECTED: " + e.getMessage();
+                        }
+                    }
+                }
+            }
+            if (System.currentTimeMillis() > until) {
+                return req == null ? "REVEAL_NOT_REQUESTED: the marketplace has no reveal request of " + r.reexecId() + " for " + me
+                        + " (not drawn for it, or redrawn since)"
+                        : "REVEAL_NOT_SERVED: the data owner's workers " + task.trainers() + " did not reveal segment " + r.segment() + " of "
+                        + task.taskId() + " to " + me + " within " + revealWaitMillis / 1000.0 + " s";
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "REVEAL_NOT_SERVED: interrupted while waiting for the reveal";
+            }
+        }
+    }
+
+    /** A shard of the committed size holding only the revealed samples (every other position zero, and never read). */
+    private static ShardResolver.Shard revealedShard(TrainTask task, io.fedmarket.worker.reveal.SegmentReveal.Opened o) {
+        io.fedmarket.worker.reveal.SegmentReveal.Header h = o.header();
+        java.util.List<Integer> shape = io.fedmarket.messages.DataSource.sampleShape(task.dataset()).orElseThrow();
+        boolean floats = shape.size() == 1;
+        int rows = floats ? 1 : shape.get(0) * shape.get(1);
+        int cols = floats ? shape.get(0) : shape.get(2);
+        int per = h.sampleBytes();
+        byte[] pixels = new byte[h.sampleCount() * per];
+        int[] labels = new int[h.sampleCount()];
+        for (int p : io.fedmarket.worker.reveal.SegmentReveal.positions(h)) {
+            io.fedmarket.worker.data.local.LocalSample s = o.sample(p);
+            System.arraycopy(s.bytes(), 0, pixels, p * per, per);
+            labels[p] = s.label();
+        }
+        int[] all = new int[h.sampleCount()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        return new ShardResolver.Shard(new io.fedmarket.worker.data.ImageData("revealed:" + task.taskId(), pixels, labels, rows, cols, floats), all,
+                io.fedmarket.crypto.Hashes.fromHex32(task.shardCommitment()));
+    }
+
+    private ReexecResult replay(ReexecTask r, TrainTask task, ShardResolver.Shard shard, long t0) {
+        ModelSpec spec = ModelSpec.parse(task.modelSpec());
+        {
             ModelState start = ModelState.decode(store.getVerified(r.startCheckpointUri()), r.startCheckpointUri());
             String startHash = Hashes.hex(start.stateHash()); // parameters, momentum and step, as the trail commits them
             if (r.startHash() != null && !startHash.equalsIgnoreCase(r.startHash())) {
@@ -82,8 +191,6 @@ public final class Reexecutor {
             // the end state under this worker's own prefix: the judge checks it hashes to the signed end hash
             String endUri = store.putContent(io.fedmarket.pol.SubmissionSigner.workerPrefix(key.getAddress()) + STATES_PREFIX, "ckpt", end.encode());
             return result(r, startHash, endHash, endUri, t0, null);
-        } catch (RuntimeException e) {
-            return result(r, null, null, null, t0, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 

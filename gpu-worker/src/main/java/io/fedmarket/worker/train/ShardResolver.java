@@ -20,6 +20,22 @@ public final class ShardResolver {
     }
 
     public static Shard resolve(TrainTask t) {
+        return resolve(t, io.fedmarket.worker.data.local.LocalShards.NONE);
+    }
+
+    /**
+     * The shard of {@code t}: of open data rebuilt from (data set, split, client), of private data the worker's own held data
+     * set with the task's root (never anyone else's: a worker that does not hold it refuses the task).
+     */
+    public static Shard resolve(TrainTask t, io.fedmarket.worker.data.local.LocalShards local) {
+        if (t.isPrivate()) {
+            io.fedmarket.worker.data.local.LocalShards.Held h = local.forTask(t);
+            int[] all = new int[h.data().size()];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = i;
+            }
+            return new Shard(h.data(), all, h.set().root());
+        }
         String key = t.dataset() + "|" + t.partition() + "|" + t.clients() + "|" + t.client() + "|" + t.partitionSeed();
         Shard s = CACHE.computeIfAbsent(key, k -> {
             ImageData data = Datasets.load(t.dataset());

@@ -67,6 +67,18 @@ public final class TaskRunner {
         this.hold = hold == null ? CheckpointHold.NONE : hold;
     }
 
+    private io.fedmarket.worker.data.local.LocalShards local = io.fedmarket.worker.data.local.LocalShards.NONE;
+
+    /** The private data sets this worker holds (tasks of private data train from here). */
+    public TaskRunner localData(io.fedmarket.worker.data.local.LocalShards l) {
+        this.local = l == null ? io.fedmarket.worker.data.local.LocalShards.NONE : l;
+        return this;
+    }
+
+    public io.fedmarket.worker.data.local.LocalShards localData() {
+        return local;
+    }
+
     public Fault fault() {
         return fault;
     }
@@ -108,7 +120,7 @@ public final class TaskRunner {
         long tStart = System.nanoTime();
         task.validate();
         ModelSpec spec = ModelSpec.parse(task.modelSpec());
-        ShardResolver.Shard shard = ShardResolver.resolve(task);
+        ShardResolver.Shard shard = ShardResolver.resolve(task, local);
         // the shard trained on; only the wrong-shard fault trains on another one while claiming this one
         ShardResolver.Shard trainOn = fault.trainingShard(task, shard);
         int steps = ShardResolver.steps(task, shard);
