@@ -40,6 +40,11 @@ final class DemoCommand implements Runnable {
             + "resnet:D (DJL model zoo ResNetV1, e.g. resnet:20; batch 16, lr 0.05, momentum 0.9, target " + "60%)")
     String model;
 
+    @Option(names = "--private-data", description = "every provider keeps its shard: exported to its own folder as PNG files, committed "
+            + "(mkt data commit), offered as private data and trained there by its own worker only; a drawn segment's samples are revealed, "
+            + "sealed, to the drawn re-executor only, and the privacy cost is printed")
+    boolean privateData;
+
     static final double TARGET_ACCURACY = 0.70;
     /** ResNet-20 in this demo's budget (10 rounds of 60 steps of batch 16 per shard) on non-IID Fashion-MNIST. */
     static final double RESNET_TARGET_ACCURACY = 0.60;
@@ -58,9 +63,9 @@ final class DemoCommand implements Runnable {
         DemoRunner.Options base = new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), TARGET_ACCURACY);
         DemoRunner.Options opts = layout.architecture() == io.fedmarket.fl.model.ModelLayouts.Architecture.RESNET
                 ? new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), RESNET_TARGET_ACCURACY, layout.spec(),
-                0, 16, 0.05, 0.9, false, base.budgetTokens(), base.fakedFraction(), base.mix())
+                0, 16, 0.05, 0.9, false, base.budgetTokens(), base.fakedFraction(), base.mix(), privateData)
                 : new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), TARGET_ACCURACY, layout.spec(),
-                base.epochs(), base.batch(), base.lr(), base.momentum(), base.baseline(), base.budgetTokens(), base.fakedFraction(), base.mix());
+                base.epochs(), base.batch(), base.lr(), base.momentum(), base.baseline(), base.budgetTokens(), base.fakedFraction(), base.mix(), privateData);
         DemoRun run;
         try {
             run = new DemoRunner(opts, System.out::println).run();

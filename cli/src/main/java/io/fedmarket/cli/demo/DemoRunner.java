@@ -64,7 +64,7 @@ public final class DemoRunner {
      */
     public record Options(int workers, int rounds, int cheaters, long seed, boolean faults, int steps, Path runDir,
                           double targetAccuracy, String model, int epochs, int batch, double lr, double momentum,
-                          boolean baseline, int budgetTokens, double fakedFraction, Mix mix) {
+                          boolean baseline, int budgetTokens, double fakedFraction, Mix mix, boolean privateData) {
         /**
          * Who the providers are when not the demo's default (the last {@code cheaters} cheat): one behaviour per provider (a
          * FEDMARKET_FAULT value or {@code none}), {@code verifiers} extra bonded verifier nodes that only re-execute, and the
@@ -76,12 +76,18 @@ public final class DemoRunner {
 
         public Options withMix(Mix m) {
             return new Options(m.behaviours().size(), rounds, (int) m.behaviours().stream().filter(DemoRunner::cheats).count(), seed, faults, steps, runDir,
-                    targetAccuracy, model, epochs, batch, lr, momentum, baseline, budgetTokens, fakedFraction, m);
+                    targetAccuracy, model, epochs, batch, lr, momentum, baseline, budgetTokens, fakedFraction, m, privateData);
+        }
+
+        /** The same run with every provider's shard private: exported to its own PNG folder, committed, trained there by its own worker only. */
+        public Options withPrivateData(boolean on) {
+            return new Options(workers, rounds, cheaters, seed, faults, steps, runDir, targetAccuracy, model, epochs, batch, lr, momentum, baseline,
+                    budgetTokens, fakedFraction, mix, on);
         }
 
         public Options withTraining(String model, int steps, double fakedFraction, boolean spotFaults, boolean baseline) {
             return new Options(workers, rounds, cheaters, seed, spotFaults, steps, runDir, targetAccuracy, model, epochs, batch, lr, momentum, baseline,
-                    budgetTokens, fakedFraction, mix);
+                    budgetTokens, fakedFraction, mix, privateData);
         }
 
         /**
@@ -89,7 +95,7 @@ public final class DemoRunner {
          * it happens, a worker that fakes its whole task (the demo's cheaters), re-executing at most 5% of the steps.
          */
         public Options(int workers, int rounds, int cheaters, long seed, boolean faults, int steps, Path runDir, double targetAccuracy) {
-            this(workers, rounds, cheaters, seed, faults, steps, runDir, targetAccuracy, "mlp", 0, 64, 0.05, 0.5, true, 1000, 1.0, null);
+            this(workers, rounds, cheaters, seed, faults, steps, runDir, targetAccuracy, "mlp", 0, 64, 0.05, 0.5, true, 1000, 1.0, null, false);
         }
 
         /**
@@ -102,7 +108,7 @@ public final class DemoRunner {
             // round: q = 1 of 20 segments, 5% of the steps), which keeps 50 rounds of CNN checkpoints at a few GB; detection per
             // strategy at the 5% budget is the integrity benchmark's (bench integrity --marketplace)
             return new Options(10, rounds, cheaters, seed, cheaters > 0, 0, runDir, cheaters > 0 ? 0.864 : 0.874, "cnn", epochs, 64, 0.01, 0.9, false, 20_000,
-                    1.0, null);
+                    1.0, null, false);
         }
 
         int stepsFor(int shardSize) {
@@ -132,6 +138,8 @@ public final class DemoRunner {
     private final long t0 = System.currentTimeMillis();
     private final List<DemoRun.Event> timeline = new ArrayList<>();
     private final Map<String, Long> gas = new ConcurrentHashMap<>();
+    /** Private data (--private-data): each provider's committed PNG folder, by provider index. */
+    private final Map<Integer, io.fedmarket.worker.data.local.DataCommitter.Commitment> privateSets = new java.util.TreeMap<>();
 
     public DemoRunner(Options o, Consumer<String> out) {
         this.o = o;
@@ -299,6 +307,25 @@ public final class DemoRunner {
             for (int c = 0; c < shards.length; c++) {
                 commitments.put(c, Hashes.hex(Partitions.commitment(train, shards[c])));
             }
+            if (o.privateData()) {
+                // each provider keeps its own shard: PNG files in its own folder, committed there as `mkt data commit` does; only
+                // the commitment (root, count, histogram) and the worker key that holds it go into its offer
+                List<String> classes = java.util.stream.IntStream.range(0, 10).mapToObj(Integer::toString).toList();
+                long tp = System.nanoTime();
+                for (int c = 0; c < shards.length; c++) {
+                    Path folder = o.runDir().resolve("private-data").resolve(specs.get(c).name());
+                    io.fedmarket.worker.data.local.ImageFolderExport.write(train, shards[c], folder);
+                    io.fedmarket.worker.data.local.DataCommitter.Commitment cm = io.fedmarket.worker.data.local.DataCommitter.commit(
+                            new io.fedmarket.worker.data.local.LocalDataSpec(io.fedmarket.worker.data.local.LocalFormat.IMAGEFOLDER, folder, List.of(1, 28, 28),
+                                    null, null, classes), m -> { });
+                    privateSets.put(c, cm);
+                    commitments.put(c, cm.datasetRoot());
+                    fleet.localData(specs.get(c).name(), folder);
+                }
+                step("data", String.format(Locale.ROOT, "%d providers exported their shards as PNG folders under %s and committed them there "
+                        + "(Merkle root, count, label histogram) in %.1f s; each offers its shard as private data held by its own worker key",
+                        shards.length, o.runDir().resolve("private-data"), (System.nanoTime() - tp) / 1e9));
+            }
             ApiMatch match = matchThroughApi(ep, shards, train, specs, keys, bondTxs, builder, budget, maxPrice, bond, commitments, partition, jobDeadline);
             forwardBonds(ep, verifiers, verifierBonds, bond);
             step("match", "the match function matched the intent: " + match.participants() + " participants, clearing price "
@@ -363,7 +390,7 @@ public final class DemoRunner {
                         String name = nameOf.get(addr);
                         if (name != null && retired.add(name)) {
                             fleet.retire(name);
-                            step("slash", name + " removed from the job (its shard keeps being trained by the others, without a data share)");
+                            step("slash", name + " removed from the job" + (o.privateData() ? " (its private shard goes untrained: nobody else holds it)" : " (its shard keeps being trained by the others, without a data share)"));
                         }
                     }
                     for (JobWatcher.RoundRow r : watch.rounds().values()) {
@@ -392,9 +419,78 @@ public final class DemoRunner {
                 if (watch.answersByOthersThanTheDrawn() != 0) {
                     throw new IllegalStateException("an answer counted that was not the drawn re-executor's: the verification is broken");
                 }
-                return finish(ep, chain, watch, jobId, jobKey, specs, nameOf, behaviour, accuracy, shards, train, test, steps, maxSteps, partition, cheaters, fleet);
+                DemoRun.Privacy privacy = o.privateData() ? privacy(store, ep.database(), specs, watch, nameOf, train, shards) : null;
+                return withPrivacy(finish(ep, chain, watch, jobId, jobKey, specs, nameOf, behaviour, accuracy, shards, train, test, steps, maxSteps, partition,
+                        cheaters, fleet), privacy);
             }
         }
+    }
+
+    static DemoRun withPrivacy(DemoRun r, DemoRun.Privacy p) {
+        return new DemoRun(r.title(), r.startedAtEpochMs(), r.finishedAtEpochMs(), r.config(), r.rounds(), r.baselineAccuracy(), r.providers(), r.slashes(),
+                r.timeline(), r.gasByOperation(), r.verificationOverhead(), r.targetAccuracy(), r.tasks(), p);
+    }
+
+    /**
+     * The privacy cost of verifying private shards, as the owners' workers recorded it beside each seal (what they revealed,
+     * of which update, to whom): samples revealed per provider and per update, and the rounds that went without a shard.
+     */
+    private DemoRun.Privacy privacy(ArtifactStore store, StackEndpoints.Database dbEndpoint, List<WorkerFleet.Spec> specs, JobWatcher watch,
+                                    Map<String, String> nameOf, ImageData train, int[][] shards) throws Exception {
+        List<DemoRun.ProviderPrivacy> providers = new ArrayList<>();
+        Map<String, Long> perUpdate = new TreeMap<>();
+        long total = 0;
+        long reveals = 0;
+        long shared = 0;
+        for (int i = 0; i < specs.size(); i++) {
+            WorkerFleet.Spec sp = specs.get(i);
+            long mine = 0;
+            long n = 0;
+            java.util.Set<String> to = new java.util.TreeSet<>();
+            for (String key : store.list(io.fedmarket.messages.RevealRequest.recordsPrefix(sp.address()))) {
+                if (!key.endsWith(".json")) {
+                    continue;
+                }
+                io.fedmarket.messages.RevealRequest.Served r = store.getJson(key, io.fedmarket.messages.RevealRequest.Served.class).orElseThrow();
+                mine += r.samples();
+                n++;
+                to.add(nameOf.getOrDefault(r.recipient(), r.recipient()));
+                perUpdate.merge(r.taskId(), (long) r.samples(), Long::sum);
+            }
+            long size = privateSets.containsKey(i) ? privateSets.get(i).sampleCount() : 0;
+            shared += size;
+            total += mine;
+            reveals += n;
+            providers.add(new DemoRun.ProviderPrivacy(sp.name(), sp.address(), size, mine, n, List.copyOf(to)));
+        }
+        long max = perUpdate.values().stream().mapToLong(Long::longValue).max().orElse(0);
+        double mean = perUpdate.isEmpty() ? 0 : perUpdate.values().stream().mapToLong(Long::longValue).average().orElse(0);
+        List<String> missing = watch.missingShards(a -> nameOf.getOrDefault(a, a));
+        // the shard stays home: look for any sample's bytes or leaf hash in the bucket, the database and every log
+        // the samples in the owners' folders are the training set's samples of their shards (exported losslessly)
+        List<byte[]> samples = new ArrayList<>();
+        List<Path> leafFiles = new ArrayList<>();
+        for (int c = 0; c < specs.size(); c++) {
+            Path folder = o.runDir().resolve("private-data").resolve(specs.get(c).name());
+            leafFiles.add(io.fedmarket.worker.data.local.DataCommitter.stateDir(folder).resolve("leaves.bin"));
+            int per = train.pixelsPerImage();
+            for (int i : shards[c]) {
+                samples.add(java.util.Arrays.copyOfRange(train.pixels(), i * per, i * per + per));
+            }
+        }
+        PrivacyAudit.Result audit;
+        long ta = System.nanoTime();
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection(dbEndpoint.jdbcUrl(), dbEndpoint.user(), dbEndpoint.password())) {
+            audit = new PrivacyAudit(samples, leafFiles).run(store, db, List.of(o.runDir().resolve("logs"), o.runDir().resolve("lambda/logs")));
+        }
+        String auditText = String.format(Locale.ROOT, "%d bucket objects (%.1f MB), %d database rows, %d log files scanned for any sample's bytes or "
+                + "leaf hash in %.1f s: %s", audit.objects(), audit.objectBytes() / 1e6, audit.rows(), audit.logFiles(), (System.nanoTime() - ta) / 1e9,
+                audit.findings().isEmpty() ? "none found" : audit.findings().size() + " found: " + audit.findings());
+        step("privacy", "audit: " + auditText);
+        step("privacy", String.format(Locale.ROOT, "private data: %d of %d samples (%.2f%%) were revealed, each sealed to the one drawn re-executor, in %d reveals "
+                + "for %d updates (at most %d, on average %.1f per update); no other sample left its owner's folder%s", total, shared,
+                shared == 0 ? 0 : 100.0 * total / shared, reveals, perUpdate.size(), max, mean, missing.isEmpty() ? "" : "; rounds without a shard: " + missing));
+        return new DemoRun.Privacy("private", total, reveals, perUpdate.size(), max, mean, shared, providers, missing, null, auditText, audit.findings());
     }
 
     private DemoRun finish(StackEndpoints ep, MarketplaceChain chain, JobWatcher watch, UUID jobId, byte[] jobKey, List<WorkerFleet.Spec> specs,
@@ -656,8 +752,16 @@ public final class DemoRunner {
             // hashes to the offer's datasetRoot before it trains
             Map<String, Object> source = Map.of("dataset", "fashion-mnist", "partition", partition, "clients", shards.length, "client", i,
                     "partitionSeed", o.seed());
+            Object histogram = hist;
+            long samples = shards[i].length;
+            if (privateSets.containsKey(i)) {
+                // private: the provider's own committed folder, held by its own worker key; nothing else of the data is in the offer
+                source = Map.of("dataset", "private:1x28x28:10", "workers", List.of(keys.get(i).getAddress().toLowerCase()));
+                histogram = privateSets.get(i).labelHistogram();
+                samples = privateSets.get(i).sampleCount();
+            }
             api.post("/providers/data", json.writeValueAsString(Map.of("name", specs.get(i).name() + "-shard", "domain", "fashion-mnist",
-                    "region", "eu-west-1", "sampleCount", shards[i].length, "labelHistogram", hist, "datasetRoot", commitments.get(i), "source", source)));
+                    "region", "eu-west-1", "sampleCount", samples, "labelHistogram", histogram, "datasetRoot", commitments.get(i), "source", source)));
             // the bond's event as the chain watcher forwards it to the chain-sync function
             MarketplaceChain.TxResult tx = bondTxs.get(i);
             int logIndex = tx.logs().isEmpty() ? 0 : tx.logs().get(tx.logs().size() - 1).getLogIndex().intValueExact();

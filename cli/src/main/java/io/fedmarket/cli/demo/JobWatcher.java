@@ -144,6 +144,24 @@ final class JobWatcher implements AutoCloseable {
         }
     }
 
+    /** The rounds that went without a private shard whose workers were gone: "round N: OWNER (why)". */
+    List<String> missingShards(Function<String, String> name) throws SQLException {
+        List<String> out = new java.util.ArrayList<>();
+        try (PreparedStatement ps = db.prepareStatement("select round_no, missing_shards from rounds where job_id = ? and missing_shards is not null order by round_no")) {
+            ps.setObject(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    for (com.fasterxml.jackson.databind.JsonNode m : new com.fasterxml.jackson.databind.ObjectMapper().readTree(rs.getString(2))) {
+                        out.add("round " + rs.getInt(1) + ": " + name.apply(m.path("owner").asText()) + "'s shard (" + m.path("reason").asText() + ")");
+                    }
+                }
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new SQLException("rounds.missing_shards is not JSON: " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
     Map<Integer, RoundRow> rounds() {
         return rounds;
     }

@@ -26,10 +26,16 @@ final class WorkerFleet implements AutoCloseable {
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final Map<String, Boolean> retired = new LinkedHashMap<>();
     private final List<String> restarts = new ArrayList<>();
+    private final Map<String, Path> localData = new LinkedHashMap<>();
 
     WorkerFleet(Path runDir, Path endpointsFile) {
         this.runDir = runDir;
         this.endpointsFile = endpointsFile;
+    }
+
+    /** The private data set worker {@code name} holds (FEDMARKET_LOCAL_DATA), kept for its replacements too. */
+    synchronized void localData(String name, Path dataSet) {
+        localData.put(name, dataSet);
     }
 
     synchronized void start(Spec spec) {
@@ -57,6 +63,11 @@ final class WorkerFleet implements AutoCloseable {
             env.put("FEDMARKET_POLL_SECONDS", "1");
             env.put("FEDMARKET_VISIBILITY_SECONDS", "20");
             env.put("FEDMARKET_FAULT_HOLD", "file:" + holdFile()); // no effect unless the demo writes a round number there
+            if (localData.containsKey(spec.name())) {
+                env.put("FEDMARKET_LOCAL_DATA", localData.get(spec.name()).toString());
+            } else {
+                env.remove("FEDMARKET_LOCAL_DATA");
+            }
             if (spec.fault() != null && spec.fault().startsWith("verifier")) {
                 env.put("FEDMARKET_WORKER_ROLE", "verifier"); // a bonded verifier node: re-executions only
                 if (spec.fault().equals("verifier:lying")) {

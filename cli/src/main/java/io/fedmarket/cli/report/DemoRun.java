@@ -21,7 +21,31 @@ public record DemoRun(
         Map<String, Long> gasByOperation,
         double verificationOverhead,
         double targetAccuracy,
-        List<TaskOutcome> tasks) {
+        List<TaskOutcome> tasks,
+        Privacy privacy) {
+
+    /** A run of open data (no privacy record). */
+    public DemoRun(String title, long startedAtEpochMs, long finishedAtEpochMs, Map<String, String> config, List<Round> rounds,
+                   List<Double> baselineAccuracy, List<Provider> providers, List<Slash> slashes, List<Event> timeline,
+                   Map<String, Long> gasByOperation, double verificationOverhead, double targetAccuracy, List<TaskOutcome> tasks) {
+        this(title, startedAtEpochMs, finishedAtEpochMs, config, rounds, baselineAccuracy, providers, slashes, timeline, gasByOperation,
+                verificationOverhead, targetAccuracy, tasks, null);
+    }
+
+    /**
+     * What verification showed of private data, counted from the owners' own reveal records: samples revealed (each sealed to
+     * one drawn re-executor), per update and in total, per provider and to whom; the rounds that went without a shard whose
+     * workers were gone; the differential-privacy ε where DP is on (null: off); and what the run's audit scanned for samples
+     * outside their owners' folders (bucket, database, logs) and found ({@code auditFindings}, empty when none).
+     */
+    public record Privacy(String mode, long revealedSamples, long reveals, long updatesRevealed, long maxRevealedPerUpdate, double meanRevealedPerUpdate,
+                          long sharedSamples, List<ProviderPrivacy> providers, List<String> missingShards, Double dpEpsilon, String audit,
+                          List<String> auditFindings) {
+    }
+
+    /** One provider's shard: its size, how many of its samples were revealed (to whom), in how many reveals. */
+    public record ProviderPrivacy(String name, String address, long samples, long revealed, long reveals, List<String> recipients) {
+    }
 
     /** One task's outcome: who trained it (name and injected behaviour), its verdict, and the steps trained and re-executed. */
     /**

@@ -66,6 +66,9 @@ public final class HtmlReport {
         h.append("<h2>Slashes</h2>").append(slashTable(run));
         h.append("<h2>Timeline of rounds</h2>").append(timelineChart(run));
         h.append("<h2>Provenance chain of model hashes</h2>").append(provenanceTable(run));
+        if (run.privacy() != null) {
+            h.append("<h2>Privacy cost of verification</h2>").append(privacyTable(run.privacy()));
+        }
         h.append("<h2>Gas per operation</h2><table id=\"gas\"><tr><th>operation</th><th class=\"num\">gas</th></tr>");
         run.gasByOperation().forEach((op, g) -> h.append("<tr><td>").append(esc(op)).append("</td><td class=\"num\">")
                 .append(String.format(Locale.ROOT, "%,d", g)).append("</td></tr>"));
@@ -243,4 +246,27 @@ public final class HtmlReport {
         return b.toString();
     }
 
+
+    /** Per provider: its shard's size and how many of its samples verification revealed, to whom (each sealed to one drawn re-executor). */
+    static String privacyTable(DemoRun.Privacy pv) {
+        StringBuilder t = new StringBuilder();
+        t.append(String.format(Locale.ROOT, "<p id=\"privacy-summary\">%,d of %,d samples revealed (%.2f%%) in %d reveals; per update at most %d, "
+                        + "on average %.1f; DP %s. Every revealed sample was sealed to the one re-executor drawn for its segment.</p>",
+                pv.revealedSamples(), pv.sharedSamples(), pv.sharedSamples() == 0 ? 0 : 100.0 * pv.revealedSamples() / pv.sharedSamples(), pv.reveals(),
+                pv.maxRevealedPerUpdate(), pv.meanRevealedPerUpdate(), pv.dpEpsilon() == null ? "off" : "&epsilon; = " + pv.dpEpsilon()));
+        t.append("<table id=\"privacy\"><tr><th>provider</th><th class=\"num\">samples</th><th class=\"num\">revealed</th>"
+                + "<th class=\"num\">reveals</th><th>to</th></tr>");
+        for (DemoRun.ProviderPrivacy p : pv.providers()) {
+            t.append("<tr><td>").append(esc(p.name())).append("</td><td class=\"num\">").append(p.samples()).append("</td><td class=\"num\">")
+                    .append(p.revealed()).append("</td><td class=\"num\">").append(p.reveals()).append("</td><td>")
+                    .append(esc(String.join(", ", p.recipients()))).append("</td></tr>");
+        }
+        t.append("</table>");
+        t.append("<p id=\"privacy-audit\">Audit: ").append(esc(pv.audit())).append("</p>");
+        if (!pv.missingShards().isEmpty()) {
+            t.append("<p id=\"missing-shards\">Rounds without a shard (its workers gone, nobody else may train it): ")
+                    .append(esc(String.join("; ", pv.missingShards()))).append("</p>");
+        }
+        return t.toString();
+    }
 }

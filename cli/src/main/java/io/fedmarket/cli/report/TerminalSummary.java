@@ -46,5 +46,21 @@ public final class TerminalSummary {
                 run.gasByOperation(), HtmlReport.pct(run.verificationOverhead()));
         BigInteger paid = run.providers().stream().map(DemoRun.Provider::ledgerPaid).reduce(BigInteger.ZERO, BigInteger::add);
         out.println("paid to providers: " + HtmlReport.tokens(paid) + " tokens");
+        DemoRun.Privacy pv = run.privacy();
+        if (pv != null) {
+            out.println();
+            out.printf(Locale.ROOT, "privacy cost of verification (private data; DP %s): %,d of %,d samples revealed (%.2f%%), %d reveals, "
+                            + "per update at most %d, on average %.1f; each revealed sample sealed to the one drawn re-executor%n",
+                    pv.dpEpsilon() == null ? "off" : "ε = " + pv.dpEpsilon(), pv.revealedSamples(), pv.sharedSamples(),
+                    pv.sharedSamples() == 0 ? 0 : 100.0 * pv.revealedSamples() / pv.sharedSamples(), pv.reveals(), pv.maxRevealedPerUpdate(),
+                    pv.meanRevealedPerUpdate());
+            out.printf(Locale.ROOT, "  %-10s %10s %10s %8s  %s%n", "provider", "samples", "revealed", "reveals", "to");
+            for (DemoRun.ProviderPrivacy p : pv.providers()) {
+                out.printf(Locale.ROOT, "  %-10s %10d %10d %8d  %s%n", p.name(), p.samples(), p.revealed(), p.reveals(), String.join(", ", p.recipients()));
+            }
+            out.println("  audit: " + pv.audit());
+            out.println(pv.missingShards().isEmpty() ? "  every round trained every private shard"
+                    : "  rounds without a shard (its workers gone, nobody else may train it): " + String.join("; ", pv.missingShards()));
+        }
     }
 }

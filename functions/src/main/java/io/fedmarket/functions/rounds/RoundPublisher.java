@@ -22,6 +22,7 @@ import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -127,27 +128,43 @@ public class RoundPublisher {
         }
         final Instant due = deadline;
         List<TrainTask> tasks = new ArrayList<>();
+        List<Shard> trained = new ArrayList<>();
+        List<Map<String, String>> missing = new ArrayList<>();
         for (int i = 0; i < shards.size(); i++) {
             Shard sh = shards.get(i);
             if (sh.source() == null) {
                 return fail(s, jobId, now, "data offer " + sh.provider() + " has no source (the data set a worker trains on): round " + round + " cannot be trained");
             }
-            JobPlan.TaskShape shape = plan.shape(sh.samples());
             DataSource src = sh.source();
+            if (src.trainers() != null && workers.stream().noneMatch(w -> src.trainers().contains(w.toLowerCase()))) {
+                // a private shard is held by its own workers only: with none of them left in the job, nobody may train it
+                missing.add(Map.of("dataProvider", sh.provider().toString(), "owner", sh.owner(), "reason", "private: none of its workers "
+                        + src.trainers() + " is left in the job"));
+                continue;
+            }
+            JobPlan.TaskShape shape = plan.shape(sh.samples());
+            trained.add(sh);
             tasks.add(new TrainTask(taskId(jobId, round, i), jobId, round, plan.modelSpec(), startUri, startHash, src.dataset(), src.partition(),
                     src.clients(), src.client(), src.partitionSeed(), sh.root(), plan.taskSeed(round, i), plan.lr(), plan.momentum(), plan.proxMu(),
                     plan.batchSize(), 0, shape.steps(), shape.checkpointEvery(), plan.threads(), plan.dpClip(), plan.dpNoiseMultiplier(),
                     plan.roundSeconds(), due.getEpochSecond(), src.trainers()).validate());
         }
-        Uni<Integer> chain = s.createNativeQuery("insert into rounds (job_id, round_no, status, min_updates, deadline, start_model_uri, global_model_hash) "
-                        + "values (:j, :r, 'OPEN', :m, :d, :u, null) on conflict (job_id, round_no) do update set start_model_uri = excluded.start_model_uri, "
-                        + "deadline = excluded.deadline, min_updates = excluded.min_updates where rounds.start_model_uri is null")
+        if (tasks.isEmpty()) {
+            return fail(s, jobId, now, "round " + round + " has no shard left to train: " + missing.size() + " private shard(s) lost every worker that holds them");
+        }
+        if (!missing.isEmpty()) {
+            LOG.warnf("round %d of %s goes without %d private shard(s) whose workers are gone: %s", round, jobId, missing.size(), missing);
+        }
+        Uni<Integer> chain = s.createNativeQuery("insert into rounds (job_id, round_no, status, min_updates, deadline, start_model_uri, global_model_hash, missing_shards) "
+                        + "values (:j, :r, 'OPEN', :m, :d, :u, null, :ms) on conflict (job_id, round_no) do update set start_model_uri = excluded.start_model_uri, "
+                        + "deadline = excluded.deadline, min_updates = excluded.min_updates, missing_shards = excluded.missing_shards where rounds.start_model_uri is null")
                 .setParameter("j", jobId).setParameter("r", round).setParameter("m", plan.minUpdatesFor(tasks.size())).setParameter("d", due).setParameter("u", startUri)
+                .setParameter("ms", missing.isEmpty() ? null : Json.write(missing))
                 .executeUpdate();
         for (int i = 0; i < tasks.size(); i++) {
             TrainTask t = tasks.get(i);
-            Shard sh = shards.get(i);
-            int index = i;
+            Shard sh = trained.get(i);
+            int index = shards.indexOf(sh);
             String worker = t.trainers() == null ? workers.get(i % workers.size())
                     : workers.stream().filter(t::trainableBy).findFirst().orElse(t.trainers().get(0));
             String body = Json.write(t);
