@@ -417,7 +417,8 @@ public final class DemoRunner {
                     throw new IllegalStateException("a worker re-executed a segment of its own update: the verification is broken");
                 }
                 if (watch.answersByOthersThanTheDrawn() != 0) {
-                    throw new IllegalStateException("an answer counted that was not the drawn re-executor's: the verification is broken");
+                    throw new IllegalStateException("an answer counted that was not the drawn re-executor's: the verification is broken: "
+                            + watch.answersByOthersThanTheDrawnRows());
                 }
                 DemoRun.Privacy privacy = o.privateData() ? privacy(store, ep.database(), specs, watch, nameOf, train, shards) : null;
                 return withPrivacy(finish(ep, chain, watch, jobId, jobKey, specs, nameOf, behaviour, accuracy, shards, train, test, steps, maxSteps, partition,

@@ -239,6 +239,23 @@ final class JobWatcher implements AutoCloseable {
                 + "and r.verifier is not null and r.verifier <> r.assignee and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')");
     }
 
+    /** The answers {@link #answersByOthersThanTheDrawn} counts, one line each, for the failure message. */
+    List<String> answersByOthersThanTheDrawnRows() throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement ps = db.prepareStatement("select r.id, r.purpose, r.attempt, r.status, r.assignee, r.verifier, r.exclude, r.error "
+                + "from reexec_requests r join tasks t on t.id = r.task_id where t.job_id = ? and r.assignee is not null "
+                + "and r.verifier is not null and r.verifier <> r.assignee and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')")) {
+            ps.setObject(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1) + " " + rs.getString(2) + " " + rs.getInt(3) + " " + rs.getString(4) + " drawn " + nameOf.apply(rs.getString(5))
+                            + " answered by " + nameOf.apply(rs.getString(6)) + " exclude " + rs.getString(7) + " error " + rs.getString(8));
+                }
+            }
+        }
+        return out;
+    }
+
     long answersBySubmitter() throws SQLException {
         return one("select count(*) from reexec_requests r join submissions s on s.task_id = r.task_id join tasks t on t.id = r.task_id "
                 + "where t.job_id = ? and r.verifier = s.worker");

@@ -169,14 +169,17 @@ public class JudgeFunction {
         String outcome = Db.session(s -> verification.load(s, c.taskId(), true).chain(locked -> !"DRAWN".equals(locked.stage())
                 ? Uni.createFrom().item("already decided")
                 : s.createNativeQuery("update reexec_requests set status = :st, verifier = :w, end_hash = :h, distance = :d, error = :e, signature = :sig, "
-                                + "wall_millis = :ms, answered_at = :now, end_uri = :eu where id = :id and status in ('SENT', 'TIMED_OUT')")
+                                + "wall_millis = :ms, answered_at = :now, end_uri = :eu where id = :id and status in ('SENT', 'TIMED_OUT') "
+                                // still drawn for this worker: a redraw that committed meanwhile (its drawn worker removed from the job) wins
+                                + "and (assignee is null or assignee = :w)")
                         .setParameter("eu", r.endUri())
                         .setParameter("st", cmp.status().equals("UNVERIFIABLE") || cmp.status().equals("REVEAL_NOT_SERVED") ? "ERROR" : cmp.status())
                         .setParameter("w", worker).setParameter("h", r.endHash()).setParameter("d", cmp.distance())
                         .setParameter("e", cmp.status().equals("ERROR") || cmp.status().equals("UNVERIFIABLE") || cmp.status().equals("REVEAL_NOT_SERVED")
                                 ? cmp.detail() : null).setParameter("sig", r.signature())
                         .setParameter("ms", r.wallMillis()).setParameter("now", Instant.now()).setParameter("id", r.reexecId()).executeUpdate()
-                        .chain(n -> n == 0 ? Uni.createFrom().item("answer recorded by another delivery") : next(s, locked, tm, req, worker, cmp, proven))));
+                        .chain(n -> n == 0 ? Uni.createFrom().item("not recorded: answered by another delivery, or redrawn meanwhile")
+                                : next(s, locked, tm, req, worker, cmp, proven))));
         LOG.infof("answer %s from %s on segment %d of %s: %s -> %s", r.reexecId(), worker, req.segment(), c.taskId(), cmp.status(), outcome);
         outbox.relay(10);
         if (outcome.startsWith("rejected")) {

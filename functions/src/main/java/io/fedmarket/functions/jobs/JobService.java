@@ -48,8 +48,12 @@ public class JobService {
                             .setParameter("id", id).getResultList()
                             .chain(ps -> s.createNativeQuery("select r.round_no, r.status, r.global_model_hash, r.deadline, r.min_updates, "
                                             + "(select count(*) from verdicts v where v.job_id = r.job_id and v.round_no = r.round_no and v.accepted), "
-                                            + "(select count(*) from verdicts v where v.job_id = r.job_id and v.round_no = r.round_no and not v.accepted) "
-                                            + "from rounds r where r.job_id = :id order by r.round_no", Object[].class)
+                                            + "(select count(*) from verdicts v where v.job_id = r.job_id and v.round_no = r.round_no and not v.accepted), "
+                                            + "r.missing_shards, count(q.id), coalesce(sum(q.steps * coalesce((t.hyper_params::jsonb ->> 'batchSize')::int, 1)), 0) "
+                                            + "from rounds r left join tasks t on t.job_id = r.job_id and t.round_no = r.round_no "
+                                            + "and (t.hyper_params::jsonb ->> 'dataset') like 'private:%' "
+                                            + "left join reexec_requests q on q.task_id = t.id and q.assignee is not null "
+                                            + "where r.job_id = :id group by r.job_id, r.round_no order by r.round_no", Object[].class)
                                     .setParameter("id", id).getResultList()
                                     .chain(rs -> s.createNativeQuery("select address, round_no, amount, status, evidence_hash, tx_hash from slashes where job_id = :id order by created_at", Object[].class)
                                             .setParameter("id", id).getResultList()
@@ -60,7 +64,8 @@ public class JobService {
                                                             ((Number) j[4]).intValue(),
                                                             ps.stream().map(p -> new Participant(p[0].toString(), (String) p[1], Addresses.checksummed((String) p[2]), (String) p[3])).toList(),
                                                             rs.stream().map(r -> new RoundView(((Number) r[0]).intValue(), (String) r[1], (String) r[2], String.valueOf(r[3]),
-                                                                    ((Number) r[4]).intValue(), ((Number) r[5]).longValue(), ((Number) r[6]).longValue())).toList(),
+                                                                    ((Number) r[4]).intValue(), ((Number) r[5]).longValue(), ((Number) r[6]).longValue(),
+                                                                    (String) r[7], ((Number) r[8]).longValue(), ((Number) r[9]).longValue())).toList(),
                                                             sl.stream().map(x -> new SlashView(Addresses.checksummed((String) x[0]), ((Number) x[1]).intValue(), big(x[2]),
                                                                     (String) x[3], (String) x[4], (String) x[5])).toList(),
                                                             big(cost), (String) j[5])))));

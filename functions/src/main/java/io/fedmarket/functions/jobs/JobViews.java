@@ -10,7 +10,13 @@ public final class JobViews {
     public record Participant(String providerId, String kind, String address, String reason) {
     }
 
-    public record RoundView(int round, String status, String globalModelHash, String deadline, int minUpdates, long accepted, long rejected) {
+    /**
+     * @param missingShards      the private shards the round went without (their workers gone), as JSON, or null
+     * @param privateReveals     segments of private shards sealed to a drawn re-executor (each reveals that segment's samples only)
+     * @param revealedAtMost     the samples those reveals show at most (segment steps × batch each; fewer when batches repeat samples)
+     */
+    public record RoundView(int round, String status, String globalModelHash, String deadline, int minUpdates, long accepted, long rejected,
+                            String missingShards, long privateReveals, long revealedAtMost) {
     }
 
     public record SlashView(String address, int round, String amount, String status, String evidenceHash, String txHash) {
