@@ -122,12 +122,12 @@ public final class TorchScriptArchive {
             }
         }
         if (entries.isEmpty()) {
-            throw new InvalidModelException("the model file is not a TorchScript archive (not a zip file, or an empty one); "
-                    + "save the model with torch.jit.script(model).save(path)");
+            throw new InvalidModelException("the model file is not a TorchScript archive (not a zip file, or an empty one): "
+                    + "use torch.jit.script(model).save(path)");
         }
         if (prefix == null || !entries.containsKey(prefix + "code/__torch__.py") && !hasCode(entries, prefix)) {
-            throw new InvalidModelException("the model file is a zip but not a TorchScript archive (no ARCHIVE/data.pkl with its code/); "
-                    + "save the model with torch.jit.script(model).save(path), not torch.save");
+            throw new InvalidModelException("the model file is a zip that is not a TorchScript archive (no ARCHIVE/data.pkl with its code/): "
+                    + "use torch.jit.script(model).save(path), not torch.save");
         }
         Map<String, Set<String>[]> classes = classes(entries, prefix);
         Set<String> ops = new TreeSet<>();
@@ -460,7 +460,7 @@ public final class TorchScriptArchive {
      */
     public void check(List<Integer> input, int classes) {
         if (parameterCount() == 0) {
-            throw new InvalidModelException("the model has no parameters: there is nothing to train");
+            throw new InvalidModelException("the model has no parameters: there is nothing to train; send a model with at least one trainable parameter");
         }
         if (!nonDeterministic.isEmpty()) {
             throw new InvalidModelException("the model calls non-deterministic ops " + nonDeterministic + " (dropout in training mode, "

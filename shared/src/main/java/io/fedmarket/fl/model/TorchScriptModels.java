@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
  * is used; parsed archives are kept (a few MiB at most each).
  */
 public final class TorchScriptModels {
-    /** The bucket key of a model file. */
+    /** The bucket key of a model file: content-addressed by its SHA-256 (the global models beside it are named by keccak). */
     public static String key(String sha256) {
-        return "models/" + sha256;
+        return "models/torchscript/" + sha256 + ".pt";
     }
 
     private static final Pattern SHA = Pattern.compile("[0-9a-f]{64}");
@@ -59,5 +59,73 @@ public final class TorchScriptModels {
             throw new IllegalStateException("model file " + sha + " read from the store hashes to " + actual);
         }
         return register(bytes);
+    }
+
+    /** Names of the models {@code infra/models/make_torchscript.py} writes (the demo's and the benchmark's). */
+    public static final java.util.List<String> GENERATED = java.util.List.of("small", "resnet20");
+
+    /**
+     * The demo's and benchmark's own TorchScript models: {@code dir/NAME.pt}, written by {@code infra/models/make_torchscript.py}
+     * with Debian's python3-torch ({@code MKT_PYTHON}, default {@code /usr/bin/python3}) when it is not there yet; registered here.
+     */
+    public static TorchScriptArchive generated(String name, java.nio.file.Path dir) {
+        if (!GENERATED.contains(name)) {
+            throw new IllegalArgumentException("no generated TorchScript model '" + name + "': use one of " + GENERATED + " or a file path");
+        }
+        java.nio.file.Path file = dir.resolve(name + ".pt");
+        try {
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                java.nio.file.Files.createDirectories(dir);
+                java.nio.file.Path script = io.fedmarket.config.ProjectPaths.requireRoot().resolve("infra/models/make_torchscript.py");
+                String python = System.getenv().getOrDefault("MKT_PYTHON", "/usr/bin/python3");
+                Process p = new ProcessBuilder(python, script.toString(), dir.toString(), name).redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                if (p.waitFor() != 0 || !java.nio.file.Files.isRegularFile(file)) {
+                    throw new IllegalStateException("writing the TorchScript model " + name + " with " + python + " " + script + " failed ("
+                            + out.strip().lines().reduce((a, b) -> b).orElse("no output") + "): install python3-torch (apt-get install -y "
+                            + "python3-torch, or ./mkt preflight torch)");
+                }
+            }
+            return register(java.nio.file.Files.readAllBytes(file));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing " + file, e);
+        }
+    }
+
+    /**
+     * A command line's {@code torchscript:NAME}: a generated model's name ({@link #GENERATED}, written under {@code dir}), a file path,
+     * or the SHA-256 of one already registered; anything else is returned unchanged. Returns the {@code torchscript:<sha256>} spec.
+     */
+    public static String resolveCommandLine(String model, java.nio.file.Path dir) {
+        if (model == null || !model.trim().toLowerCase(Locale.ROOT).startsWith("torchscript:")) {
+            return model;
+        }
+        String name = model.trim().substring("torchscript:".length());
+        String options = "";
+        if (name.contains(";")) {
+            options = name.substring(name.indexOf(';'));
+            name = name.substring(0, name.indexOf(';'));
+        }
+        TorchScriptArchive a;
+        if (GENERATED.contains(name)) {
+            a = generated(name, dir);
+        } else if (isSha256(name.toLowerCase(Locale.ROOT))) {
+            a = archive(name.toLowerCase(Locale.ROOT));
+        } else {
+            java.nio.file.Path f = java.nio.file.Path.of(name);
+            if (!java.nio.file.Files.isRegularFile(f)) {
+                throw new IllegalArgumentException("torchscript:" + name + ": not " + String.join(" or ", GENERATED)
+                        + ", nor a file: give torchscript:small, torchscript:resnet20 or torchscript:PATH to a TorchScript file");
+            }
+            try {
+                a = register(java.nio.file.Files.readAllBytes(f));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return "torchscript:" + a.sha256() + options;
     }
 }
