@@ -98,4 +98,16 @@ class TorchScriptArchiveTest {
         }
         assertThatThrownBy(() -> TorchScriptArchive.read(out.toByteArray())).hasMessageContaining("os.system");
     }
+
+    @Test
+    void aCommandLinesTorchscriptPathBecomesTheFilesSpec(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path f = dir.resolve("net.pt");
+        Files.write(f, fixture("small.pt"));
+        String spec = TorchScriptModels.resolveCommandLine("torchscript:" + f, dir);
+        assertThat(spec).isEqualTo("torchscript:53466959a020d2dad7aefd1e1cd9db230c18ca34e54871640fb516b95ecad04e");
+        assertThat(TorchScriptModels.resolveCommandLine(spec, dir)).isEqualTo(spec);
+        assertThat(TorchScriptModels.resolveCommandLine("resnet:20", dir)).isEqualTo("resnet:20");
+        assertThatThrownBy(() -> TorchScriptModels.resolveCommandLine("torchscript:" + dir.resolve("missing.pt"), dir))
+                .hasMessageContaining("torchscript:small, torchscript:resnet20 or torchscript:PATH");
+    }
 }
