@@ -4,7 +4,7 @@
 # Debian's packages, `apt-get update` once on a miss; npm's pinned tooling); what cannot stops the command at once
 # with one line naming the one command that fixes it.
 #
-#   preflight NEED...   NEED: jdk node npm data chromium postgres
+#   preflight NEED...   NEED: jdk node npm data chromium postgres torch
 #
 # Settings (tests and unusual machines): FEDMARKET_FASHION_MNIST_DIR (where the data set is; default Debian's folder),
 # CHROMIUM (the browser the report test drives; default /usr/bin/chromium), MKT_APT_GET (the apt-get to use; "none":
@@ -25,6 +25,9 @@ pf_apt_get() { # prints the apt-get to use, or nothing
 pf_fmnist_dir() { echo "${FEDMARKET_FASHION_MNIST_DIR:-$PREFLIGHT_FMNIST_DEFAULT}"; }
 pf_have_fmnist() { [ -f "$(pf_fmnist_dir)/train-images-idx3-ubyte.gz" ] && [ -f "$(pf_fmnist_dir)/t10k-labels-idx1-ubyte.gz" ]; }
 pf_chromium() { echo "${CHROMIUM:-/usr/bin/chromium}"; }
+# python3-torch writes the TorchScript models (infra/models/make_torchscript.py): Debian's python3, not a virtualenv's
+pf_python() { echo "${MKT_PYTHON:-/usr/bin/python3}"; }
+pf_have_torch() { [ -x "$(pf_python)" ] && "$(pf_python)" -c 'import torch' >/dev/null 2>&1; }
 
 pf_java_major() { # prints the major version of the java binary $1, or nothing
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -1
@@ -91,6 +94,8 @@ preflight() {
         if ! pf_have_fmnist; then pkgs+=(dataset-fashion-mnist); what+=("Fashion-MNIST in $(pf_fmnist_dir) (the demo, the benchmarks and the training tests)"); fi ;;
       chromium)
         if [ ! -x "$(pf_chromium)" ]; then pkgs+=(chromium); what+=("Chromium at $(pf_chromium) (the report test renders report.html headless)"); fi ;;
+      torch)
+        if ! pf_have_torch; then pkgs+=(python3-torch); what+=("PyTorch for $(pf_python) (infra/models/make_torchscript.py writes the TorchScript models of the demo and the benchmark)"); fi ;;
       npm|postgres) ;;
       *) pf_die "preflight: unknown need '$need'" ;;
     esac
@@ -104,6 +109,9 @@ preflight() {
     fi
     if printf '%s\n' "${pkgs[@]}" | grep -qx chromium && [ ! -x "$(pf_chromium)" ]; then
       pf_die "chromium is installed but $(pf_chromium) is not there: set CHROMIUM to the browser's path"
+    fi
+    if printf '%s\n' "${pkgs[@]}" | grep -qx python3-torch && ! pf_have_torch; then
+      pf_die "python3-torch is installed but $(pf_python) cannot import torch: set MKT_PYTHON to the python3 that has it"
     fi
     if printf '%s\n' "${pkgs[@]}" | grep -qx nodejs && ! pf_node_ok; then
       pf_die "the installed Node.js is older than 18: install Node.js 18+ (e.g. from your distribution's newer release) and try again"

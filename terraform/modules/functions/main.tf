@@ -19,16 +19,19 @@ locals {
   }
   # settle aggregates a round that its deadline closed, as aggregate does for one closed by its verdicts, and publishes
   # round 1 (its start model) once the escrow is on chain; verify and judge read trails, checkpoints and re-executed states;
-  # intents checks at intake that a builder's validation data set (datasets/<name>/) is in the bucket
+  # intents checks at intake that a builder's validation data set (datasets/<name>/) is in the bucket, and stores and reads
+  # uploaded TorchScript files (POST /models, models/torchscript/); match reads them to fit a model to the offered data
   default_bucket_read = {
     jobs      = ["models/"]
+    match     = ["models/torchscript/"]
     verify    = ["models/", "updates/", "checkpoints/", "tasks/", "submissions/", "reexec/", "datasets/"]
-    intents   = ["datasets/"]
+    intents   = ["datasets/", "models/torchscript/"]
     judge     = ["models/", "updates/", "checkpoints/", "tasks/", "reexec/", "reexec-states/"]
     aggregate = ["models/", "updates/"]
     settle    = ["models/", "updates/"]
   }
   default_bucket_write = {
+    intents   = ["models/torchscript/"]
     verify    = ["evidence/"]
     judge     = ["evidence/"]
     aggregate = ["models/"]

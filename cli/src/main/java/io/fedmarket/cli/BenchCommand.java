@@ -128,6 +128,12 @@ final class BenchCommand implements Runnable {
             row.accept("train", new String[] {"re-executed segment vs original (time ratio), bit-exact",
                     tr.path("reexecVsOriginal").asText() + ", " + tr.path("reexecBitExact").asText()});
             row.accept("train", new String[] {"PyTorch reference", tr.path("pytorchReference").toString()});
+            if (tr.has("torchscriptResnet20RawMsPerStep")) {
+                row.accept("train", new String[] {"ResNet-20 ms/step: catalogue / TorchScript (batch 16)", tr.path("resnet20RawMsPerStep").asText()
+                        + " / " + tr.path("torchscriptResnet20RawMsPerStep").asText()});
+                row.accept("train", new String[] {"ResNet-20 re-execution ratio: catalogue / TorchScript", tr.path("resnet20ReexecVsOriginal").asText()
+                        + " / " + tr.path("torchscriptResnet20ReexecVsOriginal").asText()});
+            }
         } else {
             row.accept("train", new String[] {"result", tr.asText()});
         }

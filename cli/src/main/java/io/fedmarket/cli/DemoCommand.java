@@ -37,7 +37,9 @@ final class DemoCommand implements Runnable {
     Path out;
 
     @Option(names = "--model", defaultValue = "mlp", description = "the builder's model, a catalogue spec: mlp (default), mlp:H1,H2, cnn or "
-            + "resnet:D (DJL model zoo ResNetV1, e.g. resnet:20; batch 16, lr 0.05, momentum 0.9, target " + "60%)")
+            + "resnet:D (DJL model zoo ResNetV1, e.g. resnet:20; batch 16, lr 0.05, momentum 0.9, target " + "60%), or the builder's own "
+            + "TorchScript file, uploaded through the API: torchscript:small (Conv2d+BatchNorm2d+Linear, target 55%), torchscript:resnet20 "
+            + "(both written by infra/models/make_torchscript.py with python3-torch) or torchscript:PATH")
     String model;
 
     @Option(names = "--private-data", description = "every provider keeps its shard: exported to its own folder as PNG files, committed "
@@ -48,6 +50,8 @@ final class DemoCommand implements Runnable {
     static final double TARGET_ACCURACY = 0.70;
     /** ResNet-20 in this demo's budget (10 rounds of 60 steps of batch 16 per shard) on non-IID Fashion-MNIST. */
     static final double RESNET_TARGET_ACCURACY = 0.60;
+    /** The small TorchScript net (Conv2d 8 + BatchNorm2d + Linear, 13,626 parameters) in the same budget, batch 32. */
+    static final double TORCHSCRIPT_TARGET_ACCURACY = 0.55;
 
     @Override
     public void run() {
@@ -56,16 +60,21 @@ final class DemoCommand implements Runnable {
                     + " and --steps a multiple of 20 (got workers=" + workers + ", rounds=" + rounds + ", cheaters=" + cheaters + ", steps=" + steps + ")");
         }
         Path dir = out != null ? out : ProjectPaths.home().resolve("demo").resolve(java.time.LocalDateTime.now().withNano(0).toString().replace(':', '-'));
+        // the builder's own TorchScript file: written here when it is one of the project's (python3-torch), read when a path
+        model = io.fedmarket.fl.model.TorchScriptModels.resolveCommandLine(model, ProjectPaths.home().resolve("models"));
         io.fedmarket.fl.model.ModelLayouts.Layout layout = io.fedmarket.fl.model.ModelLayouts.layout(model);
         if (layout.inputSize() != 28 * 28 || layout.classes() != 10) {
             throw new IllegalArgumentException("--model " + model + ": the demo trains on Fashion-MNIST (1x28x28, 10 classes); leave out ;input= and ;classes=");
         }
         DemoRunner.Options base = new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), TARGET_ACCURACY);
-        DemoRunner.Options opts = layout.architecture() == io.fedmarket.fl.model.ModelLayouts.Architecture.RESNET
+        DemoRunner.Options opts = torchScriptOptions(layout, workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), privateData);
+        if (opts == null) {
+            opts = layout.architecture() == io.fedmarket.fl.model.ModelLayouts.Architecture.RESNET
                 ? new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), RESNET_TARGET_ACCURACY, layout.spec(),
                 0, 16, 0.05, 0.9, false, base.budgetTokens(), base.fakedFraction(), base.mix(), privateData)
                 : new DemoRunner.Options(workers, rounds, cheaters, seed, !noFaults, steps, dir.toAbsolutePath(), TARGET_ACCURACY, layout.spec(),
                 base.epochs(), base.batch(), base.lr(), base.momentum(), base.baseline(), base.budgetTokens(), base.fakedFraction(), base.mix(), privateData);
+        }
         DemoRun run;
         try {
             run = new DemoRunner(opts, System.out::println).run();
@@ -87,5 +96,20 @@ final class DemoCommand implements Runnable {
             throw new IllegalStateException(String.format(java.util.Locale.ROOT, "final accuracy %.1f%% is below the target %.1f%%",
                     run.finalAccuracy() * 100, run.targetAccuracy() * 100));
         }
+    }
+
+    /**
+     * The demo's terms for an uploaded TorchScript model (null for a catalogue one): batch 32 (16 above 100k parameters, like the
+     * catalogue ResNet), lr 0.05, momentum 0.9, no in-process baseline; target 55% for a small net, 60% for a ResNet-sized one.
+     */
+    static DemoRunner.Options torchScriptOptions(io.fedmarket.fl.model.ModelLayouts.Layout layout, int workers, int rounds, int cheaters, long seed,
+                                                 boolean faults, int steps, Path dir, boolean privateData) {
+        if (layout.architecture() != io.fedmarket.fl.model.ModelLayouts.Architecture.TORCHSCRIPT) {
+            return null;
+        }
+        boolean large = layout.parameterCount() > 100_000;
+        DemoRunner.Options base = new DemoRunner.Options(workers, rounds, cheaters, seed, faults, steps, dir, TARGET_ACCURACY);
+        return new DemoRunner.Options(workers, rounds, cheaters, seed, faults, steps, dir, large ? RESNET_TARGET_ACCURACY : TORCHSCRIPT_TARGET_ACCURACY,
+                layout.spec(), 0, large ? 16 : 32, 0.05, 0.9, false, base.budgetTokens(), base.fakedFraction(), base.mix(), privateData);
     }
 }

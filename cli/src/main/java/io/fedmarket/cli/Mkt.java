@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "mkt", mixinStandardHelpOptions = true, version = "fedmarket 0.1.0",
         description = "A proof-of-useful-work marketplace for federated learning.",
         subcommands = {DemoCommand.class, BenchCommand.class, UserCommands.Login.class, UserCommands.Intents.class,
-                UserCommands.Providers.class, DataCommands.class, UserCommands.Job.class, UserCommands.Escrow.class, UserCommands.Bond.class, UserCommands.Unbond.class,
+                UserCommands.Providers.class, DataCommands.class, io.fedmarket.cli.user.ModelCommands.class, UserCommands.Job.class, UserCommands.Escrow.class, UserCommands.Bond.class, UserCommands.Unbond.class,
                 UserCommands.Claim.class, UserCommands.Worker.class})
 public final class Mkt implements Runnable {
 

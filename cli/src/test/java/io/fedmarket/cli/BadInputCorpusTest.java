@@ -71,6 +71,7 @@ class BadInputCorpusTest {
     Wallet provider;
     Wallet revoked;
     String intentId;
+    String classes7;
     String throttled;
     String pendingMessage;
 
@@ -92,6 +93,12 @@ class BadInputCorpusTest {
         HttpResponse<String> ok = post("/intents", validIntent(), builder.token());
         assertThat(ok.statusCode()).as(ok.body()).isEqualTo(201);
         intentId = JSON.readTree(ok.body()).get("id").asText();
+        // a valid TorchScript file with 7 outputs, uploaded: an intent that declares 10 classes for it is a bad one
+        HttpResponse<String> up = http.send(HttpRequest.newBuilder(URI.create(gw + "/models")).header("authorization", "Bearer " + builder.token())
+                .header("content-type", "application/octet-stream").POST(HttpRequest.BodyPublishers.ofByteArray(model("bad-classes7.pt"))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(up.statusCode()).as(up.body()).isEqualTo(201);
+        classes7 = JSON.readTree(up.body()).get("sha256").asText();
         assertThat(post("/providers/gpu", validGpu(), provider.token()).statusCode()).isEqualTo(201);
         assertThat(post("/providers/data", validData(), provider.token()).statusCode()).isEqualTo(201);
         // an operator removes the builder role of one account, and the provider role of the builder; their tokens (1 h) still claim them
@@ -122,9 +129,13 @@ class BadInputCorpusTest {
 
     /** One bad request: its class, what it sends, and the status and codes it must get (codes empty: any). */
     record Case(String cls, String method, String path, Map<String, String> headers, String body, int minStatus, int maxStatus,
-                Set<String> codes) {
+                Set<String> codes, byte[] raw) {
+        Case(String cls, String method, String path, Map<String, String> headers, String body, int minStatus, int maxStatus, Set<String> codes) {
+            this(cls, method, path, headers, body, minStatus, maxStatus, codes, null);
+        }
+
         String label() {
-            String b = body == null ? "" : body.length() > 160 ? body.substring(0, 160) + "…" : body;
+            String b = raw != null ? "(" + raw.length + " bytes)" : body == null ? "" : body.length() > 160 ? body.substring(0, 160) + "…" : body;
             return "[" + cls + "] " + method + " " + path + " " + headers + " " + b;
         }
     }
@@ -515,6 +526,58 @@ class BadInputCorpusTest {
         Map<String, Object> big = intent();
         big.put("requiredLabels", java.util.Collections.nCopies(30000, "label-xxxxxxxxxx"));
         body("missing, wrong type, range", "/intents", json(big), 413, "body_too_large");
+        badModels();
+    }
+
+    static byte[] model(String name) throws java.io.IOException {
+        return Files.readAllBytes(Path.of("../infra/models/fixtures", name));
+    }
+
+    /** A POST /models of these bytes. */
+    void upload(String cls, String token, String contentType, byte[] bytes, int status, String... codes) {
+        Map<String, String> h = new LinkedHashMap<>();
+        if (contentType != null) {
+            h.put("content-type", contentType);
+        }
+        if (token != null) {
+            h.put("authorization", "Bearer " + token);
+        }
+        corpus.add(new Case(cls, "POST", "/models", h, null, status, status, Set.of(codes), bytes));
+    }
+
+    /** 18. bring your own model: the bad-model corpus (issue 18), each refused with a clear message, nothing stored in a table or queued. */
+    void badModels() throws Exception {
+        String ct = "application/octet-stream";
+        upload("bad model", builder.token(), ct, "this is not a TorchScript file".getBytes(StandardCharsets.UTF_8), 422, "invalid_model");
+        byte[] small = model("small.pt");
+        upload("bad model", builder.token(), ct, java.util.Arrays.copyOf(small, small.length / 2), 422, "invalid_model"); // truncated
+        java.io.ByteArrayOutputStream zip = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(zip)) {
+            z.putNextEntry(new java.util.zip.ZipEntry("weights/model.bin"));
+            z.write(new byte[64]);
+        }
+        upload("bad model", builder.token(), ct, zip.toByteArray(), 422, "invalid_model"); // a zip, not TorchScript
+        upload("bad model", builder.token(), ct, model("bad-noparams.pt"), 422, "invalid_model");
+        upload("bad model", builder.token(), ct, model("bad-dropout.pt"), 422, "invalid_model");
+        byte[] oversize = java.util.Arrays.copyOf(small, 4 * 1024 * 1024 + 1);
+        upload("bad model", builder.token(), ct, oversize, 413, "model_too_large");
+        upload("bad model", builder.token(), "application/json", small, 415, "unsupported_media_type");
+        upload("bad model", builder.token(), null, small, 415, "unsupported_media_type");
+        upload("bad model", null, ct, small, 401, "unauthenticated");
+        upload("bad model", revoked.token(), ct, small, 403, "forbidden");
+        // intents naming a model file that is not uploaded, or whose output does not match the declared classes
+        for (String spec : List.of("torchscript:" + "ab".repeat(32), "torchscript:" + classes7, "torchscript:nothex", "torchscript:")) {
+            Map<String, Object> i = intent();
+            i.put("model", Map.of("architecture", "TORCHSCRIPT", "spec", spec, "inputShape", List.of(1, 28, 28), "numClasses", 10));
+            body("bad model", "/intents", json(i), 422, "invalid_intent");
+        }
+        Map<String, Object> i = intent();
+        i.put("model", Map.of("architecture", "TORCHSCRIPT", "spec", "torchscript:" + classes7, "inputShape", List.of(3, 28, 28), "numClasses", 7));
+        body("bad model", "/intents", json(i), 422, "invalid_intent"); // the first convolution takes one channel
+        add("bad model", "GET", "/models/" + "cd".repeat(32), builder.token(), Map.of(), null, 404, "not_found");
+        add("bad model", "GET", "/models/not-a-hash", builder.token(), Map.of(), null, 400, "invalid_model_name");
+        add("bad model", "GET", "/models/" + classes7, null, Map.of(), null, 401, "unauthenticated");
+        add("bad model", "GET", "/models/" + classes7, revoked.token(), Map.of(), null, 403, "forbidden");
     }
 
     static String b64(String s) {
@@ -654,6 +717,9 @@ class BadInputCorpusTest {
         if (p.matches("^/intents/[^/]+$")) {
             return "/intents/{id}";
         }
+        if (p.matches("^/models/[^/]+$")) {
+            return "/models/{sha256}";
+        }
         if (p.matches("^/jobs/[^/]+$")) {
             return "/jobs/{id}";
         }
@@ -666,7 +732,8 @@ class BadInputCorpusTest {
     HttpResponse<String> send(Case c) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(gw + c.path())).timeout(Duration.ofSeconds(120));
         c.headers().forEach(b::header);
-        HttpRequest.BodyPublisher body = c.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(c.body());
+        HttpRequest.BodyPublisher body = c.raw() != null ? HttpRequest.BodyPublishers.ofByteArray(c.raw())
+                : c.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(c.body());
         b.method(c.method(), body);
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }

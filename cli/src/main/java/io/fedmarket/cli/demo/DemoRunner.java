@@ -554,6 +554,7 @@ public final class DemoRunner {
         cfg.put("seed", Long.toString(o.seed()));
         cfg.put("model", o.model());
         cfg.put("model parameters", String.valueOf(io.fedmarket.fl.model.ModelLayouts.layout(o.model()).parameterCount()));
+        io.fedmarket.fl.model.ModelProvenance.modelFile(o.model()).ifPresent(f -> cfg.put("model file sha256", f));
         cfg.put("partition", partition);
         cfg.put("localSteps", o.epochs() > 0 ? o.epochs() + " epochs (" + java.util.Arrays.stream(steps).min().orElse(0) + "–"
                 + maxSteps + " steps)" : Integer.toString(o.steps()));
@@ -598,7 +599,8 @@ public final class DemoRunner {
 
     /** Test images a round's model is scored on: all 10,000 for the plain-Java-sized models, the first 2,000 for a ResNet (CPU time). */
     static ImageData testSet(ModelSpec spec, ImageData test) {
-        if (spec.kind() != ModelSpec.Kind.RESNET || test.size() <= 2000) {
+        boolean large = spec.kind() == ModelSpec.Kind.RESNET || spec.isTorchScript() && spec.layout().parameterCount() > 100_000;
+        if (!large || test.size() <= 2000) {
             return test;
         }
         int n = 2000;
@@ -785,6 +787,14 @@ public final class DemoRunner {
         }
         io.fedmarket.cli.user.ApiClient asBuilder = new io.fedmarket.cli.user.ApiClient(gw, sessions.resolve("builder.json"));
         asBuilder.login(builder);
+        java.util.Optional<String> modelFile = io.fedmarket.fl.model.ModelProvenance.modelFile(o.model());
+        if (modelFile.isPresent()) {
+            // the builder's own TorchScript file goes to the marketplace first; the intent names it by its hash
+            com.fasterxml.jackson.databind.JsonNode up = asBuilder.postFile("/models",
+                    io.fedmarket.fl.model.TorchScriptModels.archive(modelFile.get()).bytes());
+            step("model", "builder uploaded its TorchScript model through POST /models: sha256 " + up.path("sha256").asText() + ", "
+                    + up.path("parameters").asLong() + " parameters, buffers " + up.path("buffers").size() + ", stored at " + up.path("key").asText());
+        }
         List<String> labels = new ArrayList<>();
         for (int l = 0; l < 10; l++) {
             labels.add(Integer.toString(l));

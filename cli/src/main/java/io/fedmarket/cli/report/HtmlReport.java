@@ -203,7 +203,11 @@ public final class HtmlReport {
         String model = run.config() == null ? null : run.config().get("model");
         StringBuilder s = new StringBuilder(model == null ? "" : "<p id=\"provenance-model\">model <code>" + esc(model) + "</code>"
                 + (run.config().get("model parameters") == null ? "" : ", " + esc(run.config().get("model parameters")) + " parameters")
-                + " (the builder's catalogue spec; every hash below is of its parameters, batch-norm running statistics included)</p>");
+                + (run.config().get("model file sha256") == null
+                ? " (the builder's catalogue spec; every hash below is of its parameters, batch-norm running statistics included)</p>"
+                : "</p><p id=\"provenance-model-file\">model file <code>sha256 " + esc(run.config().get("model file sha256")) + "</code> (the builder's "
+                + "TorchScript upload; every hash below is of the round's parameters and buffers; on chain each round's hash is "
+                + "keccak256(\"fedmarket.torchscript.v1\" ‖ this sha256 ‖ that hash))</p>"));
         s.append("<table id=\"provenance\"><tr><th>round</th><th>model hash</th><th>payout root</th><th>chain tx</th><th class=\"num\">accepted / rejected / dropped</th></tr>");
         for (DemoRun.Round r : run.rounds()) {
             s.append("<tr class=\"provenance\" data-round=\"").append(r.round()).append("\" data-model-hash=\"").append(esc(r.modelHash()))

@@ -155,14 +155,24 @@ public final class ApiClient {
         return call("POST", path, body, token());
     }
 
+    /** POSTs a file as it is ({@code application/octet-stream}), e.g. a TorchScript model to {@code /models}. */
+    public JsonNode postFile(String path, byte[] bytes) {
+        return call("POST", path, HttpRequest.BodyPublishers.ofByteArray(bytes), "application/octet-stream", token());
+    }
+
     /** One request; a non-2xx answer becomes a UserError carrying the API's {code, error, details}. */
     JsonNode call(String method, String path, String body, String token) {
+        return call(method, path, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body), "application/json",
+                token);
+    }
+
+    JsonNode call(String method, String path, HttpRequest.BodyPublisher publisher, String contentType, String token) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(api + path)).timeout(Duration.ofSeconds(120))
-                .header("content-type", "application/json");
+                .header("content-type", contentType);
         if (token != null) {
             b.header("authorization", "Bearer " + token);
         }
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        b.method(method, publisher);
         HttpResponse<String> r;
         try {
             r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -57,6 +57,14 @@ public class Artifacts {
         return c;
     }
 
+    /**
+     * Uploaded TorchScript files ({@code models/torchscript/<sha256>.pt}) are where the plain-Java model layouts find them in every
+     * function (intake, match, verify's cheap checks, aggregate and settle's start model).
+     */
+    void installModelFiles(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent ev) {
+        io.fedmarket.fl.model.TorchScriptModels.setLoader(sha -> find(io.fedmarket.fl.model.TorchScriptModels.key(sha)).orElse(null));
+    }
+
     /** The object's bytes; a missing object is an error naming it. */
     public byte[] get(String key) {
         try {

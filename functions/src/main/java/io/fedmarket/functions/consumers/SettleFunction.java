@@ -98,7 +98,11 @@ public class SettleFunction {
             return;
         }
         // 2. on chain, once
-        RoundPoster.Posted posted = poster.post(m.jobId(), m.round(), Hashes.fromHex(st.modelHash()), Hashes.fromHex(st.payoutRoot()), st.total());
+        // the round's hash on chain: the parameters hash, bound to the model file for an uploaded TorchScript model (ModelProvenance)
+        String spec = Db.session(s -> s.createNativeQuery("select plan from jobs where id = :j").setParameter("j", m.jobId()).getSingleResult()
+                .map(p -> io.fedmarket.functions.rounds.RoundPublisher.plan(p, m.jobId()).modelSpec()));
+        byte[] roundHash = io.fedmarket.fl.model.ModelProvenance.roundHash(Hashes.fromHex(st.modelHash()), spec);
+        RoundPoster.Posted posted = poster.post(m.jobId(), m.round(), roundHash, Hashes.fromHex(st.payoutRoot()), st.total());
         String tx = posted.txHash() != null ? posted.txHash() : "on-chain";
         // 3. the round is SETTLED with its transaction
         Db.session(s -> s.createNativeQuery("update payout_roots set tx_hash = :tx where job_id = :j and round_no = :r and tx_hash is null")

@@ -70,6 +70,10 @@ public class ApiRouter {
 
     private HttpApiResponse route(List<Route> routes, HttpApiEvent event) {
         String body = event.body();
+        boolean binary = routes.stream().anyMatch(r -> r.binary() && r.match(event.method(), event.path()).isPresent());
+        if (binary) {
+            return routeBinary(routes, event);
+        }
         if (body != null && event.isBase64Encoded()) {
             // API Gateway base64-encodes a body that is not valid UTF-8 text: JSON must be UTF-8
             try {
@@ -100,12 +104,41 @@ public class ApiRouter {
                 }
                 MDC.put("caller", caller.address());
             }
-            if (r.requestType() != null) {
+            if (r.requestType() != null && !r.binary()) {
                 requireJson(r, event.header("content-type"));
             }
             HttpApiEvent withBody = new HttpApiEvent(event.version(), event.routeKey(), event.rawPath(), event.rawQueryString(),
                     event.headers(), event.queryStringParameters(), params.get(), body, false, event.requestContext());
             Object result = r.handler().apply(new Route.Request(withBody, params.get(), caller));
+            return HttpApiResponse.json(r.successStatus(), Json.write(result));
+        }
+        throw noRoute(routes, event.method(), event.path());
+    }
+
+    /** A route that takes a file: authenticated like the others, {@code application/octet-stream}, the body passed on as sent. */
+    private HttpApiResponse routeBinary(List<Route> routes, HttpApiEvent event) {
+        for (Route r : routes) {
+            Optional<Map<String, String>> params = r.match(event.method(), event.path());
+            if (params.isEmpty() || !r.binary()) {
+                continue;
+            }
+            Caller caller = null;
+            if (r.authenticated()) {
+                Caller claimed = tokens.authenticate(event.header("authorization"));
+                caller = new Caller(claimed.address(), currentRoles(claimed));
+                if (r.role() != null && !caller.has(r.role())) {
+                    throw ApiError.forbidden(r.routeKey() + " needs the '" + r.role().wire() + "' role; your account has "
+                            + caller.roles().stream().map(Role::wire).sorted().toList() + ". Ask an operator to grant it, then sign in again");
+                }
+                MDC.put("caller", caller.address());
+            }
+            String ct = event.header("content-type") == null ? "" : event.header("content-type").trim().toLowerCase(java.util.Locale.ROOT);
+            if (!ct.split(";")[0].trim().equals("application/octet-stream")) {
+                throw new ApiError(415, "unsupported_media_type", r.routeKey() + " takes the file itself: send the header Content-Type: "
+                        + "application/octet-stream" + (ct.isEmpty() ? " (none was sent)" : " (got '" + Json.clip(ct) + "')"),
+                        Map.of("expected", "application/octet-stream", "got", ct.isEmpty() ? "(none)" : Json.clip(ct)));
+            }
+            Object result = r.handler().apply(new Route.Request(event, params.get(), caller));
             return HttpApiResponse.json(r.successStatus(), Json.write(result));
         }
         throw noRoute(routes, event.method(), event.path());

@@ -53,4 +53,19 @@ public record HttpApiEvent(String version, String routeKey, String rawPath, Stri
     public String requestId() {
         return requestContext == null ? null : requestContext.requestId();
     }
+
+    /** The body's bytes: base64-decoded where API Gateway encoded it (a body that is not UTF-8 text), else the text's UTF-8. */
+    public byte[] bodyBytes() {
+        if (body() == null) {
+            return new byte[0];
+        }
+        if (isBase64Encoded()) {
+            try {
+                return java.util.Base64.getDecoder().decode(body());
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest("body_not_base64", "the gateway's base64 body does not decode", java.util.Map.of());
+            }
+        }
+        return body().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
 }

@@ -21,6 +21,19 @@ public record Route(String method, String template, boolean authenticated, Role 
         }
     }
 
+    /**
+     * The request type of a route whose body is a file, not JSON ({@code Content-Type: application/octet-stream}; API Gateway
+     * hands it over base64-encoded): the handler reads it with {@link HttpApiEvent#bodyBytes()}; its size limit is the handler's.
+     */
+    public static final class Binary {
+        private Binary() {
+        }
+    }
+
+    public boolean binary() {
+        return requestType == Binary.class;
+    }
+
     public String routeKey() {
         return method + " " + template;
     }

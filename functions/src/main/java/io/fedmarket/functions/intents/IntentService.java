@@ -116,7 +116,8 @@ public class IntentService {
                     String family = m.spec().trim().toLowerCase(java.util.Locale.ROOT);
                     String arch = family.contains(":") ? family.substring(0, family.indexOf(':')) : family;
                     if (v.check(arch.equalsIgnoreCase(m.architecture().name()), "model.spec",
-                            "'" + m.spec() + "' is not a spec of architecture " + m.architecture() + " (e.g. mlp:256,128 for MLP, resnet:20 for RESNET)")) {
+                            "'" + m.spec() + "' is not a spec of architecture " + m.architecture() + " (e.g. mlp:256,128 for MLP, resnet:20 for RESNET, "
+                                    + "torchscript:SHA256 for TORCHSCRIPT)")) {
                         e.modelArchitecture = family; // the catalogue spec stands for the architecture (the match builds the plan from it)
                     }
                 }
@@ -214,7 +215,8 @@ public class IntentService {
             try {
                 spec = io.fedmarket.fl.job.JobPlan.modelSpecFor(e.modelArchitecture, r.model().inputShape(), r.model().numClasses());
             } catch (IllegalArgumentException ex) {
-                v.check(false, "model", ex.getMessage() + ": ask for one of those");
+                v.check(false, "model", ex.getMessage().contains("torchscript") || ex.getMessage().contains("model file")
+                        ? ex.getMessage() : ex.getMessage() + ": ask for one of those");
             }
         }
         v.throwIfAny("intent");

@@ -19,6 +19,9 @@ public class IntentsFunction {
     @Inject
     IntentService intents;
 
+    @Inject
+    io.fedmarket.functions.models.ModelUploads models;
+
     public List<Route> routes() {
         return List.of(
                 Route.of("POST", "/intents", Role.BUILDER, SubmitIntentRequest.class, IntentView.class, 201,
@@ -31,7 +34,15 @@ public class IntentsFunction {
                         "One of the caller's intents", r -> intents.get(r.caller(), r.path("id"))),
                 Route.of("POST", "/intents/{id}/cancel", Role.BUILDER, null, IntentView.class, 200,
                         "Cancel an intent before training starts; a funded job's escrow goes back through the settle queue",
-                        r -> intents.cancel(r.caller(), r.path("id"))));
+                        r -> intents.cancel(r.caller(), r.path("id"))),
+                Route.of("POST", "/models", Role.BUILDER, Route.Binary.class, io.fedmarket.functions.models.ModelUploads.ModelView.class, 201,
+                        "Upload a TorchScript model (the file itself, Content-Type: application/octet-stream, at most 4 MiB): checked (a "
+                                + "TorchScript archive with parameters, no non-deterministic op) and stored by its SHA-256; an intent names it "
+                                + "as model {architecture: TORCHSCRIPT, spec: torchscript:<sha256>}. The same file again is the same model",
+                        r -> models.upload(r.caller(), r.event().bodyBytes())),
+                Route.of("GET", "/models/{sha256}", Role.BUILDER, null, io.fedmarket.functions.models.ModelUploads.ModelView.class, 200,
+                        "An uploaded TorchScript model: its parameters, buffers and output classes as the marketplace read them",
+                        r -> models.get(r.path("sha256"))));
     }
 
     @Funq("intents")

@@ -86,7 +86,11 @@ public final class OpenApiDocument {
                         p.put("name", seg.substring(1, seg.length() - 1));
                         p.put("in", "path");
                         p.put("required", true);
-                        p.putObject("schema").put("type", "string").put("format", "uuid");
+                        if (seg.equals("{sha256}")) {
+                            p.putObject("schema").put("type", "string").put("pattern", "^[0-9a-f]{64}$");
+                        } else {
+                            p.putObject("schema").put("type", "string").put("format", "uuid");
+                        }
                     }
                 }
                 if (r.template().equals("/intents") && r.method().equals("GET")) {
@@ -97,7 +101,12 @@ public final class OpenApiDocument {
                 if (!params.isEmpty()) {
                     op.set("parameters", params);
                 }
-                if (r.requestType() != null) {
+                if (r.binary()) {
+                    ObjectNode body = op.putObject("requestBody");
+                    body.put("required", true);
+                    body.putObject("content").putObject("application/octet-stream").putObject("schema").put("type", "string")
+                            .put("format", "binary").put("maxLength", io.fedmarket.fl.model.TorchScriptArchive.MAX_BYTES);
+                } else if (r.requestType() != null) {
                     ObjectNode body = op.putObject("requestBody");
                     body.put("required", true);
                     body.putObject("content").putObject("application/json").putObject("schema").put("$ref", ref(r.requestType(), schemas));
@@ -126,7 +135,7 @@ public final class OpenApiDocument {
                     errors.add(409);
                 }
                 for (int e : errors) {
-                    responses.putObject(Integer.toString(e)).put("description", describe(e)).putObject("content")
+                    responses.putObject(Integer.toString(e)).put("description", r.binary() ? describeFile(e) : describe(e)).putObject("content")
                             .putObject("application/json").putObject("schema").put("$ref", "#/components/schemas/Error");
                 }
             }
@@ -147,6 +156,18 @@ public final class OpenApiDocument {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The errors of a route that takes a file ({@code POST /models}). */
+    private static String describeFile(int status) {
+        return switch (status) {
+            case 400 -> "a body the gateway encoded wrongly";
+            case 413 -> "model file larger than 4 MiB";
+            case 415 -> "Content-Type is not application/octet-stream";
+            case 422 -> "not a TorchScript archive, no parameters, a non-deterministic op (dropout, random sampling), tensors that are not "
+                    + "float32";
+            default -> describe(status);
+        };
     }
 
     private static String describe(int status) {

@@ -94,6 +94,7 @@ public final class TrainBenchmark {
         out.put("rawMlpMsPerStep", round(64_000.0 / mlpRaw, 3));
         pytorch(out, threads, steps);
         resnet(out, data, shard, dataset, Math.max(20, steps / 50), threads);
+        torchscriptResnet(out, data, shard, dataset, Math.max(20, steps / 50), threads);
 
         if (json) {
             System.out.println(ArtifactStore.JSON.writeValueAsString(out));
@@ -166,6 +167,31 @@ public final class TrainBenchmark {
         out.put("resnet20RawSamplesPerSecond", round(sps, 1));
         out.put("resnet20RawMsPerStep", round(16_000.0 / sps, 2));
         taskPath(out, "resnet20", "resnet:20", 16, dataset, Math.max(20, steps / 20 * 20), 20, threads, sps);
+    }
+
+    /**
+     * The same ResNet-20 as the builder's own TorchScript file ({@code infra/models/make_torchscript.py resnet20}, python3-torch;
+     * 3 stages of 3 basic blocks, 16/32/64 filters, 272,186 parameters and 19 batch norms' buffers) trained by DJL as a PtSymbolBlock:
+     * raw ms/step beside the catalogue's, the whole task path and a re-executed segment; keys prefixed {@code torchscriptResnet20}.
+     */
+    static void torchscriptResnet(Map<String, Object> out, ImageData data, int[] shard, String dataset, int steps, int threads) {
+        io.fedmarket.fl.model.TorchScriptArchive a;
+        try {
+            a = io.fedmarket.fl.model.TorchScriptModels.generated("resnet20", io.fedmarket.config.ProjectPaths.home().resolve("models"));
+        } catch (RuntimeException e) {
+            out.put("torchscriptResnet20", "skipped: " + e.getMessage());
+            return;
+        }
+        String spec = "torchscript:" + a.sha256();
+        double sps = raw(spec, 16, 5, data, shard, steps);
+        out.put("torchscriptResnet20File", a.sha256() + " (" + a.size() + " bytes, " + a.parameterCount() + " parameters)");
+        out.put("torchscriptResnet20Batch", 16);
+        out.put("torchscriptResnet20RawSamplesPerSecond", round(sps, 1));
+        out.put("torchscriptResnet20RawMsPerStep", round(16_000.0 / sps, 2));
+        if (out.get("resnet20RawMsPerStep") instanceof Double catalogue) {
+            out.put("torchscriptVsCatalogueResnet20StepTime", round(16_000.0 / sps / catalogue, 2));
+        }
+        taskPath(out, "torchscriptResnet20", spec, 16, dataset, Math.max(20, steps / 20 * 20), 20, threads, sps);
     }
 
     private static void taskPath(Map<String, Object> out, String dataset, int steps, int threads, double mlpRaw) {

@@ -63,6 +63,7 @@ public final class TaskLoop implements AutoCloseable {
         this.sqs = sqsB.build();
         this.s3 = s3B.build();
         this.store = new ArtifactStore(s3, ep.bucket());
+        installModelFiles(store);
         this.local = io.fedmarket.worker.data.local.LocalShards.load(cfg.localData(), m -> System.err.println(cfg.workerId() + ": " + m));
         this.runner = new TaskRunner(store, cfg.key(), new SubmissionSigner(cfg.chainId(), cfg.marketplace()), cfg.workerId(), cfg.fault(), cfg.hold())
                 .localData(local);
@@ -100,6 +101,17 @@ public final class TaskLoop implements AutoCloseable {
     /** This worker's reveal server (null when it holds no private data). */
     public io.fedmarket.worker.reveal.RevealServer reveals() {
         return reveals;
+    }
+
+    /** Uploaded TorchScript files come from the bucket ({@code models/<sha256>}; TorchScriptModels checks the hash). */
+    public static void installModelFiles(ArtifactStore store) {
+        io.fedmarket.fl.model.TorchScriptModels.setLoader(sha -> {
+            try {
+                return store.get(io.fedmarket.fl.model.TorchScriptModels.key(sha));
+            } catch (IllegalStateException missing) {
+                return null;
+            }
+        });
     }
 
     public ArtifactStore store() {

@@ -21,7 +21,7 @@ import java.util.List;
  * classes. The parameter names and shapes of {@link #newBlock()} are also known without DJL: {@link ModelLayouts}.
  */
 public record ModelSpec(String text, Kind kind, List<Integer> hidden, ModelLayouts.Layout layout) {
-    public enum Kind { MLP, CNN, RESNET }
+    public enum Kind { MLP, CNN, RESNET, TORCHSCRIPT }
 
     /** Parses a spec with the shared grammar ({@link ModelLayouts#layout}): same errors as the plain-Java side. */
     public static ModelSpec parse(String spec) {
@@ -41,10 +41,18 @@ public record ModelSpec(String text, Kind kind, List<Integer> hidden, ModelLayou
     /** Shape of a batch of {@code b} samples: {@code (b, features)} for an MLP, {@code (b, C, H, W)} otherwise. */
     public Shape inputShape(int b) {
         List<Integer> in = layout.input();
-        return kind == Kind.MLP ? new Shape(b, in.get(0)) : new Shape(b, in.get(0), in.get(1), in.get(2));
+        return kind == Kind.MLP || in.size() == 1 ? new Shape(b, in.get(0)) : new Shape(b, in.get(0), in.get(1), in.get(2));
+    }
+
+    /** Whether this is an uploaded TorchScript file ({@link TorchScriptModel}), not a catalogue block. */
+    public boolean isTorchScript() {
+        return kind == Kind.TORCHSCRIPT;
     }
 
     public SequentialBlock newBlock() {
+        if (kind == Kind.TORCHSCRIPT) {
+            throw new IllegalStateException(text + " is a TorchScript file: load it with TorchScriptModel.load");
+        }
         int classes = layout.classes();
         if (kind == Kind.RESNET) {
             List<Integer> in = layout.input();

@@ -54,6 +54,9 @@ public final class DjlEvaluator implements Evaluator {
             }
         }
         ModelSpec spec = ModelSpec.parse(layout.spec());
+        if (spec.isTorchScript()) {
+            return evaluateTorchScript(layout, spec, flatParams, inputs, labels);
+        }
         ai.djl.engine.Engine.getEngine("PyTorch");
         ai.djl.pytorch.jni.JniUtils.setGradMode(false); // set() on a parameter is an in-place op (TrainingSession.noGrad)
         try (Model model = Model.newInstance("evaluate-" + layout.spec(), "PyTorch")) {
@@ -80,6 +83,44 @@ public final class DjlEvaluator implements Evaluator {
                 try (NDManager sub = manager.newSubManager()) {
                     NDArray x = sub.create(FloatBuffer.wrap(inputs, from * per, b * per), spec.inputShape(b));
                     float[] logits = block.forward(store, new NDList(x), false).singletonOrThrow().toFloatArray();
+                    for (int i = 0; i < b; i++) {
+                        score.add(logits, i * layout.classes(), labels[from + i]);
+                    }
+                }
+            }
+            return score.evaluation();
+        }
+    }
+
+    /** An uploaded TorchScript model: the file with these tensors (parameters and buffers, layout order), run in eval mode. */
+    private static Inference.Evaluation evaluateTorchScript(ModelLayouts.Layout layout, ModelSpec spec, float[] flatParams, float[] inputs,
+                                                            int[] labels) {
+        ai.djl.engine.Engine.getEngine("PyTorch");
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        float[][] values = new float[layout.tensorCount()][];
+        int o = 0;
+        for (int t = 0; t < values.length; t++) {
+            int len = Math.toIntExact(java.util.Arrays.stream(layout.shapes().get(t)).reduce(1, Math::multiplyExact));
+            values[t] = java.util.Arrays.copyOfRange(flatParams, o, o + len);
+            o += len;
+        }
+        io.fedmarket.fl.model.ModelState state = new io.fedmarket.fl.model.ModelState(layout.names(), layout.shapes(), values, null, 0);
+        int n = labels.length;
+        int per = layout.inputSize();
+        try (io.fedmarket.worker.model.TorchScriptModel m = io.fedmarket.worker.model.TorchScriptModel.load(layout, state)) {
+            NDManager manager = m.model().getNDManager();
+            ParameterStore store = new ParameterStore(manager, false);
+            Inference.Score score = new Inference.Score(layout.classes());
+            for (int from = 0; from < n; from += BATCH) {
+                int b = Math.min(BATCH, n - from);
+                try (NDManager sub = manager.newSubManager()) {
+                    NDArray x = sub.create(FloatBuffer.wrap(inputs, from * per, b * per), spec.inputShape(b));
+                    NDArray out = m.block().forward(store, new NDList(x), false).singletonOrThrow();
+                    if (out.getShape().dimension() != 2 || out.getShape().get(1) != layout.classes()) {
+                        throw new IllegalArgumentException("model " + layout.spec() + " outputs " + out.getShape() + " for " + b
+                                + " inputs, not (" + b + ", " + layout.classes() + ")");
+                    }
+                    float[] logits = out.toFloatArray();
                     for (int i = 0; i < b; i++) {
                         score.add(logits, i * layout.classes(), labels[from + i]);
                     }

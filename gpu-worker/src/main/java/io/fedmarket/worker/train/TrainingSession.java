@@ -47,6 +47,9 @@ public final class TrainingSession implements AutoCloseable {
     private final NDManager manager;
     private final FedSgd optimizer;
     private final List<Pair<String, Parameter>> params;
+    /** A TorchScript model: the loaded module, and for each of {@link #params} its index in the state (buffers are not params). */
+    private final io.fedmarket.worker.model.TorchScriptModel script;
+    private final int[] stateIndex;
     private final float[] xBuf;
     private final float[] yBuf;
     private int step;
@@ -56,20 +59,39 @@ public final class TrainingSession implements AutoCloseable {
         this.spec = spec;
         this.batch = batch;
         noGrad();
-        this.model = Model.newInstance("fedmarket-" + spec.kind().name().toLowerCase(), "PyTorch");
-        this.manager = model.getNDManager();
-        SequentialBlock block = spec.newBlock();
-        model.setBlock(block);
-        // Order matters (STACK-NOTES): initialise, set values, then build and initialise the trainer;
-        // values loaded after trainer.initialize would silently stop training.
-        block.initialize(manager, DataType.FLOAT32, spec.inputShape(batch));
         this.params = new ArrayList<>();
-        for (Pair<String, Parameter> p : block.getParameters()) {
-            params.add(p);
-        }
-        checkLayout(start);
-        for (int i = 0; i < params.size(); i++) {
-            params.get(i).getValue().getArray().set(FloatBuffer.wrap(start.params()[i]));
+        if (spec.isTorchScript()) {
+            // the builder's file with the start state's tensors, loaded as a PtSymbolBlock whose parameters the trainer trains
+            checkTensors(start, spec.layout().names(), spec.layout().shapes());
+            this.script = io.fedmarket.worker.model.TorchScriptModel.load(spec.layout(), start);
+            this.model = script.model();
+            this.manager = model.getNDManager();
+            this.stateIndex = new int[script.parameters().size()];
+            int j = 0;
+            for (Pair<Integer, Pair<String, Parameter>> p : script.parameters()) {
+                params.add(p.getValue());
+                stateIndex[j++] = p.getKey();
+            }
+        } else {
+            this.script = null;
+            this.model = Model.newInstance("fedmarket-" + spec.kind().name().toLowerCase(), "PyTorch");
+            this.manager = model.getNDManager();
+            SequentialBlock block = spec.newBlock();
+            model.setBlock(block);
+            // Order matters (STACK-NOTES): initialise, set values, then build and initialise the trainer;
+            // values loaded after trainer.initialize would silently stop training.
+            block.initialize(manager, DataType.FLOAT32, spec.inputShape(batch));
+            for (Pair<String, Parameter> p : block.getParameters()) {
+                params.add(p);
+            }
+            checkLayout(start);
+            for (int i = 0; i < params.size(); i++) {
+                params.get(i).getValue().getArray().set(FloatBuffer.wrap(start.params()[i]));
+            }
+            this.stateIndex = new int[params.size()];
+            for (int i = 0; i < stateIndex.length; i++) {
+                stateIndex[i] = i;
+            }
         }
         Map<String, String> nameOfId = new HashMap<>();
         for (Pair<String, Parameter> p : params) {
@@ -81,11 +103,11 @@ public final class TrainingSession implements AutoCloseable {
             NDArray w = params.get(i).getValue().getArray();
             NDArray v = FedSgd.zerosLike(manager, w);
             if (start.velocity() != null) {
-                v.set(FloatBuffer.wrap(start.velocity()[i]));
+                v.set(FloatBuffer.wrap(start.velocity()[stateIndex[i]]));
             }
             optimizer.setVelocity(name, v);
             if (mu > 0) {
-                NDArray a = manager.create(anchor.params()[i], w.getShape());
+                NDArray a = manager.create(anchor.params()[stateIndex[i]], w.getShape());
                 optimizer.setAnchor(name, a);
             }
         }
@@ -109,6 +131,19 @@ public final class TrainingSession implements AutoCloseable {
      */
     public static ModelState initialState(ModelSpec spec, long seed) {
         return ModelLayouts.initialState(spec.text(), seed);
+    }
+
+    private void checkTensors(ModelState s, List<String> names, List<long[]> shapes) {
+        if (!s.names().equals(names)) {
+            throw new IllegalArgumentException("checkpoint tensors " + s.names() + " are not model " + spec.text() + "'s " + names
+                    + ": the checkpoint is for another model");
+        }
+        for (int i = 0; i < names.size(); i++) {
+            if (s.params()[i].length != java.util.Arrays.stream(shapes.get(i)).reduce(1, Math::multiplyExact)) {
+                throw new IllegalArgumentException("checkpoint tensor " + names.get(i) + " has " + s.params()[i].length + " values, model "
+                        + spec.text() + " expects shape " + java.util.Arrays.toString(shapes.get(i)));
+            }
+        }
     }
 
     private void checkLayout(ModelState s) {
@@ -164,7 +199,16 @@ public final class TrainingSession implements AutoCloseable {
                     loss = l.getFloat();
                 }
             }
-            trainer.step();
+            if (script != null) {
+                // a PtSymbolBlock runs its module without asking the trainer's parameter store for its parameters, so
+                // trainer.step() would find none to update: the optimiser is applied to each of them here, in layout order
+                for (Pair<String, Parameter> param : params) {
+                    NDArray w = param.getValue().getArray();
+                    optimizer.update(param.getValue().getId(), w, w.getGradient());
+                }
+            } else {
+                trainer.step();
+            }
         }
         // PyTorch accumulates into .grad and DJL's step hands the optimiser a copy, so nothing else
         // clears them: without this every step would add all earlier gradients again, and a segment
@@ -183,6 +227,25 @@ public final class TrainingSession implements AutoCloseable {
 
     /** Parameters (and momentum buffers) now, as a checkpoint after {@link #currentStep()} steps. */
     public ModelState snapshot(boolean withVelocity) {
+        if (script != null) {
+            // parameters from the engine, buffers (changed by the forward pass) read back from the module; buffers have no momentum
+            float[][] values = script.values();
+            float[][] vel = null;
+            if (withVelocity) {
+                vel = new float[values.length][];
+                for (int i = 0; i < values.length; i++) {
+                    vel[i] = new float[values[i].length];
+                }
+                for (int i = 0; i < params.size(); i++) {
+                    vel[stateIndex[i]] = optimizer.velocity(params.get(i).getKey()).toFloatArray();
+                }
+            }
+            List<long[]> shapes = new ArrayList<>();
+            for (long[] sh : spec.layout().shapes()) {
+                shapes.add(sh.clone());
+            }
+            return new ModelState(spec.layout().names(), shapes, values, vel, step);
+        }
         List<String> names = new ArrayList<>(params.size());
         List<long[]> shapes = new ArrayList<>(params.size());
         float[][] values = new float[params.size()][];
@@ -246,6 +309,10 @@ public final class TrainingSession implements AutoCloseable {
     @Override
     public void close() {
         trainer.close();
-        model.close();
+        if (script != null) {
+            script.close();
+        } else {
+            model.close();
+        }
     }
 }

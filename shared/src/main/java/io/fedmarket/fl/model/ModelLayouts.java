@@ -33,7 +33,7 @@ import java.util.SplittableRandom;
  */
 public final class ModelLayouts {
     /** The model families of the catalogue. */
-    public enum Architecture { MLP, CNN, RESNET }
+    public enum Architecture { MLP, CNN, RESNET, TORCHSCRIPT }
 
     /**
      * A parsed spec with its parameter tensors in block order.
@@ -100,14 +100,16 @@ public final class ModelLayouts {
 
     /** Whether a parameter of this name is a batch-norm running statistic (a buffer, not trained by gradient). */
     public static boolean isBuffer(String name) {
-        return name.endsWith("_runningMean") || name.endsWith("_runningVar");
+        // DJL's batch norm; a TorchScript module's buffers (its __buffers__: running_mean, running_var, num_batches_tracked)
+        return name.endsWith("_runningMean") || name.endsWith("_runningVar") || name.endsWith(".running_mean")
+                || name.endsWith(".running_var") || name.endsWith(".num_batches_tracked");
     }
 
     private static final int IMAGE = 28;
     private static final int CLASSES = 10;
     /** Largest model the catalogue builds (parameters): a guard against specs no worker could hold. */
     public static final long MAX_PARAMETERS = 50_000_000L;
-    private static final String USE = "use mlp, mlp:H1,H2, cnn or resnet:D, optionally with ;input=CxHxW (or a feature count for mlp) and ;classes=N";
+    private static final String USE = "use mlp, mlp:H1,H2, cnn or resnet:D (or torchscript:SHA256, an uploaded file), optionally with ;input=CxHxW (or a feature count for mlp) and ;classes=N";
 
     private ModelLayouts() {
     }
@@ -155,6 +157,8 @@ public final class ModelLayouts {
                 }
             }
             l = mlp(modelSpec, h, features(input), n, "mlp:" + String.join(",", h.stream().map(String::valueOf).toList()));
+        } else if (family.startsWith("torchscript:")) {
+            l = torchscript(modelSpec, family.substring("torchscript:".length()).trim(), input, classes);
         } else if (family.equals("resnet") || family.startsWith("resnet:")) {
             if (family.equals("resnet")) {
                 throw new IllegalArgumentException("model spec '" + modelSpec + "': give the ResNet's depth, e.g. resnet:20 (28×28 images) or resnet:18 (larger)");
@@ -280,6 +284,10 @@ public final class ModelLayouts {
     }
 
     public static ModelState initialState(Layout layout, long seed) {
+        if (layout.architecture() == Architecture.TORCHSCRIPT) {
+            // the builder's file is the start model (the seed plays no part): its own weights and buffers
+            return TorchScriptModels.archive(modelFile(layout.spec()).orElseThrow()).state();
+        }
         SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
         float[][] values = new float[layout.tensorCount()][];
         for (int t = 0; t < values.length; t++) {
@@ -422,6 +430,41 @@ public final class ModelLayouts {
         linear(names, shapes, child + 3, channels, classes); // global average pool, flatten, linear, flatten
         return new Layout(normal("resnet:" + depth, Architecture.RESNET, input, classes), Architecture.RESNET, List.of(), input, classes,
                 depth, names, shapes);
+    }
+
+    /**
+     * An uploaded TorchScript file ({@link TorchScriptModels}): its tensors (parameters and buffers) in archive order, checked
+     * against the declared input and classes where the file shows them ({@link TorchScriptArchive#check}).
+     */
+    private static Layout torchscript(String spec, String sha, List<Integer> input, Integer classes) {
+        if (!TorchScriptModels.isSha256(sha)) {
+            throw new IllegalArgumentException("model spec '" + spec + "': torchscript: takes the file's SHA-256 (64 hex characters), "
+                    + "as mkt models upload prints it");
+        }
+        List<Integer> in = input == null ? List.of(1, IMAGE, IMAGE) : input;
+        int n = classes == null ? CLASSES : classes;
+        TorchScriptArchive a = TorchScriptModels.archive(sha);
+        try {
+            a.check(in, n);
+        } catch (TorchScriptArchive.InvalidModelException e) {
+            throw new IllegalArgumentException("model spec '" + spec + "': " + e.getMessage());
+        }
+        List<String> names = new ArrayList<>();
+        List<long[]> shapes = new ArrayList<>();
+        for (TorchScriptArchive.Tensor t : a.tensors()) {
+            names.add(t.name());
+            shapes.add(t.shape().clone());
+        }
+        boolean defaultInput = in.equals(List.of(1, IMAGE, IMAGE));
+        String normal = "torchscript:" + sha + (defaultInput ? "" : ";input=" + shapeText(in)) + (n == CLASSES ? "" : ";classes=" + n);
+        return new Layout(normal, Architecture.TORCHSCRIPT, List.of(), in, n, 0, names, shapes);
+    }
+
+    /** The SHA-256 of a {@code torchscript:} spec's file, or empty for a catalogue model. */
+    public static java.util.Optional<String> modelFile(String modelSpec) {
+        String family = modelSpec.trim().toLowerCase(Locale.ROOT).split(";")[0].trim();
+        return family.startsWith("torchscript:") ? java.util.Optional.of(family.substring("torchscript:".length()).trim())
+                : java.util.Optional.empty();
     }
 
     private static void linear(List<String> names, List<long[]> shapes, int child, long in, long units) {
