@@ -26,15 +26,15 @@ locals {
     match     = ["models/torchscript/"]
     verify    = ["models/", "updates/", "checkpoints/", "tasks/", "submissions/", "reexec/", "datasets/"]
     intents   = ["datasets/", "models/torchscript/"]
-    judge     = ["models/", "updates/", "checkpoints/", "tasks/", "reexec/", "reexec-states/"]
+    judge     = ["models/", "updates/", "checkpoints/", "tasks/", "reexec/", "reexec-states/", "workers/"]
     aggregate = ["models/", "updates/"]
     settle    = ["models/", "updates/"]
   }
   default_bucket_write = {
     intents   = ["models/torchscript/"]
-    verify    = ["evidence/"]
-    judge     = ["evidence/"]
-    aggregate = ["models/"]
+    verify    = ["evidence/", "reveal-requests/"]
+    judge     = ["evidence/", "reveal-requests/"]
+    aggregate = ["models/", "reveal-requests/"]
     settle    = ["models/"]
   }
 

@@ -93,9 +93,9 @@ variable "bucket_arn" {
 }
 
 variable "bucket_read_prefixes" {
-  description = "Key prefixes the worker reads: global models, data shards, every worker's committed checkpoints, updates and trails under workers/ (to re-execute and to resume after a spot interruption), task progress, submissions (a worker never re-executes its own) and re-execution results (answered once)."
+  description = "Key prefixes the worker reads: global models, data shards, every worker's committed checkpoints, updates and trails under workers/ (to re-execute and to resume after a spot interruption), task progress, submissions (a worker never re-executes its own), re-execution results (answered once) and the marketplace's reveal requests of private shards (reveal-requests/: the owner's worker seals a drawn segment to the drawn re-executor, who opens it from workers/<owner>/reveals/)."
   type        = list(string)
-  default     = ["models/", "datasets/", "workers/", "checkpoints/", "updates/", "tasks/", "submissions/", "reexec/"]
+  default     = ["models/", "datasets/", "workers/", "checkpoints/", "updates/", "tasks/", "submissions/", "reexec/", "reveal-requests/"]
 }
 
 variable "bucket_write_prefixes" {
