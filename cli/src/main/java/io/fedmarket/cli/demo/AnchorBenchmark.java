@@ -160,7 +160,7 @@ public final class AnchorBenchmark {
         List<Double> curve = honest.rounds().stream().map(DemoRun.Round::testAccuracy).toList();
         return new DemoRun(run.title(), run.startedAtEpochMs(), run.finishedAtEpochMs(), run.config(), run.rounds(), curve,
                 run.providers(), run.slashes(), run.timeline(), run.gasByOperation(), run.verificationOverhead(), DIRICHLET_PUBLISHED - 0.02,
-                run.tasks());
+                run.tasks(), run.phases());
     }
 
     static ObjectNode figures(Args a, List<DemoRun> runs, DemoRun honest) {

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything a demo run recorded, the single input of the terminal summary and of the HTML report,
+ * Everything a demo run recorded (with {@code phases}, where each round's wall time went: {@link RoundPhases}), the single input of the terminal summary and of the HTML report,
  * so that what the report plots is exactly what the run measured.
  */
 public record DemoRun(
@@ -21,7 +21,16 @@ public record DemoRun(
         Map<String, Long> gasByOperation,
         double verificationOverhead,
         double targetAccuracy,
-        List<TaskOutcome> tasks) {
+        List<TaskOutcome> tasks,
+        RoundPhases.Report phases) {
+
+    /** A run without the round-phase breakdown (null: a run whose rounds' instants were not recorded). */
+    public DemoRun(String title, long startedAtEpochMs, long finishedAtEpochMs, Map<String, String> config, List<Round> rounds,
+                   List<Double> baselineAccuracy, List<Provider> providers, List<Slash> slashes, List<Event> timeline,
+                   Map<String, Long> gasByOperation, double verificationOverhead, double targetAccuracy, List<TaskOutcome> tasks) {
+        this(title, startedAtEpochMs, finishedAtEpochMs, config, rounds, baselineAccuracy, providers, slashes, timeline, gasByOperation,
+                verificationOverhead, targetAccuracy, tasks, null);
+    }
 
     /** One task's outcome: who trained it (name and injected behaviour), its verdict, and the steps trained and re-executed. */
     /**

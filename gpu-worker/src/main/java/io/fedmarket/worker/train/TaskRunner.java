@@ -169,6 +169,7 @@ public final class TaskRunner {
         long trailNanos = 0;
         int ran = 0;
         boolean held = false;
+        long trainedAtMs;
         try (TrainingSession s = TrainingSession.open(spec, task.batchSize(), start, global, task.lr(), task.momentum(), task.proxMu())) {
             int limit = fault.trainedSteps(steps, k);
             double lossSum = 0;
@@ -230,6 +231,7 @@ public final class TaskRunner {
                     }
                 }
             }
+            trainedAtMs = System.currentTimeMillis(); // training done: what follows is the upload of its results
             chain.join();
             last = fault.reported(s.snapshot(false));
         } finally {
@@ -281,7 +283,8 @@ public final class TaskRunner {
         double meanLoss = losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
         Submission sub = new Submission(task.taskId(), task.jobId(), task.round(), key.getAddress(), updateUri, Hashes.hex(updateHash),
                 Hashes.hex(proofRoot), trailUri, steps, k, gpuSeconds, trainMillis, shard.indices().length, meanLoss, reportedThreads,
-                Hashes.hex(sig), Instant.now().getEpochSecond(), Hashes.hex(manifestHash), Hashes.hex(trailSig));
+                Hashes.hex(sig), Instant.now().getEpochSecond(), Hashes.hex(manifestHash), Hashes.hex(trailSig),
+                new Submission.Timings(0, trainedAtMs, 0));
         stats = new Stats(stats.stepNanos(), stats.trailNanos(), System.nanoTime() - tStart, stats.stepsRun());
         return new Completed(sub, manifest, resumedFrom, stats);
     }
