@@ -39,7 +39,7 @@ public final class Profiles {
 
         public Map<String, String> getConfigOverrides() {
             // the test's anvil mines only when told: a short in-function wait for the draw's block, then the re-queue
-            return Map.of("quarkus.funqy.export", "verify", "fedmarket.marketplace-address", MARKETPLACE, "fedmarket.verify.block-wait", "PT0.5S");
+            return Map.of("quarkus.funqy.export", "verify", "fedmarket.marketplace-address", MARKETPLACE, "fedmarket.verify.block-wait", "PT1S");
         }
     }
 

@@ -155,7 +155,7 @@ public class VerifyFunction {
         if (intake.startsWith("recorded and rejected") || intake.startsWith("ignored")) {
             return;
         }
-        advance(m);
+        advance(m, intake.startsWith("recorded;"));
     }
 
     String intake(Submission m) {
@@ -331,8 +331,17 @@ public class VerifyFunction {
         }
     }
 
-    /** Checks, draw and dispatch of a RECORDED submission; the timeout pass of a DRAWN one; nothing for a DECIDED one. */
     void advance(Submission m) {
+        advance(m, false);
+    }
+
+    /**
+     * Checks, draw and dispatch of a RECORDED submission; the timeout pass of a DRAWN one; nothing for a DECIDED one. A delivery
+     * that has just recorded the submission ({@code fresh}) does not wait for the draw's block: it goes back on the queue at once,
+     * so that the other submissions of the batch are recorded now too (noting the same block) instead of each waiting a block
+     * behind the one before; the delivery that finds it recorded waits for the block in the function.
+     */
+    void advance(Submission m, boolean fresh) {
         Verification.Ctx c = Db.session(s -> verification.load(s, m.taskId(), false));
         if (c == null || c.stage().equals("DECIDED")) {
             return;
@@ -445,11 +454,12 @@ public class VerifyFunction {
         UpdateVerifier.Submission vs = new UpdateVerifier.Submission(header, Hashes.fromHex(c.submissionHash()), update, c.updateUri(), trail, store);
         int segments = c.task().steps() / c.task().checkpointEvery();
         int q = c.plan().fakedFraction() >= 1 ? 1 : io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(c.plan().fakedFraction(), c.plan().targetDetection(), segments);
-        Optional<String> blockHash = awaitBlock(c.drawBlock());
+        Optional<String> blockHash = fresh ? clock.blockHash(c.drawBlock()) : awaitBlock(c.drawBlock());
         if (blockHash.isEmpty()) {
-            // the block after the one the submission was recorded in is not mined within the in-function wait (a slow chain):
-            // the message comes back shortly instead of holding the function
-            sender.send(Queues.SUBMISSIONS, Json.write(m), (int) Math.max(1, blockPoll.toSeconds()));
+            // just recorded: back on the queue at once, the next delivery waits for the block; else the block after the one the
+            // submission was recorded in is not mined within the in-function wait (a slow chain): the message comes back shortly
+            // instead of holding the function
+            sender.send(Queues.SUBMISSIONS, Json.write(m), fresh ? 0 : (int) Math.max(1, blockPoll.toSeconds()));
             LOG.infof("%s: waiting for block %d to draw its segments", c.taskId(), c.drawBlock());
             return;
         }
