@@ -134,6 +134,8 @@ final class BenchCommand implements Runnable {
             row.accept("train", new String[] {"task round trip, queue to queue (s)", tr.path("queueToQueueSecondsIncludingWarmupTask").asText()});
             row.accept("train", new String[] {"re-executed segment vs original (time ratio), bit-exact",
                     tr.path("reexecVsOriginal").asText() + ", " + tr.path("reexecBitExact").asText()});
+            row.accept("train", new String[] {"verification at 5% of steps, share of training time",
+                    tr.path("verificationTimeShareAt5PercentOfSteps").asText()});
             row.accept("train", new String[] {"PyTorch reference", tr.path("pytorchReference").toString()});
         } else {
             row.accept("train", new String[] {"result", tr.asText()});

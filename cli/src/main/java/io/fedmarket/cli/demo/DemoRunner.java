@@ -483,7 +483,7 @@ public final class DemoRunner {
                 t0, System.currentTimeMillis(), cfg, rounds, baseline, providers, slashes, List.copyOf(timeline),
                 new TreeMap<>(gas), watch.verificationOverhead(), o.targetAccuracy(),
                 watch.tasks(a -> nameOf.getOrDefault(a, a), n -> behaviour.getOrDefault(n, "?")),
-                io.fedmarket.cli.report.RoundPhases.report(watch.phaseInstants()));
+                io.fedmarket.cli.report.RoundPhases.report(watch.phaseInstants()), watch.verificationTimeShare());
     }
 
     private long ms(Instant at) {

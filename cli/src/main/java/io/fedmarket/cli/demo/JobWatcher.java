@@ -240,6 +240,18 @@ final class JobWatcher implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Verification in time: the counted re-executions' wall time (each re-executor's whole answer: fetching the checkpoint,
+     * the steps, storing the end state) over the submissions' training time (their SGD steps, as the workers report them);
+     * null when no submission reported its training time.
+     */
+    Double verificationTimeShare() throws SQLException {
+        long reexec = one("select coalesce(sum(r.wall_millis), 0) from reexec_requests r join tasks t on t.id = r.task_id where t.job_id = ? "
+                + "and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')");
+        long trained = one("select coalesce(sum(s.train_millis), 0) from submissions s join tasks t on t.id = s.task_id where t.job_id = ?");
+        return trained == 0 ? null : reexec / (double) trained;
+    }
+
     /** Steps re-executed by verifiers over steps trained, for the job's submissions. */
     double verificationOverhead() throws SQLException {
         long reexec = one("select coalesce(sum(r.steps), 0) from reexec_requests r join tasks t on t.id = r.task_id where t.job_id = ? "

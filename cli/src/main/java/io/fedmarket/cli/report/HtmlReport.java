@@ -59,6 +59,8 @@ public final class HtmlReport {
                 .append(kpi("slashes", Long.toString(slashedCount), "kpi-slashes"))
                 .append(kpi("gas spent", String.format(Locale.ROOT, "%,d", gas), "kpi-gas"))
                 .append(kpi("verification overhead", pct(run.verificationOverhead()), "kpi-overhead"))
+                .append(run.verificationTimeShare() == null ? "" : kpi("verification time (share of training time)", pct(run.verificationTimeShare()),
+                        "kpi-overhead-time"))
                 .append("</div>");
 
         h.append("<h2>Test accuracy per round</h2>").append(accuracyChart(run));

@@ -90,11 +90,12 @@ class RoundPhasesTest {
     void theReportSurvivesRunJson(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
         RoundPhases.Report rep = RoundPhases.report(List.of(round(1, T0, 10, true, 1, 2, 3, 4, 5, 6, 7, 8, 9)));
         DemoRun run = new DemoRun("t", 0, 1, java.util.Map.of(), List.of(), List.of(), List.of(), List.of(), List.of(), java.util.Map.of(), 0.05, 0.7,
-                List.of(), rep);
+                List.of(), rep, 0.051);
         RunRecords.write(run, dir.resolve("run.json"));
         DemoRun back = RunRecords.read(dir.resolve("run.json"));
         assertThat(back.phases().rounds().get(0).phaseMillis()).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9);
         assertThat(back.phases().wallP50Millis()).isEqualTo(45);
+        assertThat(back.verificationTimeShare()).isEqualTo(0.051);
         assertThat(HtmlReport.phaseTable(back.phases())).contains("id=\"round-phases\"").contains("draw wait").contains("<td class=\"num\">0.005</td>");
     }
 }

@@ -238,6 +238,12 @@ public final class TrainBenchmark {
             out.put("originalSegmentTrainSeconds", round(origSegment, 3));
             out.put("reexecVsOriginal", round(rxSeconds / origSegment, 2));
             out.put("reexecBitExact", r.endHash() != null && r.endHash().equals(trail.checkpointHashes().get(seg)));
+            // verification in time next to verification in steps: one segment of this task, and the default terms (5% of the steps
+            // re-executed), each as a share of the original's training time
+            out.put("reexecStepShareOneSegment", round((double) k / s, 4));
+            out.put("reexecTimeShareOneSegment", round(rxSeconds / (c.stats().stepNanos() / 1e9), 4));
+            out.put("verificationTimeShareAt5PercentOfSteps", round(0.05 * rxSeconds / origSegment, 4));
+            out.put("warmSessions", !"off".equals(System.getProperty("fedmarket.warm.sessions", System.getenv().getOrDefault("FEDMARKET_WARM_SESSIONS", "on"))));
         }
     }
 

@@ -170,7 +170,10 @@ public final class TaskRunner {
         int ran = 0;
         boolean held = false;
         long trainedAtMs;
-        try (TrainingSession s = TrainingSession.open(spec, task.batchSize(), start, global, task.lr(), task.momentum(), task.proxMu())) {
+        // a warm session of this worker's (reset to the start state) when one fits: training and re-execution share them
+        TrainingSession s = WarmSessions.open(spec, task.batchSize(), start, global, task.lr(), task.momentum(), task.proxMu());
+        boolean reusable = false;
+        try {
             int limit = fault.trainedSteps(steps, k);
             double lossSum = 0;
             int lossN = 0;
@@ -183,6 +186,7 @@ public final class TaskRunner {
                             Hashes.hex(here.stateHash()), hashes, uris, losses,
                             prevTrainMillis + stepNanos / 1_000_000, Instant.now().getEpochSecond(), adoptedSteps));
                     uploader.shutdown();
+                    reusable = true;
                     return new Interrupted(st, uri);
                 }
                 fault.maybeCrash(st);
@@ -234,8 +238,14 @@ public final class TaskRunner {
             trainedAtMs = System.currentTimeMillis(); // training done: what follows is the upload of its results
             chain.join();
             last = fault.reported(s.snapshot(false));
+            reusable = true;
         } finally {
             uploader.shutdownNow();
+            if (reusable) {
+                WarmSessions.release(s);
+            } else {
+                s.close();
+            }
         }
         long trainMillis = prevTrainMillis + stepNanos / 1_000_000;
         stats = new Stats(stepNanos, trailNanos, 0, ran);
