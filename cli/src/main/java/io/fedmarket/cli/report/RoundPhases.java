@@ -1,6 +1,5 @@
 package io.fedmarket.cli.report;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -97,11 +96,12 @@ public final class RoundPhases {
         if (c.stream().anyMatch(java.util.Objects::isNull)) {
             return null;
         }
+        // differences of epoch milliseconds, so that the phases add up to the wall time exactly (no truncation per phase)
         long[] ms = new long[PHASES.size()];
         for (int i = 0; i < ms.length; i++) {
-            ms[i] = Math.max(0, Duration.between(c.get(i), c.get(i + 1)).toMillis());
+            ms[i] = Math.max(0, c.get(i + 1).toEpochMilli() - c.get(i).toEpochMilli());
         }
-        long wall = Duration.between(in.published(), in.nextPublished()).toMillis();
+        long wall = in.nextPublished().toEpochMilli() - in.published().toEpochMilli();
         return new Round(in.round(), ms, wall, in.longestTrainMillis(), in.clean());
     }
 

@@ -33,6 +33,16 @@ class RoundPhasesTest {
     }
 
     @Test
+    void subMillisecondInstantsStillAddUpToTheWallTime() {
+        Instant a = T0.plusNanos(400_000);
+        RoundPhases.Instants in = new RoundPhases.Instants(1, a, a.plusNanos(700_000), a.plusNanos(1_400_000), a.plusNanos(2_100_000),
+                a.plusNanos(2_800_000), a.plusNanos(3_500_000), a.plusNanos(4_200_000), a.plusNanos(4_900_000), a.plusNanos(5_600_000),
+                a.plusNanos(6_300_000), 1, true);
+        RoundPhases.Round r = RoundPhases.of(in);
+        assertThat(java.util.Arrays.stream(r.phaseMillis()).sum()).isEqualTo(r.wallMillis()).isEqualTo(6);
+    }
+
+    @Test
     void aRoundWithAnUnknownInstantIsLeftOut() {
         RoundPhases.Instants last = new RoundPhases.Instants(10, T0, T0, T0, T0, T0, T0, T0, T0, T0, null, 100, true);
         assertThat(RoundPhases.of(last)).as("the last round has no next publish").isNull();
