@@ -12,7 +12,7 @@ import java.util.Map;
 
 /** ./mkt bench NAME: runs one benchmark's main class, which prints a table (or one JSON object with --json). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark and print its table: match, chain, train, integrity, calibrate; 'all' runs each (quick sizes) and prints one table, also written as JSON.")
+        description = "Run a benchmark and print its table: match, chain, train, integrity, calibrate, rounds; 'all' runs each but rounds (quick sizes) and prints one table, also written as JSON.")
 final class BenchCommand implements Runnable {
     static final Map<String, String> BENCHMARKS = new LinkedHashMap<>();
 
@@ -22,7 +22,11 @@ final class BenchCommand implements Runnable {
         BENCHMARKS.put("train", "io.fedmarket.worker.bench.TrainBenchmark");
         BENCHMARKS.put("integrity", "io.fedmarket.fl.bench.IntegrityBenchmark");
         BENCHMARKS.put("calibrate", "io.fedmarket.worker.bench.ToleranceCalibrationRun");
+        BENCHMARKS.put("rounds", "io.fedmarket.cli.demo.RoundsBenchmark");
     }
+
+    /** Benchmarks 'all' leaves out: a whole job on a stack of its own (minutes), run on its own. */
+    static final java.util.Set<String> NOT_IN_ALL = java.util.Set.of("rounds");
 
     /** Benchmarks that run against the local stack: they use the running one, or start (and stop) one of their own. */
     static final java.util.Set<String> NEEDS_STACK = java.util.Set.of("train");
@@ -50,6 +54,9 @@ final class BenchCommand implements Runnable {
         com.fasterxml.jackson.databind.node.ObjectNode all = json.createObjectNode();
         java.io.PrintStream realOut = System.out;
         for (Map.Entry<String, String> b : BENCHMARKS.entrySet()) {
+            if (NOT_IN_ALL.contains(b.getKey())) {
+                continue;
+            }
             realOut.println("== bench " + b.getKey() + " …");
             java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
             try {
@@ -127,6 +134,8 @@ final class BenchCommand implements Runnable {
             row.accept("train", new String[] {"task round trip, queue to queue (s)", tr.path("queueToQueueSecondsIncludingWarmupTask").asText()});
             row.accept("train", new String[] {"re-executed segment vs original (time ratio), bit-exact",
                     tr.path("reexecVsOriginal").asText() + ", " + tr.path("reexecBitExact").asText()});
+            row.accept("train", new String[] {"verification at 5% of steps, share of training time",
+                    tr.path("verificationTimeShareAt5PercentOfSteps").asText()});
             row.accept("train", new String[] {"PyTorch reference", tr.path("pytorchReference").toString()});
             if (tr.has("torchscriptResnet20RawMsPerStep")) {
                 row.accept("train", new String[] {"ResNet-20 ms/step: catalogue / TorchScript (batch 16)", tr.path("resnet20RawMsPerStep").asText()

@@ -38,7 +38,8 @@ public final class Profiles {
         public static final String MARKETPLACE = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
 
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.funqy.export", "verify", "fedmarket.marketplace-address", MARKETPLACE);
+            // the test's anvil mines only when told: a short in-function wait for the draw's block, then the re-queue
+            return Map.of("quarkus.funqy.export", "verify", "fedmarket.marketplace-address", MARKETPLACE, "fedmarket.verify.block-wait", "PT1S");
         }
     }
 

@@ -300,6 +300,50 @@ class VerifyFunctionTest {
     }
 
     /**
+     * The draw does not wait out a re-queue delay: the delivery that records a submission puts it straight back on the queue
+     * (so a batch's other submissions are recorded at once, noting the same block), and the next delivery waits in the function
+     * for the block after the one the submission was recorded in (mined here while it waits) and draws. The instants of the
+     * round's phases are kept: the worker's (received, trained, sent, as reported), intake's and the draw's.
+     */
+    @Test
+    void theDrawWaitsInTheFunctionForItsBlockAndThePhaseInstantsAreKept() throws Exception {
+        VerifyFixture.Task t = VerifyFixture.task(4, null);
+        VerifyFixture.Run r = VerifyFixture.run(t, VerifyFixture.honest(t));
+        long now = System.currentTimeMillis();
+        io.fedmarket.messages.Submission withTimes = io.fedmarket.functions.http.Json.parse(r.message(), io.fedmarket.messages.Submission.class)
+                .withTimings(new io.fedmarket.messages.Submission.Timings(now - 3_000, now - 1_000, now - 250));
+        SqsEvents.Rec rec = SqsEvents.Rec.of(io.fedmarket.functions.http.Json.write(withTimes));
+        long before = VerifyFixture.latestBlock();
+        long invoked = System.currentTimeMillis();
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        assertThat(System.currentTimeMillis() - invoked).as("the recording delivery does not wait for the block").isLessThan(900L);
+        assertThat(sub(t.taskId(), "stage || ' ' || draw_block")).isEqualTo("RECORDED " + (before + 1));
+        java.util.concurrent.atomic.AtomicLong minedAt = new java.util.concurrent.atomic.AtomicLong();
+        Thread miner = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Thread.sleep(200); // mined while the next delivery waits for it
+                minedAt.set(System.currentTimeMillis());
+                VerifyFixture.mine();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(SqsEvents.invoke(QUEUE, List.of(rec))).isEmpty();
+        miner.join(30_000);
+        String blockHash = VerifyFixture.blockHash(before + 1).orElseThrow();
+        assertThat(sub(t.taskId(), "stage || ' ' || draw_block || ' ' || draw_block_hash"))
+                .as("drawn by the delivery that waited for the block in the function").isEqualTo("DRAWN " + (before + 1) + " " + blockHash);
+        assertThat(count("from reexec_requests where task_id = '" + t.taskId() + "'")).isPositive();
+        assertThat(sub(t.taskId(), "(extract(epoch from worker_received_at) * 1000)::bigint || ' ' || (extract(epoch from worker_trained_at) * 1000)::bigint "
+                + "|| ' ' || (extract(epoch from worker_sent_at) * 1000)::bigint || ' ' || train_millis"))
+                .isEqualTo((now - 3_000) + " " + (now - 1_000) + " " + (now - 250) + " " + withTimes.trainMillis());
+        long recorded = Long.parseLong(sub(t.taskId(), "(extract(epoch from recorded_at) * 1000)::bigint"));
+        long drawn = Long.parseLong(sub(t.taskId(), "(extract(epoch from drawn_at) * 1000)::bigint"));
+        assertThat(recorded).isBetween(invoked, minedAt.get());
+        assertThat(drawn).as("drawn once the block was there").isGreaterThanOrEqualTo(minedAt.get()).isLessThan(minedAt.get() + 5_000);
+    }
+
+    /**
      * The validation-loss check for a model no evaluator of this process runs (a ResNet, in a verify function without DJL)
      * does not silently disappear: the recorded checks say it was not evaluated and why, the update is flagged
      * VALIDATION_NOT_EVALUATED and twice as many segments are drawn; an MLP's loss names the evaluator that computed it.

@@ -160,7 +160,7 @@ public final class AnchorBenchmark {
         List<Double> curve = honest.rounds().stream().map(DemoRun.Round::testAccuracy).toList();
         return new DemoRun(run.title(), run.startedAtEpochMs(), run.finishedAtEpochMs(), run.config(), run.rounds(), curve,
                 run.providers(), run.slashes(), run.timeline(), run.gasByOperation(), run.verificationOverhead(), DIRICHLET_PUBLISHED - 0.02,
-                run.tasks());
+                run.tasks(), run.phases(), run.verificationTimeShare());
     }
 
     static ObjectNode figures(Args a, List<DemoRun> runs, DemoRun honest) {
@@ -189,6 +189,9 @@ public final class AnchorBenchmark {
             o.put("cheatersSlashed", cheatersSlashed);
             o.put("honestSlashed", honestSlashed);
             o.put("verificationStepsFraction", round4(run.verificationOverhead()));
+            if (run.verificationTimeShare() != null) {
+                o.put("verificationTimeFraction", round4(run.verificationTimeShare()));
+            }
             o.put("wallSeconds", (run.finishedAtEpochMs() - run.startedAtEpochMs()) / 1000);
             ArrayNode curve = o.putArray("accuracyByRound");
             run.rounds().forEach(x -> curve.add(round4(x.testAccuracy())));

@@ -123,6 +123,22 @@ public final class DemoRunner {
      */
     static final Map<String, String> FUNCTION_ENV = Map.of("FEDMARKET_DISPUTE_WINDOW", "PT5S", "FEDMARKET_SETTLE_ESCROW_POLL", "PT1S",
             "FEDMARKET_VERIFY_REEXEC_TIMEOUT", "PT60S", "FEDMARKET_VERIFY_BLOCK_POLL", "PT1S");
+
+    /**
+     * {@link #FUNCTION_ENV} plus the round-rhythm settings found in this process's environment, so that a benchmark can compare
+     * them on the same machine (e.g. {@code FEDMARKET_VERIFY_BLOCK_WAIT=PT0S ./mkt bench rounds}: the draw re-queues instead of
+     * waiting for its block). The workers inherit the environment, {@code FEDMARKET_IDLE_WAKEUP} with it.
+     */
+    static Map<String, String> functionEnv() {
+        Map<String, String> env = new HashMap<>(FUNCTION_ENV);
+        for (String name : List.of("FEDMARKET_VERIFY_BLOCK_WAIT", "FEDMARKET_VERIFY_BLOCK_POLL")) {
+            String v = System.getenv(name);
+            if (v != null && !v.isBlank()) {
+                env.put(name, v);
+            }
+        }
+        return Map.copyOf(env);
+    }
     /** Dev accounts 2.. are the workers; the last one is the treasury. */
     public static final int MAX_WORKERS = DevAccounts.COUNT - 3;
     static final String[] CHEATS = {"free-ride", "noise", "partial:0.3"};
@@ -182,7 +198,7 @@ public final class DemoRunner {
             // the functions from function.zip behind the local API gateway and an SQS event-source poller per queue: the
             // whole job runs through them (match, settle START, verify, judge, aggregate, settle), as on AWS
             try (io.fedmarket.infra.local.lambda.LocalLambda lambda = io.fedmarket.infra.local.lambda.LocalLambda.builder()
-                    .functionZip(functionZip()).endpoints(ep).workDir(o.runDir().resolve("lambda")).extraEnv(FUNCTION_ENV)
+                    .functionZip(functionZip()).endpoints(ep).workDir(o.runDir().resolve("lambda")).extraEnv(functionEnv())
                     .progress(l -> out.accept("          " + l.strip())).start()) {
                 step("functions", "functions (auth, intents, providers, jobs, claims behind the local API gateway " + lambda.gatewayUrl()
                         + "; match, verify, judge, aggregate, settle, chain-sync on their queues)");
@@ -429,7 +445,7 @@ public final class DemoRunner {
 
     static DemoRun withPrivacy(DemoRun r, DemoRun.Privacy p) {
         return new DemoRun(r.title(), r.startedAtEpochMs(), r.finishedAtEpochMs(), r.config(), r.rounds(), r.baselineAccuracy(), r.providers(), r.slashes(),
-                r.timeline(), r.gasByOperation(), r.verificationOverhead(), r.targetAccuracy(), r.tasks(), p);
+                r.timeline(), r.gasByOperation(), r.verificationOverhead(), r.targetAccuracy(), r.tasks(), r.phases(), r.verificationTimeShare(), p);
     }
 
     /**
@@ -564,7 +580,8 @@ public final class DemoRunner {
         return new DemoRun("fedmarket demo: Fashion-MNIST, " + o.workers() + " providers, " + o.rounds() + " rounds",
                 t0, System.currentTimeMillis(), cfg, rounds, baseline, providers, slashes, List.copyOf(timeline),
                 new TreeMap<>(gas), watch.verificationOverhead(), o.targetAccuracy(),
-                watch.tasks(a -> nameOf.getOrDefault(a, a), n -> behaviour.getOrDefault(n, "?")));
+                watch.tasks(a -> nameOf.getOrDefault(a, a), n -> behaviour.getOrDefault(n, "?")),
+                io.fedmarket.cli.report.RoundPhases.report(watch.phaseInstants()), watch.verificationTimeShare());
     }
 
     private long ms(Instant at) {

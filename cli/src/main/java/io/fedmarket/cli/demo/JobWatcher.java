@@ -224,6 +224,52 @@ final class JobWatcher implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Every round's instants along the update whose verdict closed it (see {@link io.fedmarket.cli.report.RoundPhases}): its tasks
+     * relayed to the queue (the first of the round's own tasks, not re-offers), the closing update's worker instants, intake, draw,
+     * last counted re-execution answer, verdict, the round's model recorded (its settle request written in the same
+     * transaction) and the next round's tasks relayed.
+     */
+    List<io.fedmarket.cli.report.RoundPhases.Instants> phaseInstants() throws SQLException {
+        List<io.fedmarket.cli.report.RoundPhases.Instants> out = new ArrayList<>();
+        String published = "(select min(o.sent_at) from outbox o join tasks t on o.dedup_key = 'task:' || t.id where t.job_id = r.job_id "
+                + "and t.round_no = %s and t.id !~ '-a[0-9]+$')";
+        try (PreparedStatement ps = db.prepareStatement("select r.round_no, " + String.format(published, "r.round_no") + ", c.worker_received_at, "
+                + "c.worker_trained_at, c.worker_sent_at, c.recorded_at, c.drawn_at, (select max(x.answered_at) from reexec_requests x "
+                + "where x.task_id = c.task_id and x.status in ('MATCH', 'MISMATCH', 'DISREGARDED')), c.decided_at, "
+                + "(select o.created_at from outbox o where o.dedup_key = 'settle-round:' || r.job_id || ':' || r.round_no), "
+                + String.format(published, "r.round_no + 1") + ", "
+                + "(select coalesce(max(s.train_millis), 0) from submissions s join verdicts v on v.task_id = s.task_id where v.job_id = r.job_id "
+                + "and v.round_no = r.round_no and v.accepted), "
+                + "(select count(*) from verdicts v where v.job_id = r.job_id and v.round_no = r.round_no and not v.accepted) "
+                + "+ (select count(*) from tasks t where t.job_id = r.job_id and t.round_no = r.round_no and (t.status = 'DROPPED' or t.id ~ '-a[0-9]+$')) "
+                + "from rounds r left join lateral (select s.*, v.decided_at from verdicts v join submissions s on s.task_id = v.task_id "
+                + "where v.job_id = r.job_id and v.round_no = r.round_no and v.accepted and r.closed_at is not null and v.decided_at <= r.closed_at "
+                + "order by v.decided_at desc limit 1) c on true where r.job_id = ? order by r.round_no")) {
+            ps.setObject(1, jobId);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new io.fedmarket.cli.report.RoundPhases.Instants(rs.getInt(1), instant(rs, 2), instant(rs, 3), instant(rs, 4), instant(rs, 5),
+                            instant(rs, 6), instant(rs, 7), instant(rs, 8), instant(rs, 9), instant(rs, 10), instant(rs, 11), rs.getLong(12),
+                            rs.getLong(13) == 0));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Verification in time: the counted re-executions' wall time (each re-executor's whole answer: fetching the checkpoint,
+     * the steps, storing the end state) over the submissions' training time (their SGD steps, as the workers report them);
+     * null when no submission reported its training time.
+     */
+    Double verificationTimeShare() throws SQLException {
+        long reexec = one("select coalesce(sum(r.wall_millis), 0) from reexec_requests r join tasks t on t.id = r.task_id where t.job_id = ? "
+                + "and r.status in ('MATCH', 'MISMATCH', 'DISREGARDED')");
+        long trained = one("select coalesce(sum(s.train_millis), 0) from submissions s join tasks t on t.id = s.task_id where t.job_id = ?");
+        return trained == 0 ? null : reexec / (double) trained;
+    }
+
     /** Steps re-executed by verifiers over steps trained, for the job's submissions. */
     double verificationOverhead() throws SQLException {
         long reexec = one("select coalesce(sum(r.steps), 0) from reexec_requests r join tasks t on t.id = r.task_id where t.job_id = ? "

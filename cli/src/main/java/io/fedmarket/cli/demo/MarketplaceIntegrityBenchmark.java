@@ -218,18 +218,23 @@ public final class MarketplaceIntegrityBenchmark {
                 row.put("accuracyDeltaVsNoCheaters", acc - honestAcc);
             }
             row.put("verificationStepsFraction", run.verificationOverhead());
+            if (run.verificationTimeShare() != null) {
+                row.put("verificationTimeFraction", run.verificationTimeShare());
+            }
             row.put("slashes", run.slashes().size());
             row.put("wallSeconds", secs);
             table.add(new String[] {pct + "%", text.toString().trim(), Long.toString(honestSlashed), String.format(Locale.ROOT, "%.2f%%", 100 * acc),
                     honestAcc == null ? "-" : String.format(Locale.ROOT, "%+.2f", 100 * (acc - honestAcc)),
-                    String.format(Locale.ROOT, "%.2f%%", 100 * run.verificationOverhead()), String.format(Locale.ROOT, "%.0f", secs)});
+                    String.format(Locale.ROOT, "%.2f%%", 100 * run.verificationOverhead()) + " / " + (run.verificationTimeShare() == null ? "?"
+                            : String.format(Locale.ROOT, "%.2f%%", 100 * run.verificationTimeShare())), String.format(Locale.ROOT, "%.0f", secs)});
             om.writeValue(a.out().resolve("integrity.json").toFile(), root);
         }
         log.println();
         log.println("detection columns (caught/submitted): " + String.join(" ", STRATEGIES));
-        log.printf("%-8s | %-30s | %-13s | %-9s | %-9s | %-9s | %s%n", "cheaters", "detection per strategy", "honest slashed", "final acc", "vs 0%", "re-exec", "s");
+        log.printf("%-8s | %-30s | %-13s | %-9s | %-9s | %-17s | %s%n", "cheaters", "detection per strategy", "honest slashed", "final acc", "vs 0%",
+                "re-exec steps/time", "s");
         for (String[] r : table) {
-            log.printf("%-8s | %-30s | %-14s | %-9s | %-9s | %-9s | %s%n", (Object[]) r);
+            log.printf("%-8s | %-30s | %-14s | %-9s | %-9s | %-17s | %s%n", (Object[]) r);
         }
         log.println("a scaled-copy cheater trains honestly until there is another worker's update to copy (round 1): those submissions are "
                 + "counted as honest, and accepted; detection counts its copies only");

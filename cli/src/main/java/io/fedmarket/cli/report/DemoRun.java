@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything a demo run recorded, the single input of the terminal summary and of the HTML report,
+ * Everything a demo run recorded (with {@code phases}, where each round's wall time went: {@link RoundPhases}; {@code
+ * verificationOverhead} is the share of training steps re-executed, {@code verificationTimeShare} the re-executions' wall time
+ * over the submissions' training time, null where not recorded), the single input of the terminal summary and of the HTML report,
  * so that what the report plots is exactly what the run measured.
  */
 public record DemoRun(
@@ -22,14 +24,25 @@ public record DemoRun(
         double verificationOverhead,
         double targetAccuracy,
         List<TaskOutcome> tasks,
+        RoundPhases.Report phases,
+        Double verificationTimeShare,
         Privacy privacy) {
 
-    /** A run of open data (no privacy record). */
+    /** A run without the round-phase breakdown and without private data (null: a run whose rounds' instants were not recorded). */
     public DemoRun(String title, long startedAtEpochMs, long finishedAtEpochMs, Map<String, String> config, List<Round> rounds,
                    List<Double> baselineAccuracy, List<Provider> providers, List<Slash> slashes, List<Event> timeline,
                    Map<String, Long> gasByOperation, double verificationOverhead, double targetAccuracy, List<TaskOutcome> tasks) {
         this(title, startedAtEpochMs, finishedAtEpochMs, config, rounds, baselineAccuracy, providers, slashes, timeline, gasByOperation,
-                verificationOverhead, targetAccuracy, tasks, null);
+                verificationOverhead, targetAccuracy, tasks, null, null, null);
+    }
+
+    /** A run of open data (no privacy record). */
+    public DemoRun(String title, long startedAtEpochMs, long finishedAtEpochMs, Map<String, String> config, List<Round> rounds,
+                   List<Double> baselineAccuracy, List<Provider> providers, List<Slash> slashes, List<Event> timeline,
+                   Map<String, Long> gasByOperation, double verificationOverhead, double targetAccuracy, List<TaskOutcome> tasks,
+                   RoundPhases.Report phases, Double verificationTimeShare) {
+        this(title, startedAtEpochMs, finishedAtEpochMs, config, rounds, baselineAccuracy, providers, slashes, timeline, gasByOperation,
+                verificationOverhead, targetAccuracy, tasks, phases, verificationTimeShare, null);
     }
 
     /**

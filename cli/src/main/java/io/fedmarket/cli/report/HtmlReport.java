@@ -59,12 +59,17 @@ public final class HtmlReport {
                 .append(kpi("slashes", Long.toString(slashedCount), "kpi-slashes"))
                 .append(kpi("gas spent", String.format(Locale.ROOT, "%,d", gas), "kpi-gas"))
                 .append(kpi("verification overhead", pct(run.verificationOverhead()), "kpi-overhead"))
+                .append(run.verificationTimeShare() == null ? "" : kpi("verification time (share of training time)", pct(run.verificationTimeShare()),
+                        "kpi-overhead-time"))
                 .append("</div>");
 
         h.append("<h2>Test accuracy per round</h2>").append(accuracyChart(run));
         h.append("<h2>Payouts per provider (ledger vs claimed on chain)</h2>").append(payoutChart(run));
         h.append("<h2>Slashes</h2>").append(slashTable(run));
         h.append("<h2>Timeline of rounds</h2>").append(timelineChart(run));
+        if (run.phases() != null) {
+            h.append("<h2>Where a round's time goes</h2>").append(phaseTable(run.phases()));
+        }
         h.append("<h2>Provenance chain of model hashes</h2>").append(provenanceTable(run));
         if (run.privacy() != null) {
             h.append("<h2>Privacy cost of verification</h2>").append(privacyTable(run.privacy()));
@@ -80,6 +85,25 @@ public final class HtmlReport {
             throw new UncheckedIOException(e);
         }
         return h.append("</body></html>").toString();
+    }
+
+    /** The round-phase breakdown ({@link RoundPhases}): p50, p95 and share of the round's wall time per phase. */
+    static String phaseTable(RoundPhases.Report p) {
+        StringBuilder t = new StringBuilder();
+        t.append("<div class=\"muted\">").append(esc(String.format(Locale.ROOT, "over %d %sround(s), along the update that closed each round",
+                p.measured(), p.cleanOnly() ? "clean " : ""))).append("</div>");
+        t.append("<table id=\"round-phases\"><tr><th>phase</th><th class=\"num\">p50 (s)</th><th class=\"num\">p95 (s)</th>")
+                .append("<th class=\"num\">share of round wall time</th></tr>");
+        for (RoundPhases.Phase ph : p.phases()) {
+            t.append("<tr><td>").append(esc(ph.name())).append("</td>").append(String.format(Locale.ROOT,
+                    "<td class=\"num\">%.3f</td><td class=\"num\">%.3f</td><td class=\"num\">%.1f%%</td></tr>",
+                    ph.p50Millis() / 1000.0, ph.p95Millis() / 1000.0, 100 * ph.shareOfWall()));
+        }
+        t.append(String.format(Locale.ROOT, "<tr><th>round wall</th><th class=\"num\">%.3f</th><th class=\"num\">%.3f</th><th></th></tr>",
+                p.wallP50Millis() / 1000.0, p.wallP95Millis() / 1000.0));
+        t.append(String.format(Locale.ROOT, "<tr id=\"coordination\"><th>coordination (wall − longest training)</th><th class=\"num\">%.3f</th>"
+                + "<th class=\"num\">%.3f</th><th></th></tr>", p.coordinationP50Millis() / 1000.0, p.coordinationP95Millis() / 1000.0));
+        return t.append("</table>").toString();
     }
 
     private static String kpi(String label, String value, String id) {

@@ -42,8 +42,13 @@ public final class TerminalSummary {
             }
         }
         long gas = run.gasByOperation().values().stream().mapToLong(Long::longValue).sum();
-        out.printf(Locale.ROOT, "%ngas spent: %,d (%s)   verification overhead: %s of training steps%n", gas,
-                run.gasByOperation(), HtmlReport.pct(run.verificationOverhead()));
+        out.printf(Locale.ROOT, "%ngas spent: %,d (%s)   verification overhead: %s of training steps, %s of training time%n", gas,
+                run.gasByOperation(), HtmlReport.pct(run.verificationOverhead()),
+                run.verificationTimeShare() == null ? "?" : HtmlReport.pct(run.verificationTimeShare()));
+        if (run.phases() != null) {
+            out.println();
+            out.print(run.phases().table());
+        }
         BigInteger paid = run.providers().stream().map(DemoRun.Provider::ledgerPaid).reduce(BigInteger.ZERO, BigInteger::add);
         out.println("paid to providers: " + HtmlReport.tokens(paid) + " tokens");
         DemoRun.Privacy pv = run.privacy();

@@ -82,6 +82,15 @@ class DemoFaultInjectionTest {
         // the functions' own transactions: every round posted, the slashes, the job finished
         assertThat(run.gasByOperation()).containsKeys("postRound", "slash", "finishJob");
         assertThat(run.verificationOverhead()).isLessThanOrEqualTo(0.10);
+        // verification in time too: the re-executions' wall time over the submissions' training time, both recorded
+        assertThat(run.verificationTimeShare()).as("verification time share").isNotNull().isPositive();
+        // where each round's time went: rounds 1 and 2 (the last has no next publish), phases adding up to the wall time
+        assertThat(run.phases()).as("round phases").isNotNull();
+        assertThat(run.phases().rounds()).extracting(io.fedmarket.cli.report.RoundPhases.Round::round).containsExactly(1, 2);
+        assertThat(run.phases().rounds()).allSatisfy(r -> {
+            assertThat(java.util.Arrays.stream(r.phaseMillis()).sum()).as("round %d", r.round()).isEqualTo(r.wallMillis());
+            assertThat(r.longestTrainMillis()).isPositive();
+        });
         assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList())
                 .as("no worker or anvil process left running").isEmpty();
 

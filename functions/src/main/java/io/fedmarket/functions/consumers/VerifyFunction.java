@@ -53,7 +53,9 @@ import java.util.Optional;
  *   <li><b>Draw</b>: once the noted block is mined, q segments are drawn from keccak(submission hash ‖ block hash),
  *   randomness the worker could not know when it signed; the committed checkpoints of the drawn segments must hash to
  *   the trail; each segment goes to the re-execution queue for a bonded worker drawn at random (not the submitter; see
- *   {@link Verification#dispatch}), and the judge function decides from the signed answers. Until the block exists the message re-queues itself with a short delay.</li>
+ *   {@link Verification#dispatch}), and the judge function decides from the signed answers. The function waits for that block
+ *   itself (up to {@code fedmarket.verify.block-wait}, polling every {@link #BLOCK_LOOK_MILLIS} ms: one block time at most,
+ *   since the block is the next one); on a chain slower than that the message re-queues itself with a short delay.</li>
  *   <li><b>Timeouts</b>: the same message comes back after the re-execution timeout; an unanswered segment is offered
  *   again (up to {@link Verification#MAX_ATTEMPTS} re-executors), then the update is left out as INCONCLUSIVE: not
  *   paid, not slashed.</li>
@@ -89,6 +91,38 @@ public class VerifyFunction {
     @ConfigProperty(name = "fedmarket.verify.block-poll", defaultValue = "PT2S")
     Duration blockPoll;
 
+    /**
+     * How long verify waits in the function for the draw's block (the one after the block the submission was recorded in)
+     * before it re-queues the message with {@link #blockPoll}'s delay instead. A chain's block time bounds the wait: anvil
+     * mines every second, an L2 every ~2 s, Ethereum every 12 s; the default covers all three (see functions/README.md,
+     * "Round rhythm"). PT0S: never wait in the function (the re-queue only).
+     */
+    @ConfigProperty(name = "fedmarket.verify.block-wait", defaultValue = "PT15S")
+    Duration blockWait;
+
+    /** How often the in-function wait asks the node whether the draw's block is there. */
+    static final long BLOCK_LOOK_MILLIS = 100;
+
+    /**
+     * The hash of block {@code n}, waiting for it in the function up to {@link #blockWait}: the draw then starts within
+     * {@link #BLOCK_LOOK_MILLIS} of the block, not a re-queue delay and a poll later. Empty when it is not mined by then.
+     */
+    Optional<String> awaitBlock(long n) {
+        long until = System.nanoTime() + blockWait.toNanos();
+        while (true) {
+            Optional<String> h = clock.blockHash(n);
+            if (h.isPresent() || System.nanoTime() >= until) {
+                return h;
+            }
+            try {
+                Thread.sleep(BLOCK_LOOK_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
+            }
+        }
+    }
+
     private volatile SubmissionSigner signer;
 
     SubmissionSigner signer() {
@@ -121,7 +155,7 @@ public class VerifyFunction {
         if (intake.startsWith("recorded and rejected") || intake.startsWith("ignored")) {
             return;
         }
-        advance(m);
+        advance(m, intake.startsWith("recorded;"));
     }
 
     String intake(Submission m) {
@@ -211,8 +245,14 @@ public class VerifyFunction {
                                 m.gpuSeconds(), billed);
                     }
                     return s.createNativeQuery("insert into submissions (task_id, worker, update_uri, update_hash, proof_root, steps, gpu_seconds, signature, "
-                                    + "submitted_at, sample_count, trail_uri, draw_block, submission_hash, trail_hash, trail_signature, trail_doc) "
-                                    + "values (:t, :w, :u, :h, :p, :st, :g, :sig, :at, :n, :tr, :db, :sh, :th, :ts, :td) on conflict do nothing")
+                                    + "submitted_at, sample_count, trail_uri, draw_block, submission_hash, trail_hash, trail_signature, trail_doc, "
+                                    + "worker_received_at, worker_trained_at, worker_sent_at, recorded_at, train_millis) "
+                                    + "values (:t, :w, :u, :h, :p, :st, :g, :sig, :at, :n, :tr, :db, :sh, :th, :ts, :td, :wr, :wt, :ws, :rec, :tm) on conflict do nothing")
+                            .setParameter("tm", Math.max(0L, m.trainMillis()))
+                            .setParameter("wr", workerInstant(m, Submission.Timings::receivedAtMs))
+                            .setParameter("wt", workerInstant(m, Submission.Timings::trainedAtMs))
+                            .setParameter("ws", workerInstant(m, Submission.Timings::sentAtMs))
+                            .setParameter("rec", Instant.now())
                             .setParameter("th", signedTrail).setParameter("ts", signedTrail == null ? null : m.trailSignature().toLowerCase())
                             .setParameter("td", snapshot)
                             .setParameter("n", (int) Math.min(Integer.MAX_VALUE, samples))
@@ -246,6 +286,21 @@ public class VerifyFunction {
             outbox.relay(10);
         }
         return result;
+    }
+
+    /**
+     * One of the worker's reported instants (observed, not signed: only the round's phase breakdown reads them), or null when
+     * the worker reported none or one more than a day away from now (a clock that far off measures nothing).
+     */
+    static Instant workerInstant(Submission m, java.util.function.ToLongFunction<Submission.Timings> which) {
+        if (m.timings() == null) {
+            return null;
+        }
+        long ms = which.applyAsLong(m.timings());
+        if (ms <= 0 || Math.abs(ms - System.currentTimeMillis()) > 86_400_000L) {
+            return null;
+        }
+        return Instant.ofEpochMilli(ms);
     }
 
     /** Why the submission's trail signature does not make its manifest the worker's word (null when it does). */
@@ -284,8 +339,17 @@ public class VerifyFunction {
         }
     }
 
-    /** Checks, draw and dispatch of a RECORDED submission; the timeout pass of a DRAWN one; nothing for a DECIDED one. */
     void advance(Submission m) {
+        advance(m, false);
+    }
+
+    /**
+     * Checks, draw and dispatch of a RECORDED submission; the timeout pass of a DRAWN one; nothing for a DECIDED one. A delivery
+     * that has just recorded the submission ({@code fresh}) does not wait for the draw's block: it goes back on the queue at once,
+     * so that the other submissions of the batch are recorded now too (noting the same block) instead of each waiting a block
+     * behind the one before; the delivery that finds it recorded waits for the block in the function.
+     */
+    void advance(Submission m, boolean fresh) {
         Verification.Ctx c = Db.session(s -> verification.load(s, m.taskId(), false));
         if (c == null || c.stage().equals("DECIDED")) {
             return;
@@ -398,10 +462,12 @@ public class VerifyFunction {
         UpdateVerifier.Submission vs = new UpdateVerifier.Submission(header, Hashes.fromHex(c.submissionHash()), update, c.updateUri(), trail, store);
         int segments = c.task().steps() / c.task().checkpointEvery();
         int q = c.plan().fakedFraction() >= 1 ? 1 : io.fedmarket.fl.verify.DetectionPlanner.segmentsFor(c.plan().fakedFraction(), c.plan().targetDetection(), segments);
-        Optional<String> blockHash = clock.blockHash(c.drawBlock());
+        Optional<String> blockHash = fresh ? clock.blockHash(c.drawBlock()) : awaitBlock(c.drawBlock());
         if (blockHash.isEmpty()) {
-            // the block after the one the submission was recorded in is not mined yet: look again shortly
-            sender.send(Queues.SUBMISSIONS, Json.write(m), (int) Math.max(1, blockPoll.toSeconds()));
+            // just recorded: back on the queue at once, the next delivery waits for the block; else the block after the one the
+            // submission was recorded in is not mined within the in-function wait (a slow chain): the message comes back shortly
+            // instead of holding the function
+            sender.send(Queues.SUBMISSIONS, Json.write(m), fresh ? 0 : (int) Math.max(1, blockPoll.toSeconds()));
             LOG.infof("%s: waiting for block %d to draw its segments", c.taskId(), c.drawBlock());
             return;
         }
@@ -437,7 +503,8 @@ public class VerifyFunction {
         // the manifest kept with the submission (the intake snapshot of a signed one is kept as it is)
         String keep = manifestText != null ? manifestText : Json.write(tm);
         boolean sent = Db.session(s -> s.createNativeQuery("update submissions set stage = 'DRAWN', segments = :seg, flags = :f, draw_block_hash = :bh, "
-                        + "trail_doc = coalesce(trail_doc, :doc) where task_id = :t and stage = 'RECORDED'")
+                        + "trail_doc = coalesce(trail_doc, :doc), drawn_at = :now where task_id = :t and stage = 'RECORDED'")
+                .setParameter("now", Instant.now())
                 .setParameter("seg", Json.write(drawn)).setParameter("f", Json.write(draw.flags().stream().map(Enum::name).toList()))
                 .setParameter("bh", blockHash.get()).setParameter("doc", keep).setParameter("t", c.taskId()).executeUpdate()
                 .chain(n -> {

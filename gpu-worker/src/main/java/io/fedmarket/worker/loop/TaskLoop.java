@@ -26,8 +26,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The worker's main loop: re-execution requests first (they are short and block a verdict), else
- * a long poll on the task queue. While a message is worked on, a heartbeat keeps it invisible.
+ * The worker's main loop: both queues long-polled at once (a task on this thread, re-execution requests on a listener
+ * thread; see {@link #run}), one computation at a time. While a message is worked on, a heartbeat keeps it invisible.
  * A task message is deleted only after its submission is durable (the JSON in the bucket, then the
  * queue message): a crash before that lets the message reappear, and the next worker resumes from
  * the last checkpoint; a redelivered task whose submission exists is re-announced, not retrained.
@@ -139,7 +139,90 @@ public final class TaskLoop implements AutoCloseable {
     static final long OWN_SEGMENT_BACKOFF_NANOS = 3_000_000_000L;
     private long ownSegmentSeenAt = System.nanoTime() - OWN_SEGMENT_BACKOFF_NANOS;
 
+    /** Held while the worker computes (a task or a re-execution): one at a time on the engine. */
+    private final java.util.concurrent.locks.ReentrantLock compute = new java.util.concurrent.locks.ReentrantLock();
+    /** When the worker last did something (a task or a re-execution), for FEDMARKET_IDLE_EXIT_SECONDS. */
+    private volatile long lastActivity = System.nanoTime();
+
+    /**
+     * Runs until a spot notice, {@link #stop}, the task limit or the idle limit. With {@code FEDMARKET_IDLE_WAKEUP=listen} (the
+     * default) both queues are long-polled at once: this thread waits on the task queue while a listener thread waits on the
+     * re-execution queue, so a worker wakes as soon as either has something for it, never after a poll interval spent waiting
+     * on the other queue; one computation runs at a time (a re-execution request that arrives while a task trains is handed on at
+     * once and comes back when the worker is free). {@code poll}: the single-threaded loop of before (re-execution requests looked
+     * at between task polls of FEDMARKET_POLL_SECONDS).
+     */
     public Exit run() {
+        if (!cfg.listen()) {
+            return runPolling();
+        }
+        lastActivity = System.nanoTime();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread listener = Thread.ofPlatform().daemon().name("reexec-listener").start(() -> listenForReexec(done));
+        try {
+            while (true) {
+                if (notice.pending()) {
+                    return Exit.SPOT_INTERRUPTION;
+                }
+                if (stopRequested) {
+                    return Exit.STOPPED;
+                }
+                if (cfg.maxTasks() > 0 && handled >= cfg.maxTasks()) {
+                    return Exit.MAX_TASKS;
+                }
+                if (cfg.idleExitSeconds() > 0 && System.nanoTime() - lastActivity > cfg.idleExitSeconds() * 1_000_000_000L) {
+                    return Exit.IDLE;
+                }
+                if (cfg.verifierOnly()) {
+                    sleepQuietly(100); // a verifier node never takes a training task: the listener does its work
+                    continue;
+                }
+                Optional<Message> task = receiveTask(cfg.endpoints().tasksQueueUrl(), cfg.pollSeconds());
+                if (task.isPresent()) {
+                    boolean interrupted;
+                    compute.lock();
+                    try {
+                        interrupted = handleTask(task.get());
+                    } finally {
+                        compute.unlock();
+                    }
+                    lastActivity = System.nanoTime();
+                    if (interrupted) {
+                        return Exit.SPOT_INTERRUPTION;
+                    }
+                }
+            }
+        } finally {
+            done.set(true);
+            try {
+                listener.join(Math.max(2, cfg.pollSeconds() + 2) * 1000L);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The re-execution lane: long-polls the re-execution queue while the worker is not training, and re-executes what is its own. */
+    private void listenForReexec(java.util.concurrent.atomic.AtomicBoolean done) {
+        while (!done.get() && !mustStop()) {
+            try {
+                if (compute.isLocked() || System.nanoTime() - ownSegmentSeenAt < OWN_SEGMENT_BACKOFF_NANOS) {
+                    sleepQuietly(20);
+                    continue;
+                }
+                if (pollReexec(cfg.pollSeconds())) {
+                    lastActivity = System.nanoTime();
+                }
+            } catch (RuntimeException e) {
+                if (!done.get()) {
+                    System.err.println("re-execution listener: " + e + " (listening again in 1 s)");
+                    sleepQuietly(1000);
+                }
+            }
+        }
+    }
+
+    private Exit runPolling() {
         long idleSince = System.nanoTime();
         while (true) {
             if (notice.pending()) {
@@ -151,7 +234,7 @@ public final class TaskLoop implements AutoCloseable {
             if (cfg.maxTasks() > 0 && handled >= cfg.maxTasks()) {
                 return Exit.MAX_TASKS;
             }
-            if (System.nanoTime() - ownSegmentSeenAt >= OWN_SEGMENT_BACKOFF_NANOS && pollReexec()) {
+            if (System.nanoTime() - ownSegmentSeenAt >= OWN_SEGMENT_BACKOFF_NANOS && pollReexec(0)) {
                 idleSince = System.nanoTime();
                 continue;
             }
@@ -235,6 +318,7 @@ public final class TaskLoop implements AutoCloseable {
 
     /** @return true when a spot notice interrupted the task */
     private boolean handleTask(Message m) {
+        long receivedAtMs = System.currentTimeMillis();
         String queue = cfg.endpoints().tasksQueueUrl();
         TrainTask task;
         try {
@@ -264,8 +348,12 @@ public final class TaskLoop implements AutoCloseable {
                     return true;
                 }
                 TaskRunner.Completed c = (TaskRunner.Completed) outcome;
-                store.putJson(ArtifactStore.submissionKey(task.taskId()), c.submission());
-                sendJson(cfg.endpoints().submissionsQueueUrl(), c.submission());
+                // the worker's instants go with the submission (not signed, only observed): received, trained, sent (made durable)
+                Submission.Timings trained = c.submission().timings();
+                Submission out = c.submission().withTimings(new Submission.Timings(receivedAtMs, trained == null ? 0 : trained.trainedAtMs(),
+                        System.currentTimeMillis()));
+                store.putJson(ArtifactStore.submissionKey(task.taskId()), out);
+                sendJson(cfg.endpoints().submissionsQueueUrl(), out);
                 lastCompleted = c;
                 System.err.println("task " + task.taskId() + " submitted: " + c.submission().steps() + " steps, update "
                         + c.submission().updateHash() + (c.resumedFromStep() > 0 ? ", resumed from step " + c.resumedFromStep() : ""));
@@ -296,7 +384,7 @@ public final class TaskLoop implements AutoCloseable {
      *
      * @return true when a segment was re-executed or a poison message released
      */
-    private boolean pollReexec() {
+    private boolean pollReexec(int waitSeconds) {
         String queue = cfg.endpoints().reexecQueueUrl();
         String me = cfg.key().getAddress();
         List<Message> held = new java.util.ArrayList<>();
@@ -308,7 +396,8 @@ public final class TaskLoop implements AutoCloseable {
         // look through up to SCAN_BATCHES × 10 requests, holding the ones already seen, so that a request drawn for this worker
         // deep in a long queue is found in one pass instead of the same first ten being handed out again and again
         for (int scan = 0; scan < SCAN_BATCHES && picked == null; scan++) {
-            List<Message> batch = sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(0)
+            int wait = scan == 0 ? waitSeconds : 0; // the first look waits for a request to arrive; the rest only page through
+            List<Message> batch = sqs.receiveMessage(b -> b.queueUrl(queue).maxNumberOfMessages(10).waitTimeSeconds(wait)
                     .visibilityTimeout(cfg.visibilitySeconds())).messages();
             if (batch.isEmpty()) {
                 break;
@@ -345,7 +434,17 @@ public final class TaskLoop implements AutoCloseable {
             sqs.deleteMessage(b -> b.queueUrl(queue).receiptHandle(m.receiptHandle()));
         }
         if (picked != null) {
-            reexecute(picked, pickedTask);
+            if (!compute.tryLock()) {
+                // a task started training meanwhile: the request is handed on at once (it is received many times by design,
+                // see queues.json) and comes back when this worker is free
+                releaseAll(queue, List.of(picked));
+                return false;
+            }
+            try {
+                reexecute(picked, pickedTask);
+            } finally {
+                compute.unlock();
+            }
             return true;
         }
         if (sawOwn && !poison) {

@@ -24,8 +24,11 @@ import java.util.function.Function;
  * FEDMARKET_CHAIN_ID, FEDMARKET_MARKETPLACE  EIP-712 domain (default: the local stack's chain)
  * FEDMARKET_SPOT_NOTICE                   imds | file:/path | http(s)://url | none
  * FEDMARKET_WORKER_ID                     name in logs and progress records
- * FEDMARKET_POLL_SECONDS (5), FEDMARKET_VISIBILITY_SECONDS (queue's), FEDMARKET_MAX_TASKS (0 = no
- * limit), FEDMARKET_IDLE_EXIT_SECONDS (0 = never)
+ * FEDMARKET_POLL_SECONDS (5: each long poll's WaitTimeSeconds), FEDMARKET_VISIBILITY_SECONDS (queue's), FEDMARKET_MAX_TASKS
+ * (0 = no limit), FEDMARKET_IDLE_EXIT_SECONDS (0 = never)
+ * FEDMARKET_IDLE_WAKEUP                   listen (default: the task and re-execution queues long-polled at once, a worker wakes
+ *                                         when either has work) | poll (one queue at a time: a request may wait out the other
+ *                                         queue's long poll)
  * FEDMARKET_WORKER_ROLE                   trainer (default: trains tasks and re-executes others' segments) | verifier
  *                                         (re-executions only: a bonded verifier node that never takes a training task)
  * FEDMARKET_FAULT                         FAULT INJECTION for demos: free-ride | noise | partial:F | scaled-copy |
@@ -42,8 +45,15 @@ import java.util.function.Function;
  */
 public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key, long chainId, String marketplace,
                            String spotNotice, int pollSeconds, int visibilitySeconds, int maxTasks, int idleExitSeconds,
-                           Fault fault, boolean verifierOnly, CheckpointHold hold, java.util.List<Path> localData,
+                           Fault fault, boolean verifierOnly, CheckpointHold hold, boolean listen, java.util.List<Path> localData,
                            int revealWaitSeconds) {
+
+    /** The configuration before FEDMARKET_IDLE_WAKEUP and private data: listening on both queues at once, no local data. */
+    public WorkerConfig(String workerId, Endpoints endpoints, Credentials key, long chainId, String marketplace, String spotNotice, int pollSeconds,
+                        int visibilitySeconds, int maxTasks, int idleExitSeconds, Fault fault, boolean verifierOnly, CheckpointHold hold) {
+        this(workerId, endpoints, key, chainId, marketplace, spotNotice, pollSeconds, visibilitySeconds, maxTasks, idleExitSeconds, fault,
+                verifierOnly, hold, true, java.util.List.of(), 60);
+    }
 
     /** Where the worker talks to: AWS (endpoint null) or the local stand-ins. */
     public record Endpoints(String tasksQueueUrl, String reexecQueueUrl, String submissionsQueueUrl, Map<String, String> queueUrls,
@@ -99,9 +109,17 @@ public record WorkerConfig(String workerId, Endpoints endpoints, Credentials key
                 Integer.parseInt(orDefault(settings, "FEDMARKET_MAX_TASKS", "0")),
                 Integer.parseInt(orDefault(settings, "FEDMARKET_IDLE_EXIT_SECONDS", "0")),
                 Fault.parse(settings.apply("FEDMARKET_FAULT")), role(orDefault(settings, "FEDMARKET_WORKER_ROLE", "trainer")),
-                CheckpointHold.parse(settings.apply("FEDMARKET_FAULT_HOLD")),
+                CheckpointHold.parse(settings.apply("FEDMARKET_FAULT_HOLD")), wakeup(orDefault(settings, "FEDMARKET_IDLE_WAKEUP", "listen")),
                 io.fedmarket.worker.data.local.LocalShards.parsePaths(settings.apply("FEDMARKET_LOCAL_DATA")),
                 Integer.parseInt(orDefault(settings, "FEDMARKET_REVEAL_WAIT_SECONDS", "60")));
+    }
+
+    private static boolean wakeup(String w) {
+        return switch (w) {
+            case "listen" -> true;
+            case "poll" -> false;
+            default -> throw new IllegalArgumentException("FEDMARKET_IDLE_WAKEUP must be listen or poll, not '" + w + "'");
+        };
     }
 
     private static boolean role(String r) {

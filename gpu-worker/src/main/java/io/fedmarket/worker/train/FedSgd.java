@@ -38,6 +38,10 @@ final class FedSgd extends Optimizer {
         return velocity.get(name);
     }
 
+    NDArray anchor(String name) {
+        return anchor.get(name);
+    }
+
     void setAnchor(String name, NDArray w) {
         anchor.put(name, w);
     }

@@ -176,11 +176,21 @@ public final class Reexecutor {
             ModelState anchor = task.proxMu() > 0 ? runner.globalModel(task, spec) : start;
             BatchPlan plan = new BatchPlan(shard.indices(), task.batchSize(), task.seed());
             ModelState end;
-            try (TrainingSession s = TrainingSession.open(spec, task.batchSize(), start, anchor, task.lr(), task.momentum(), task.proxMu())) {
+            // the worker's warm session (model, trainer and buffers built once), reset to the committed start state
+            TrainingSession s = WarmSessions.open(spec, task.batchSize(), start, anchor, task.lr(), task.momentum(), task.proxMu());
+            boolean reusable = false;
+            try {
                 for (int st = r.startStep(); st < r.startStep() + r.steps(); st++) {
                     s.step(shard.data(), plan.batch(st));
                 }
                 end = s.snapshot(true);
+                reusable = true;
+            } finally {
+                if (reusable) {
+                    WarmSessions.release(s);
+                } else {
+                    s.close();
+                }
             }
             String endHash = Hashes.hex(end.stateHash());
             if (runner.fault().liesAsVerifier()) {

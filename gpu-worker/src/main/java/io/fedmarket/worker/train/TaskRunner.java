@@ -181,7 +181,11 @@ public final class TaskRunner {
         long trailNanos = 0;
         int ran = 0;
         boolean held = false;
-        try (TrainingSession s = TrainingSession.open(spec, task.batchSize(), start, global, task.lr(), task.momentum(), task.proxMu())) {
+        long trainedAtMs;
+        // a warm session of this worker's (reset to the start state) when one fits: training and re-execution share them
+        TrainingSession s = WarmSessions.open(spec, task.batchSize(), start, global, task.lr(), task.momentum(), task.proxMu());
+        boolean reusable = false;
+        try {
             int limit = fault.trainedSteps(steps, k);
             double lossSum = 0;
             int lossN = 0;
@@ -194,6 +198,7 @@ public final class TaskRunner {
                             Hashes.hex(here.stateHash()), hashes, uris, losses,
                             prevTrainMillis + stepNanos / 1_000_000, Instant.now().getEpochSecond(), adoptedSteps));
                     uploader.shutdown();
+                    reusable = true;
                     return new Interrupted(st, uri);
                 }
                 fault.maybeCrash(st);
@@ -242,10 +247,17 @@ public final class TaskRunner {
                     }
                 }
             }
+            trainedAtMs = System.currentTimeMillis(); // training done: what follows is the upload of its results
             chain.join();
             last = fault.reported(s.snapshot(false));
+            reusable = true;
         } finally {
             uploader.shutdownNow();
+            if (reusable) {
+                WarmSessions.release(s);
+            } else {
+                s.close();
+            }
         }
         long trainMillis = prevTrainMillis + stepNanos / 1_000_000;
         stats = new Stats(stepNanos, trailNanos, 0, ran);
@@ -293,7 +305,8 @@ public final class TaskRunner {
         double meanLoss = losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
         Submission sub = new Submission(task.taskId(), task.jobId(), task.round(), key.getAddress(), updateUri, Hashes.hex(updateHash),
                 Hashes.hex(proofRoot), trailUri, steps, k, gpuSeconds, trainMillis, shard.indices().length, meanLoss, reportedThreads,
-                Hashes.hex(sig), Instant.now().getEpochSecond(), Hashes.hex(manifestHash), Hashes.hex(trailSig));
+                Hashes.hex(sig), Instant.now().getEpochSecond(), Hashes.hex(manifestHash), Hashes.hex(trailSig),
+                new Submission.Timings(0, trainedAtMs, 0));
         stats = new Stats(stats.stepNanos(), stats.trailNanos(), System.nanoTime() - tStart, stats.stepsRun());
         return new Completed(sub, manifest, resumedFrom, stats);
     }

@@ -42,6 +42,9 @@ public final class TrainingSession implements AutoCloseable {
 
     private final ModelSpec spec;
     private final int batch;
+    private final float lr;
+    private final float momentum;
+    private final float mu;
     private final Model model;
     private final Trainer trainer;
     private final NDManager manager;
@@ -58,6 +61,9 @@ public final class TrainingSession implements AutoCloseable {
                             float mu) {
         this.spec = spec;
         this.batch = batch;
+        this.lr = lr;
+        this.momentum = momentum;
+        this.mu = mu;
         noGrad();
         this.params = new ArrayList<>();
         if (spec.isTorchScript()) {
@@ -122,6 +128,36 @@ public final class TrainingSession implements AutoCloseable {
     public static TrainingSession open(ModelSpec spec, int batch, ModelState start, ModelState anchor, double lr,
                                        double momentum, double mu) {
         return new TrainingSession(spec, batch, start, anchor, (float) lr, (float) momentum, (float) mu);
+    }
+
+    /**
+     * The session's model, data buffers and trainer kept warm, with a new state: the parameters (batch-norm statistics
+     * included), momentum buffers (zero when {@code start} has none), the FedProx anchor and the step counter all become
+     * {@code start}'s, written in place into the tensors the trainer already holds. Nothing else carries over from what the
+     * session ran before (gradients are cleared after every step), so what it then trains is bit for bit what a session
+     * {@link #open opened} from {@code start} trains ({@code TrainingSessionTest}).
+     */
+    public TrainingSession reset(ModelState start, ModelState anchor) {
+        noGrad();
+        checkLayout(start);
+        for (int i = 0; i < params.size(); i++) {
+            String name = params.get(i).getKey();
+            NDArray w = params.get(i).getValue().getArray();
+            w.set(FloatBuffer.wrap(start.params()[i]));
+            NDArray v = optimizer.velocity(name);
+            v.set(FloatBuffer.wrap(start.velocity() != null ? start.velocity()[i] : new float[start.params()[i].length]));
+            if (mu > 0) {
+                optimizer.anchor(name).set(FloatBuffer.wrap(anchor.params()[i]));
+            }
+        }
+        this.step = start.step();
+        return this;
+    }
+
+    /** Whether {@link #reset} can reuse this session for a task of {@code spec} with these hyper-parameters. */
+    public boolean fits(ModelSpec spec, int batch, double lr, double momentum, double mu) {
+        return this.spec.text().equals(spec.text()) && this.batch == batch && this.lr == (float) lr && this.momentum == (float) momentum
+                && this.mu == (float) mu;
     }
 
     /**

@@ -278,6 +278,56 @@ class WorkerStackTest {
         }
     }
 
+    /**
+     * A worker idle in a long poll wakes for either queue at once: with polls of 10 s, a task sent to it is taken within a second
+     * (its submission reports when it was received, trained and sent, in that order) and a re-execution request sent while it
+     * waits on the task queue is answered within a couple of seconds, not after the task poll runs out.
+     */
+    @Test
+    void anIdleWorkerWakesForATaskOrAReexecutionWithinASecondNotAPollInterval() throws Exception {
+        TrainTask mine = task("t-wake-" + UUID.randomUUID(), 40, 20);
+        ReexecTask request;
+        try (TaskLoop l = loop(Map.of("FEDMARKET_MAX_TASKS", "1"))) {
+            send(l, Queues.TASKS, mine);
+            assertThat(l.run()).isEqualTo(TaskLoop.Exit.MAX_TASKS);
+            Submission sub = ArtifactStore.JSON.readValue(drain(l, Queues.SUBMISSIONS).get(0).body(), Submission.class);
+            TrailManifest trail = l.store().getJson(sub.trailUri(), TrailManifest.class).orElseThrow();
+            request = new ReexecTask("rx-wake-" + UUID.randomUUID(), mine, 1, 20, 20, trail.checkpointUris().get(1),
+                    trail.checkpointHashes().get(1), trail.checkpointHashes().get(2), null, null);
+        }
+        String addrB = org.web3j.crypto.Credentials.create(OTHER_KEY).getAddress();
+        try (TaskLoop lb = loop(Map.of("FEDMARKET_WORKER_KEY", OTHER_KEY, "FEDMARKET_WORKER_ID", "worker-b", "FEDMARKET_IDLE_EXIT_SECONDS", "0",
+                "FEDMARKET_POLL_SECONDS", "10"))) {
+            java.util.concurrent.FutureTask<TaskLoop.Exit> run = new java.util.concurrent.FutureTask<>(lb::run);
+            Thread.ofPlatform().daemon().start(run);
+            Thread.sleep(1500); // idle: inside both long polls
+            long sentAt = System.currentTimeMillis();
+            send(lb, Queues.TASKS, task("t-wake-b-" + UUID.randomUUID(), 20, 20));
+            List<Message> subs = new ArrayList<>();
+            long end = System.currentTimeMillis() + 20_000;
+            while (subs.isEmpty() && System.currentTimeMillis() < end) {
+                subs = drain(lb, Queues.SUBMISSIONS);
+            }
+            assertThat(subs).as("the task trained and submitted").hasSize(1);
+            Submission.Timings times = ArtifactStore.JSON.readValue(subs.get(0).body(), Submission.class).timings();
+            assertThat(times).as("the worker reports its instants").isNotNull();
+            assertThat(times.receivedAtMs() - sentAt).as("picked up within a second of the publish").isBetween(0L, 1_000L);
+            assertThat(times.trainedAtMs()).isGreaterThanOrEqualTo(times.receivedAtMs()).isLessThanOrEqualTo(times.sentAtMs());
+
+            Thread.sleep(1500); // idle again
+            long reexecSent = System.nanoTime();
+            send(lb, Queues.REEXEC, request);
+            ReexecResult r = awaitResult(lb, request.reexecId(), 10_000);
+            long tookMs = (System.nanoTime() - reexecSent) / 1_000_000;
+            lb.stop();
+            assertThat(run.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(TaskLoop.Exit.STOPPED);
+            assertThat(r).as("re-executed").isNotNull();
+            assertThat(r.worker()).isEqualToIgnoringCase(addrB);
+            assertThat(r.matches()).isTrue();
+            assertThat(tookMs).as("answered while the task poll (10 s) was still waiting").isLessThan(3_000L);
+        }
+    }
+
     /** The re-execution result once it is in the bucket, or null after {@code maxMillis}: a liveness bound, not a benchmark. */
     static ReexecResult awaitResult(TaskLoop l, String reexecId, long maxMillis) throws InterruptedException {
         long end = System.nanoTime() + maxMillis * 1_000_000;

@@ -88,6 +88,62 @@ class TrainingSessionTest {
         }
     }
 
+    /**
+     * A warm session reset to a checkpoint trains bit for bit what a fresh session opened from it trains: parameters, momentum,
+     * FedProx anchor and step all come from the checkpoint, nothing from what the session ran before (here: 30 steps from
+     * another model, with other momentum). Reset to a state without momentum, it starts from zero momentum like a fresh one.
+     */
+    @Test
+    void aWarmSessionResetToACheckpointReproducesAFreshOneBitExactly() {
+        ModelSpec mlp = ModelSpec.parse("mlp:64");
+        ModelState init = TrainingSession.initialState(mlp, 6);
+        ModelState other = TrainingSession.initialState(mlp, 77);
+        BatchPlan plan = new BatchPlan(shard, 32, 99);
+        ModelState mid;
+        String end;
+        String endState;
+        try (TrainingSession s = TrainingSession.open(mlp, 32, init, init, 0.01, 0.9, 0.01)) {
+            for (int st = 0; st < 40; st++) {
+                s.step(data, plan.batch(st));
+            }
+            mid = ModelState.decode(s.snapshot(true).encode(), "mid");
+            for (int st = 40; st < 80; st++) {
+                s.step(data, plan.batch(st));
+            }
+            end = Hashes.hex(s.snapshot(false).paramsHash());
+            endState = Hashes.hex(s.snapshot(true).stateHash());
+        }
+        String fromInitFresh = train(mlp, init, 0, 40, 0.9, 0.01, null);
+        WarmSessions.clear();
+        TrainingSession warm = WarmSessions.open(mlp, 32, other, other, 0.01, 0.9, 0.01);
+        for (int st = 0; st < 30; st++) {
+            warm.step(data, plan.batch(st + 5));
+        }
+        WarmSessions.release(warm);
+        TrainingSession again = WarmSessions.open(mlp, 32, mid, init, 0.01, 0.9, 0.01);
+        assertThat(again).as("the idle session is handed out again").isSameAs(warm);
+        assertThat(again.currentStep()).isEqualTo(40);
+        for (int st = 40; st < 80; st++) {
+            again.step(data, plan.batch(st));
+        }
+        assertThat(Hashes.hex(again.snapshot(false).paramsHash())).isEqualTo(end);
+        assertThat(Hashes.hex(again.snapshot(true).stateHash())).as("momentum and step too").isEqualTo(endState);
+        WarmSessions.release(again);
+        // reset to a state without momentum (a round's model): zero momentum, as a fresh session starts with
+        TrainingSession fromInit = WarmSessions.open(mlp, 32, init, init, 0.01, 0.9, 0.01);
+        assertThat(fromInit).isSameAs(warm);
+        for (int st = 0; st < 40; st++) {
+            fromInit.step(data, plan.batch(st));
+        }
+        assertThat(Hashes.hex(fromInit.snapshot(false).paramsHash())).isEqualTo(fromInitFresh);
+        WarmSessions.release(fromInit);
+        // other hyper-parameters never get that session
+        TrainingSession otherLr = WarmSessions.open(mlp, 32, init, init, 0.02, 0.9, 0.01);
+        assertThat(otherLr).isNotSameAs(warm);
+        otherLr.close();
+        WarmSessions.clear();
+    }
+
     @Test
     void cnnTrainsOnTheNiidBenchShape() {
         ModelSpec cnn = ModelSpec.parse("cnn");
