@@ -21,14 +21,16 @@ locals {
   # round 1 (its start model) once the escrow is on chain; verify and judge read trails, checkpoints and re-executed states;
   # intents checks at intake that a builder's validation data set (datasets/<name>/) is in the bucket, and stores and reads
   # uploaded TorchScript files (POST /models, models/torchscript/); match reads them to fit a model to the offered data
+  # workers/: what a worker commits to (trail manifests, checkpoints, updates, re-executed end states) lives under its own
+  # prefix workers/<address>/ (issue 23), so every function that reads a trail, an update or an end state reads there
   default_bucket_read = {
     jobs      = ["models/"]
     match     = ["models/torchscript/"]
-    verify    = ["models/", "updates/", "checkpoints/", "tasks/", "submissions/", "reexec/", "datasets/"]
+    verify    = ["models/", "updates/", "checkpoints/", "tasks/", "submissions/", "reexec/", "datasets/", "workers/"]
     intents   = ["datasets/", "models/torchscript/"]
     judge     = ["models/", "updates/", "checkpoints/", "tasks/", "reexec/", "reexec-states/", "workers/"]
-    aggregate = ["models/", "updates/"]
-    settle    = ["models/", "updates/"]
+    aggregate = ["models/", "updates/", "workers/"]
+    settle    = ["models/", "updates/", "workers/"]
   }
   default_bucket_write = {
     intents   = ["models/torchscript/"]
