@@ -31,6 +31,7 @@ public final class RevealServer {
     private final LocalShards local;
     private final Consumer<String> log;
     private final Set<String> done = new HashSet<>();
+    private final Set<String> looked = new HashSet<>();
     private long revealed;
     private long served;
 
@@ -64,9 +65,19 @@ public final class RevealServer {
     public int serveOnce() {
         int n = 0;
         for (String root : local.roots()) {
-            for (String k : store.list(RevealRequest.prefix(root))) {
+            for (java.util.Map.Entry<String, String> e0 : store.listWithTags(RevealRequest.prefix(root)).entrySet()) {
+                String k = e0.getKey();
+                // a request read before and not rewritten since (a redraw rewrites it, with a new ETag) is not read again
+                String version = k + "@" + e0.getValue();
+                if (looked.contains(version)) {
+                    continue;
+                }
                 try {
-                    n += serve(root, k) ? 1 : 0;
+                    Pass p = serve(root, k);
+                    n += p == Pass.SEALED ? 1 : 0;
+                    if (p != Pass.LATER) {
+                        looked.add(version);
+                    }
                 } catch (RuntimeException e) {
                     log.accept("reveal request " + k + " not served now (tried again next pass): " + e.getMessage());
                 }
@@ -75,30 +86,33 @@ public final class RevealServer {
         return n;
     }
 
-    private boolean serve(String root, String requestKey) {
+    /** What one look at a request did: sealed it, decided there is nothing to seal (for this version of it), or try again later. */
+    private enum Pass { SEALED, NOTHING, LATER }
+
+    private Pass serve(String root, String requestKey) {
         Optional<RevealRequest> got = store.getJson(requestKey, RevealRequest.class);
         if (got.isEmpty() || got.get().reexec() == null || got.get().reexec().task() == null) {
-            return false;
+            return Pass.NOTHING;
         }
         ReexecTask r = got.get().reexec();
         String recipient = r.assignee();
         String once = requestKey + "|" + recipient;
         if (done.contains(once)) {
-            return false;
+            return Pass.NOTHING;
         }
         String me = key.getAddress().toLowerCase(Locale.ROOT);
         if (recipient == null || r.expired(java.time.Instant.now().getEpochSecond()) || !r.task().trainableBy(me)
                 || !root.equalsIgnoreCase(r.task().shardCommitment())) {
             done.add(once);
-            return false;
+            return Pass.NOTHING;
         }
         if (store.find(RevealRequest.sealedKey(me, r.reexecId(), recipient)).isPresent()) {
             done.add(once); // sealed before (this worker restarted)
-            return false;
+            return Pass.NOTHING;
         }
         Optional<RevealRequest.PublicKey> pk = store.getJson(RevealRequest.publicKeyKey(recipient), RevealRequest.PublicKey.class);
         if (pk.isEmpty()) {
-            return false; // the re-executor has not published its key yet: tried again next pass
+            return Pass.LATER; // the re-executor has not published its key yet: tried again next pass
         }
         BigInteger pub;
         try {
@@ -106,13 +120,13 @@ public final class RevealServer {
         } catch (RuntimeException e) {
             done.add(once);
             log.accept("refusing reveal " + r.reexecId() + ": the published key of " + recipient + " is not a key (" + e.getMessage() + ")");
-            return false;
+            return Pass.NOTHING;
         }
         if (!("0x" + Keys.getAddress(pub)).equalsIgnoreCase(recipient)) {
             done.add(once);
             log.accept("refusing reveal " + r.reexecId() + ": the key published for " + recipient + " is another address's ("
                     + "0x" + Keys.getAddress(pub) + "); nothing is sealed to it");
-            return false;
+            return Pass.NOTHING;
         }
         LocalShards.Held held = local.get(root).orElseThrow();
         SegmentReveal.Header h = header(r, got.get().sampleCount(), pk.get().publicKey());
@@ -126,7 +140,7 @@ public final class RevealServer {
         revealed += count;
         served++;
         log.accept("revealed segment " + r.segment() + " of " + r.task().taskId() + " (" + count + " samples, sealed) to the drawn re-executor " + recipient);
-        return true;
+        return Pass.SEALED;
     }
 
     /** The header both sides build for one drawn segment: who it is for, the steps, the plan and the committed set. */

@@ -87,6 +87,13 @@ public final class ArtifactStore {
         return keys;
     }
 
+    /** Every key under {@code prefix} with its ETag (which changes when the object is rewritten), in the bucket's order. */
+    public java.util.Map<String, String> listWithTags(String prefix) {
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        s3.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix)).contents().forEach(o -> out.put(o.key(), o.eTag()));
+        return out;
+    }
+
     public void putJson(String key, Object value) {
         try {
             put(key, JSON.writeValueAsBytes(value), "application/json");

@@ -154,9 +154,16 @@ public final class TrainingSession implements AutoCloseable {
         return this;
     }
 
-    /** Whether {@link #reset} can reuse this session for a task of {@code spec} with these hyper-parameters. */
+    /** Whether {@link #reset} can reuse this session at all (a TorchScript one cannot: see {@link #fits}). */
+    public boolean reusable() {
+        return script == null;
+    }
+
+    /** Whether {@link #reset} can reuse this session for a task of {@code spec} with these hyper-parameters (never a TorchScript one). */
     public boolean fits(ModelSpec spec, int batch, double lr, double momentum, double mu) {
-        return this.spec.text().equals(spec.text()) && this.batch == batch && this.lr == (float) lr && this.momentum == (float) momentum
+        // a TorchScript module keeps its buffers (batch-norm running statistics) inside the loaded module, which reset does
+        // not write: such a session is opened afresh from each start state
+        return script == null && this.spec.text().equals(spec.text()) && this.batch == batch && this.lr == (float) lr && this.momentum == (float) momentum
                 && this.mu == (float) mu;
     }
 

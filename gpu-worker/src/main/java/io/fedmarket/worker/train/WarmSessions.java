@@ -57,7 +57,7 @@ public final class WarmSessions {
 
     /** Keeps a session that finished normally for the next caller (a session that failed mid-step is closed instead). */
     public static void release(TrainingSession s) {
-        if (!ENABLED) {
+        if (!ENABLED || !s.reusable()) {
             s.close();
             return;
         }

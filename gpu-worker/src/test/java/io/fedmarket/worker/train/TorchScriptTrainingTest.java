@@ -98,5 +98,33 @@ class TorchScriptTrainingTest {
         assertThat(e.meanLoss()).isPositive().isFinite();
         assertThat(e.samples()).isEqualTo(n);
     }
-}
 
+    @Test
+    void aWarmSessionIsNeverReusedForATorchScriptModelSoEveryTaskStartsFromItsOwnState() {
+        ModelState init = TrainingSession.initialState(spec, 1);
+        BatchPlan plan = new BatchPlan(shard, 16, 7);
+        TrainingSession a = WarmSessions.open(spec, 16, init, init, 0.05, 0.9, 0);
+        for (int st = 0; st < 10; st++) {
+            a.step(data, plan.batch(st));
+        }
+        ModelState mid = ModelState.decode(a.snapshot(true).encode(), "mid");
+        assertThat(a.reusable()).isFalse();
+        WarmSessions.release(a); // closed, not kept: its module holds buffers a reset would not write
+        TrainingSession b = WarmSessions.open(spec, 16, mid, init, 0.05, 0.9, 0);
+        try {
+            assertThat(b).isNotSameAs(a);
+            for (int st = 10; st < 20; st++) {
+                b.step(data, plan.batch(st));
+            }
+            String warmEnd = Hashes.hex(b.snapshot(false).paramsHash());
+            try (TrainingSession fresh = TrainingSession.open(spec, 16, mid, init, 0.05, 0.9, 0)) {
+                for (int st = 10; st < 20; st++) {
+                    fresh.step(data, plan.batch(st));
+                }
+                assertThat(warmEnd).isEqualTo(Hashes.hex(fresh.snapshot(false).paramsHash()));
+            }
+        } finally {
+            WarmSessions.release(b);
+        }
+    }
+}
