@@ -76,10 +76,6 @@ public final class PrivacyAudit {
         return (int) ((prefix * 0x9E3779B97F4A7C15L) >>> 38);
     }
 
-    public int needles() {
-        return windows.values().stream().mapToInt(List::size).sum() + leaves.size();
-    }
-
     public Result run(ArtifactStore store, Connection db, List<Path> logDirs) throws Exception {
         int objects = 0;
         long bytes = 0;

@@ -98,10 +98,6 @@ public final class TaskLoop implements AutoCloseable {
     private final io.fedmarket.worker.reveal.RevealServer reveals;
     private final ScheduledExecutorService revealPasses;
 
-    /** This worker's reveal server (null when it holds no private data). */
-    public io.fedmarket.worker.reveal.RevealServer reveals() {
-        return reveals;
-    }
 
     /** Uploaded TorchScript files come from the bucket ({@code models/<sha256>}; TorchScriptModels checks the hash). */
     public static void installModelFiles(ArtifactStore store) {

@@ -32,8 +32,6 @@ public final class RevealServer {
     private final Consumer<String> log;
     private final Set<String> done = new HashSet<>();
     private final Set<String> looked = new HashSet<>();
-    private long revealed;
-    private long served;
 
     public RevealServer(ArtifactStore store, Credentials key, LocalShards local, Consumer<String> log) {
         this.store = store;
@@ -50,15 +48,6 @@ public final class RevealServer {
     /** Publishes this worker's public key under its own prefix, so an owner's worker can seal a reveal to it. */
     public static void publishKey(ArtifactStore store, Credentials c) {
         store.putJson(RevealRequest.publicKeyKey(c.getAddress()), new RevealRequest.PublicKey(c.getAddress().toLowerCase(Locale.ROOT), publicKeyHex(c)));
-    }
-
-    /** Samples revealed so far by this server, and reveals sealed. */
-    public long revealedSamples() {
-        return revealed;
-    }
-
-    public long reveals() {
-        return served;
     }
 
     /** One pass over the requests of every held root; returns how many reveals it sealed. */
@@ -137,8 +126,6 @@ public final class RevealServer {
                 h.fromStep(), h.toStep(), count, recipient, sealed.length, System.currentTimeMillis()));
         store.put(RevealRequest.sealedKey(me, r.reexecId(), recipient), sealed, "application/octet-stream");
         done.add(once);
-        revealed += count;
-        served++;
         log.accept("revealed segment " + r.segment() + " of " + r.task().taskId() + " (" + count + " samples, sealed) to the drawn re-executor " + recipient);
         return Pass.SEALED;
     }

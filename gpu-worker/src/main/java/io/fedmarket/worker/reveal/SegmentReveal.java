@@ -82,6 +82,11 @@ public final class SegmentReveal {
             return s;
         }
 
+        /** The revealed sample at {@code position}, or null when that position was not revealed. */
+        public LocalSample revealedAt(int position) {
+            return samples.get(position);
+        }
+
         public int revealed() {
             return samples.size();
         }

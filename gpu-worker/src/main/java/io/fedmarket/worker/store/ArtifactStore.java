@@ -103,16 +103,12 @@ public final class ArtifactStore {
     }
 
     public <T> Optional<T> getJson(String key, Class<T> type) {
-        try {
-            byte[] b = s3.getObjectAsBytes(r -> r.bucket(bucket).key(key)).asByteArray();
-            return Optional.of(JSON.readValue(b, type));
-        } catch (NoSuchKeyException e) {
+        Optional<byte[]> b = find(key);
+        if (b.isEmpty()) {
             return Optional.empty();
-        } catch (S3Exception e) {
-            if (e.statusCode() == 404) {
-                return Optional.empty();
-            }
-            throw e;
+        }
+        try {
+            return Optional.of(JSON.readValue(b.get(), type));
         } catch (IOException e) {
             throw new UncheckedIOException("s3://" + bucket + "/" + key + " is not valid " + type.getSimpleName() + " JSON", e);
         }

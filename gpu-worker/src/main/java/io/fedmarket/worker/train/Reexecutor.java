@@ -139,25 +139,9 @@ public final class Reexecutor {
 
     /** A shard of the committed size holding only the revealed samples (every other position zero, and never read). */
     private static ShardResolver.Shard revealedShard(TrainTask task, io.fedmarket.worker.reveal.SegmentReveal.Opened o) {
-        io.fedmarket.worker.reveal.SegmentReveal.Header h = o.header();
         java.util.List<Integer> shape = io.fedmarket.messages.DataSource.sampleShape(task.dataset()).orElseThrow();
-        boolean floats = shape.size() == 1;
-        int rows = floats ? 1 : shape.get(0) * shape.get(1);
-        int cols = floats ? shape.get(0) : shape.get(2);
-        int per = h.sampleBytes();
-        byte[] pixels = new byte[h.sampleCount() * per];
-        int[] labels = new int[h.sampleCount()];
-        for (int p : io.fedmarket.worker.reveal.SegmentReveal.positions(h)) {
-            io.fedmarket.worker.data.local.LocalSample s = o.sample(p);
-            System.arraycopy(s.bytes(), 0, pixels, p * per, per);
-            labels[p] = s.label();
-        }
-        int[] all = new int[h.sampleCount()];
-        for (int i = 0; i < all.length; i++) {
-            all[i] = i;
-        }
-        return new ShardResolver.Shard(new io.fedmarket.worker.data.ImageData("revealed:" + task.taskId(), pixels, labels, rows, cols, floats), all,
-                io.fedmarket.crypto.Hashes.fromHex32(task.shardCommitment()));
+        return ShardResolver.whole(io.fedmarket.worker.data.local.LocalShards.imageData("revealed:" + task.taskId(), shape, o.header().sampleCount(),
+                o::revealedAt), io.fedmarket.crypto.Hashes.fromHex32(task.shardCommitment()));
     }
 
     private ReexecResult replay(ReexecTask r, TrainTask task, ShardResolver.Shard shard, long t0) {

@@ -30,11 +30,7 @@ public final class ShardResolver {
     public static Shard resolve(TrainTask t, io.fedmarket.worker.data.local.LocalShards local) {
         if (t.isPrivate()) {
             io.fedmarket.worker.data.local.LocalShards.Held h = local.forTask(t);
-            int[] all = new int[h.data().size()];
-            for (int i = 0; i < all.length; i++) {
-                all[i] = i;
-            }
-            return new Shard(h.data(), all, h.set().root());
+            return whole(h.data(), h.set().root());
         }
         String key = t.dataset() + "|" + t.partition() + "|" + t.clients() + "|" + t.client() + "|" + t.partitionSeed();
         Shard s = CACHE.computeIfAbsent(key, k -> {
@@ -48,6 +44,15 @@ public final class ShardResolver {
                     + ": this worker's copy of the data differs from the provider's");
         }
         return s;
+    }
+
+    /** A shard that is the whole of {@code data} (a private data set: positions 0..n-1, in committed order). */
+    static Shard whole(ImageData data, byte[] root) {
+        int[] all = new int[data.size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        return new Shard(data, all, root);
     }
 
     /** Local steps of a task: explicit, or epochs × ⌊shard/batch⌋ rounded down to a multiple of k (at least k). */

@@ -163,6 +163,26 @@ class PrivateShardTest {
     }
 
     @Test
+    void anOwnerThatTrainsOnOtherDataThanItCommittedIsCaughtByTheReplayOfItsRevealedSamples(@TempDir Path dir) throws Exception {
+        ImageData source = Datasets.syntheticShaped("synthetic:90:1x8x8:3", 90, "1x8x8", "3", 11);
+        Path folder = dir.resolve("clinic-b");
+        ImageFolderExport.write(source, java.util.stream.IntStream.range(0, 90).toArray(), folder);
+        DataCommitter.Commitment c = DataCommitter.commit(LocalDataSpec.imageFolder(folder, List.of(1, 8, 8)), m -> { });
+        LocalShards owned = LocalShards.load(List.of(folder), m -> { });
+        TrainTask t = task(c.datasetRoot());
+        // wrong-shard on private data: the held samples with every label moved on, while the trail claims the committed set
+        TaskRunner.Completed done = (TaskRunner.Completed) runner(OWNER, owned, "wrong-shard").run(t, () -> false);
+        TrailManifest m = store.getJson(done.submission().trailUri(), TrailManifest.class).orElseThrow();
+        RevealServer.publishKey(store, REEXEC);
+        ReexecTask r = drawn(t, m, 1, REEXEC.getAddress());
+        store.putJson(RevealRequest.key(c.datasetRoot(), r.reexecId()), new RevealRequest(r, 90));
+        assertThat(new RevealServer(store, OWNER, owned, s -> { }).serveOnce()).isEqualTo(1);
+        ReexecResult replay = new Reexecutor(runner(REEXEC, LocalShards.NONE, "none"), store, REEXEC, new ReexecSigner(31337, MARKET)).revealWait(5_000).run(r);
+        assertThat(replay.error()).isNull();
+        assertThat(replay.endHash()).as("the committed samples do not lead where the cheater's trail says").isNotEqualToIgnoringCase(m.checkpointHashes().get(2));
+    }
+
+    @Test
     void aPrivateCsvDataSetTrainsFromFloatFeaturesAndItsRevealReplaysBitForBit(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("patients.csv");
         StringBuilder b = new StringBuilder("age,bp,chol,label\n");

@@ -99,18 +99,27 @@ public final class LocalShards {
 
     /** The samples of a committed set as the trainer reads them. */
     static ImageData imageData(Path p, LocalCommittedSet set) {
-        List<Integer> shape = set.commitment().shape();
+        return imageData("private:" + p.getFileName(), set.commitment().shape(), set.size(), set::sample);
+    }
+
+    /**
+     * {@code n} samples of {@code shape} (CxHxW: 8-bit values; F: float32 features) as the trainer reads them, sample {@code i}
+     * from {@code at} (null: left zero, a position a re-executor was not shown and never reads).
+     */
+    public static ImageData imageData(String name, List<Integer> shape, int n, java.util.function.IntFunction<LocalSample> at) {
         boolean floats = shape.size() == 1;
         int rows = floats ? 1 : shape.get(0) * shape.get(1);
         int cols = floats ? shape.get(0) : shape.get(2);
         int per = rows * cols * (floats ? 4 : 1);
-        byte[] all = new byte[per * set.size()];
-        int[] labels = new int[set.size()];
-        for (int i = 0; i < set.size(); i++) {
-            LocalSample s = set.sample(i);
-            System.arraycopy(s.bytes(), 0, all, i * per, per);
-            labels[i] = s.label();
+        byte[] all = new byte[per * n];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
+            LocalSample s = at.apply(i);
+            if (s != null) {
+                System.arraycopy(s.bytes(), 0, all, i * per, per);
+                labels[i] = s.label();
+            }
         }
-        return new ImageData("private:" + p.getFileName(), all, labels, rows, cols, floats);
+        return new ImageData(name, all, labels, rows, cols, floats);
     }
 }
